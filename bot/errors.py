@@ -1,0 +1,105 @@
+"""newsbot's one exception tree. Causes are chained (``raise X from exc``);
+only ``bot.cli`` turns these into exit codes and messages.
+
+    NewsbotError
+    ├── ConfigError                 settings or environment are unusable
+    ├── RulesError                  a rules file is invalid (carries every problem found)
+    │   └── QueryError              one rule's query is malformed (rule id + position)
+    ├── FeedError                   one feed could not be polled; never stops the others
+    │   ├── FetchError
+    │   │   ├── BlockedAddressError the URL resolves to a refused address (SSRF guard)
+    │   │   ├── TooLargeError       body or decoded body over the cap
+    │   │   ├── FetchTimeoutError   overall deadline passed
+    │   │   ├── TooManyRedirectsError
+    │   │   └── HTTPStatusError     4xx/5xx (carries status and retry_after)
+    │   └── ParseError              not a feed, or the parser was killed at its limits
+    ├── StoreError                  the database refused or is unreachable
+    └── DeliveryError               a message could not be delivered
+        ├── ChatGoneError           403 / chat not found: the chat is dead
+        └── RetryLaterError         429 / 5xx / network: try again after ``retry_after``
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class NewsbotError(Exception):
+    """Base of every error newsbot raises on purpose."""
+
+
+class ConfigError(NewsbotError):
+    pass
+
+
+class RulesError(NewsbotError):
+    """A rules file is invalid. ``problems`` are ``FILE:LINE:COL: message`` lines."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class QueryError(RulesError):
+    """A query is malformed. ``pos`` is the 0-based offset into the query text."""
+
+    def __init__(self, message: str, pos: int = 0, rule_id: str | None = None) -> None:
+        self.message = message
+        self.pos = pos
+        self.rule_id = rule_id
+        prefix = f"rule '{rule_id}': " if rule_id else ""
+        super().__init__([f"{prefix}{message} (at column {pos + 1})"])
+
+
+class FeedError(NewsbotError):
+    pass
+
+
+class FetchError(FeedError):
+    pass
+
+
+class BlockedAddressError(FetchError):
+    pass
+
+
+class TooLargeError(FetchError):
+    pass
+
+
+class FetchTimeoutError(FetchError):
+    pass
+
+
+class TooManyRedirectsError(FetchError):
+    pass
+
+
+class HTTPStatusError(FetchError):
+    def __init__(self, status: int, message: str = "", retry_after: float | None = None):
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(f"HTTP {status}{': ' + message if message else ''}")
+
+
+class ParseError(FeedError):
+    pass
+
+
+class StoreError(NewsbotError):
+    pass
+
+
+class DeliveryError(NewsbotError):
+    pass
+
+
+class ChatGoneError(DeliveryError):
+    pass
+
+
+class RetryLaterError(DeliveryError):
+    def __init__(self, message: str, retry_after: float | None = None, bot_wide: bool = False):
+        self.retry_after = retry_after
+        self.bot_wide = bot_wide
+        super().__init__(message)

@@ -1,0 +1,163 @@
+"""Typed, immutable records that travel between the pipeline's stages.
+
+    feed ──fetch/parse──▶ Entry ──match──▶ Match ──render──▶ Alert ──deliver──▶ chat
+
+Every stage imports this module (and ``bot.errors``) and never another stage;
+``bot.pipeline`` is the one place that wires the stages together.  No
+feedparser dict, aiohttp response or SQLAlchemy row travels past the module
+that produced it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePos:
+    """Where something was written in a rules file (1-based line and column)."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+# --------------------------------------------------------------------------- rules file
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    """A feed as the operator (rules file, OPML, /addfeed) declared it."""
+
+    id: str
+    url: str
+    interval: float = 300.0  # seconds between polls, as configured
+    name: str | None = None
+    backfill: float | None = None  # seconds; math.inf means "all"; None: no backfill
+    trusted: bool = True  # rules-file feeds are trusted; chat-added ones are SSRF-guarded
+    min_interval: float | None = None  # adaptive bounds; None: derived from interval
+    max_interval: float | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.id
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    """One rule as written in the rules file; the query is still text."""
+
+    id: str
+    query: str
+    title: str | None = None
+    feeds: tuple[str, ...] | None = None  # None: every feed
+    chats: tuple[int, ...] = ()  # chats (e.g. channels) the operator routes this rule to
+    pos: SourcePos | None = None  # where the rule's `query:` value starts
+    query_pos: SourcePos | None = None
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.id
+
+
+@dataclass(frozen=True, slots=True)
+class RulesConfig:
+    """A validated rules file."""
+
+    feeds: tuple[FeedSpec, ...]
+    rules: tuple[RuleSpec, ...]
+    entities: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    source: str = "<rules>"
+
+
+# --------------------------------------------------------------------------- entries
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One normalized feed item. Text fields are plain text, cleaned and capped."""
+
+    feed_id: str
+    key: str  # stable per feed: guid/id, else canonical link, else hash(title+date)
+    title: str
+    link: str | None  # canonical http(s) link, or None
+    summary: str = ""  # plain text (HTML already reduced)
+    published: datetime | None = None  # UTC, never in the future
+    author: str | None = None
+
+    @property
+    def story_key(self) -> str:
+        """Identity across feeds: one alert per story even when outlets repeat it."""
+        return f"link:{self.link}" if self.link else f"entry:{self.feed_id}:{self.key}"
+
+
+# --------------------------------------------------------------------------- matching
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A matched stretch of an entry's original text: ``text[start:end]`` of ``field``."""
+
+    field: str  # "title" or "summary"
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One rule that matched one entry, with the spans that made it match."""
+
+    rule_id: str
+    spans: tuple[Span, ...] = ()
+
+
+# --------------------------------------------------------------------------- alerts
+
+
+class AlertState(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    HELD = "held"  # waiting for a digest period or quiet hours to end
+    DEAD = "dead"  # the chat is gone; never sent
+
+
+@dataclass(frozen=True, slots=True)
+class AlertItem:
+    """What an alert says about one entry: the renderer's whole input."""
+
+    feed_name: str
+    title: str
+    link: str | None
+    summary: str
+    published: datetime | None
+    rule_titles: tuple[str, ...]
+    spans: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A claimed outbox row ready to send: one entry (or a digest of several) for one chat."""
+
+    id: int
+    chat_id: int
+    thread_id: int | None
+    items: tuple[AlertItem, ...]
+    attempts: int = 0
+    maybe_sent: bool = False  # an earlier attempt may have reached Telegram
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A rendered Telegram message."""
+
+    text: str  # HTML, at most 4096 UTF-16 code units
+    parse_mode: str | None = "HTML"
+    plain_fallback: str = ""  # sent if Telegram cannot parse the HTML
+    disable_preview: bool = True

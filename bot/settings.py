@@ -1,0 +1,98 @@
+"""Settings: one frozen object, read from the environment once and validated.
+
+| variable                      | default                      |
+|-------------------------------|------------------------------|
+| TELEGRAM_BOT_TOKEN            | (unset: alerts go to stdout) |
+| TELEGRAM_API_URL              | https://api.telegram.org     |
+| NEWSBOT_RULES                 | rules/default.yaml           |
+| NEWSBOT_DATABASE_URL          | sqlite:///state/newsbot.db   |
+| NEWSBOT_ADMINS                | (none) comma-separated ids   |
+| NEWSBOT_ALLOW_PRIVATE_FEEDS   | 0                            |
+| NEWSBOT_ANYONE_CAN_ADD_FEEDS  | 0                            |
+| NEWSBOT_FLOOD_THRESHOLD       | 5                            |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from bot.errors import ConfigError
+
+DEFAULT_API_URL = "https://api.telegram.org"
+DEFAULT_DATABASE_URL = "sqlite:///state/newsbot.db"
+DEFAULT_RULES = "rules/default.yaml"
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    token: str | None = field(default=None, repr=False)
+    api_url: str = DEFAULT_API_URL
+    rules_path: str = DEFAULT_RULES
+    database_url: str = DEFAULT_DATABASE_URL
+    admins: frozenset[int] = frozenset()
+    allow_private_feeds: bool = False
+    anyone_can_add_feeds: bool = False
+    flood_threshold: int = 5
+    user_agent: str = "newsbot/0.1 (+https://github.com/newsbot; feed alert bot)"
+
+    def __repr__(self) -> str:
+        token = "<redacted>" if self.token else None
+        return (
+            f"Settings(token={token!r}, api_url={self.api_url!r}, rules_path={self.rules_path!r},"
+            f" database_url={redact_url(self.database_url)!r}, admins={sorted(self.admins)!r})"
+        )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if env is None else env
+        admins: set[int] = set()
+        for part in env.get("NEWSBOT_ADMINS", "").replace(" ", "").split(","):
+            if not part:
+                continue
+            try:
+                admins.add(int(part))
+            except ValueError as exc:
+                raise ConfigError(
+                    f"NEWSBOT_ADMINS: {part!r} is not a Telegram user id (a whole number)"
+                ) from exc
+        api_url = env.get("TELEGRAM_API_URL", "").strip() or DEFAULT_API_URL
+        if not api_url.startswith(("http://", "https://")):
+            raise ConfigError(f"TELEGRAM_API_URL: expected an http(s) URL, got {api_url!r}")
+        settings = cls(
+            token=env.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
+            api_url=api_url.rstrip("/"),
+            rules_path=env.get("NEWSBOT_RULES", "").strip() or DEFAULT_RULES,
+            database_url=env.get("NEWSBOT_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
+            admins=frozenset(admins),
+            allow_private_feeds=_flag(env.get("NEWSBOT_ALLOW_PRIVATE_FEEDS")),
+            anyone_can_add_feeds=_flag(env.get("NEWSBOT_ANYONE_CAN_ADD_FEEDS")),
+            flood_threshold=_int(env, "NEWSBOT_FLOOD_THRESHOLD", 5),
+        )
+        return replace(settings, **overrides) if overrides else settings
+
+
+def redact_url(url: str) -> str:
+    """Hide a password in a database URL."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}" if ":" in creds else url
+    return url
