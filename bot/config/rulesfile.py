@@ -1,0 +1,322 @@
+"""The rules file: YAML in, a validated ``RulesConfig`` out, or every problem as ``FILE:LINE:COL: message``.
+
+    feeds:                       # required, a list
+      - id: bbc-world            # required, unique: letters, digits, - _ .
+        url: https://...         # http(s)://, or file:PATH (relative to this file) / file:///ABS
+        name: BBC World          # optional display name
+        interval: 5m             # optional (default 5m), minimum 1s
+        backfill: 24h            # optional: alert on entries this old on first poll ("all": every entry)
+    entities:                    # optional: name -> list of aliases, used as @name in queries
+      putin: ["Vladimir Putin", "Putin"]
+    rules:                       # required, a list
+      - id: parade               # required, unique
+        title: Beijing parade    # optional
+        query: 'parade AND (Beijing OR Tiananmen)'
+        feeds: [bbc-world]       # optional; default every feed
+        chats: [-1001234567890]  # optional: chats (e.g. channels) that always get this rule
+
+Positions come from PyYAML's node marks, so an error points at the offending value. Query syntax
+is checked by the rule engine, which reports at ``query_pos`` plus the offset inside the query.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.config.durations import parse_duration
+from bot.errors import RulesError
+from bot.models import FeedSpec, RulesConfig, RuleSpec, SourcePos
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_MAX_FILE = 8 * 1024 * 1024
+_TOP_KEYS = {"feeds", "entities", "rules"}
+_FEED_KEYS = {"id", "url", "name", "interval", "backfill", "min_interval", "max_interval"}
+_RULE_KEYS = {"id", "title", "query", "feeds", "chats"}
+
+
+class _Problems:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.lines: list[str] = []
+
+    def pos(self, node: yaml.Node) -> SourcePos:
+        mark = node.start_mark
+        return SourcePos(self.source, mark.line + 1, mark.column + 1)
+
+    def add(self, node: yaml.Node | None, message: str) -> None:
+        where = str(self.pos(node)) if node is not None else f"{self.source}:1:1"
+        self.lines.append(f"{where}: {message}")
+
+
+def load_rules(path: str | Path) -> RulesConfig:
+    """Read and validate a rules file. Raises ``RulesError`` listing every problem."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RulesError([f"{path}:1:1: cannot read rules file: {exc.strerror or exc}"]) from exc
+    if len(raw) > _MAX_FILE:
+        raise RulesError([f"{path}:1:1: rules file is larger than {_MAX_FILE // 1048576} MiB"])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RulesError([f"{path}:1:1: rules file is not UTF-8 ({exc.reason})"]) from exc
+    return parse_rules(text, str(path), base_dir=path.parent)
+
+
+def parse_rules(text: str, source: str = "<rules>", base_dir: Path | None = None) -> RulesConfig:
+    problems = _Problems(source)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else f"{source}:1:1"
+        raise RulesError([f"{where}: invalid YAML: {exc.problem or exc.context}"]) from exc
+    except yaml.YAMLError as exc:
+        raise RulesError([f"{source}:1:1: invalid YAML: {exc}"]) from exc
+    if root is None:
+        raise RulesError([f"{source}:1:1: rules file is empty: it needs 'feeds' and 'rules'"])
+    top = _mapping(root, problems, "the rules file")
+    if top is None:
+        raise RulesError(problems.lines)
+    for key, (knode, _) in top.items():
+        if key not in _TOP_KEYS:
+            problems.add(knode, f"unknown key {key!r} (expected one of: feeds, entities, rules)")
+    feeds = _feeds(top.get("feeds"), problems, base_dir or Path.cwd())
+    entities = _entities(top.get("entities"), problems)
+    rules = _rules(top.get("rules"), problems, {f.id for f in feeds})
+    if "feeds" not in top:
+        problems.add(root, "missing 'feeds': list the feeds to poll")
+    if "rules" not in top:
+        problems.add(root, "missing 'rules': list at least one rule")
+    if problems.lines:
+        raise RulesError(sorted(problems.lines, key=_line_order))
+    return RulesConfig(feeds=tuple(feeds), rules=tuple(rules), entities=entities, source=source)
+
+
+# --------------------------------------------------------------------------- node helpers
+
+
+def _line_order(problem: str) -> tuple[int, int]:
+    match = re.search(r":(\d+):(\d+): ", problem)
+    return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+
+
+def _mapping(node: yaml.Node, p: _Problems, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]] | None:
+    if not isinstance(node, yaml.MappingNode):
+        p.add(node, f"{what} must be a mapping of keys to values")
+        return None
+    out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+    for knode, vnode in node.value:
+        key = knode.value if isinstance(knode, yaml.ScalarNode) else None
+        if not isinstance(key, str):
+            p.add(knode, f"{what}: keys must be plain names")
+            continue
+        if key in out:
+            p.add(knode, f"{what}: duplicate key {key!r}")
+            continue
+        out[key] = (knode, vnode)
+    return out
+
+
+def _sequence(entry: tuple[yaml.Node, yaml.Node] | None, p: _Problems, what: str) -> list[yaml.Node]:
+    if entry is None:
+        return []
+    _, node = entry
+    if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
+        return []
+    if not isinstance(node, yaml.SequenceNode):
+        p.add(node, f"{what} must be a list")
+        return []
+    return list(node.value)
+
+
+def _scalar(node: yaml.Node, p: _Problems, what: str) -> Any:
+    if not isinstance(node, yaml.ScalarNode):
+        p.add(node, f"{what} must be a single value, not a list or mapping")
+        return None
+    return yaml.SafeLoader("").construct_object(node)  # the scalar, type-resolved as YAML does
+
+
+def _string(node: yaml.Node, p: _Problems, what: str) -> str | None:
+    value = _scalar(node, p, what)
+    if value is None and isinstance(node, yaml.ScalarNode):
+        p.add(node, f"{what} must not be empty")
+        return None
+    if value is not None and not isinstance(value, str | int | float):
+        p.add(node, f"{what} must be text")
+        return None
+    return None if value is None else str(value)
+
+
+def _ident(node: yaml.Node, p: _Problems, what: str) -> str | None:
+    value = _string(node, p, what)
+    if value is not None and not _ID.fullmatch(value):
+        p.add(node, f"{what} {value!r} must be 1-64 letters, digits, '-', '_' or '.'")
+        return None
+    return value
+
+
+def _query_pos(node: yaml.Node, p: _Problems) -> SourcePos:
+    pos = p.pos(node)
+    style = getattr(node, "style", None)
+    if style in ("'", '"'):
+        return SourcePos(pos.file, pos.line, pos.col + 1)
+    if style in ("|", ">"):
+        return SourcePos(pos.file, pos.line + 1, pos.col + 2)
+    return pos
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _duration(node: yaml.Node, p: _Problems, what: str, allow_all: bool = False) -> float | None:
+    value = _scalar(node, p, what)
+    if allow_all and isinstance(value, str) and value.strip().lower() == "all":
+        return math.inf
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        p.add(node, f"{what}: {exc}")
+        return None
+
+
+def _url(node: yaml.Node, p: _Problems, base_dir: Path) -> str | None:
+    url = _string(node, p, "feed url")
+    if url is None:
+        return None
+    url = url.strip()
+    lower = url.lower()
+    if lower.startswith(("http://", "https://")):
+        if len(url) > 2048 or " " in url:
+            p.add(node, "feed url is not a valid URL (spaces or over 2048 characters)")
+            return None
+        return url
+    if lower.startswith("file:"):
+        rest = url[5:]
+        if rest.startswith("//"):
+            rest = rest[2:]
+            if not rest.startswith("/"):
+                p.add(node, "file URL must be file:///absolute/path or file:relative/path")
+                return None
+        target = Path(rest) if Path(rest).is_absolute() else (base_dir / rest)
+        return target.resolve().as_uri()
+    p.add(node, f"feed url {url!r} must start with http://, https:// or file:")
+    return None
+
+
+def _feeds(entry: tuple[yaml.Node, yaml.Node] | None, p: _Problems, base_dir: Path) -> list[FeedSpec]:
+    feeds: list[FeedSpec] = []
+    seen: set[str] = set()
+    for node in _sequence(entry, p, "'feeds'"):
+        m = _mapping(node, p, "a feed")
+        if m is None:
+            continue
+        for key, (knode, _) in m.items():
+            if key not in _FEED_KEYS:
+                p.add(knode, f"feed: unknown key {key!r} (expected {', '.join(sorted(_FEED_KEYS))})")
+        if "id" not in m or "url" not in m:
+            p.add(node, "a feed needs both 'id' and 'url'")
+            continue
+        fid = _ident(m["id"][1], p, "feed id")
+        url = _url(m["url"][1], p, base_dir)
+        if fid is not None and fid in seen:
+            p.add(m["id"][1], f"duplicate feed id {fid!r}")
+            continue
+        interval = 300.0
+        if "interval" in m:
+            interval = _duration(m["interval"][1], p, "interval") or interval
+            if interval < 1:
+                p.add(m["interval"][1], "interval must be at least 1s")
+        bounds: dict[str, float | None] = {"min_interval": None, "max_interval": None}
+        for key in bounds:
+            if key in m:
+                bounds[key] = _duration(m[key][1], p, key)
+        backfill = _duration(m["backfill"][1], p, "backfill", allow_all=True) if "backfill" in m else None
+        name = _string(m["name"][1], p, "feed name") if "name" in m else None
+        if fid is None or url is None:
+            continue
+        seen.add(fid)
+        feeds.append(
+            FeedSpec(
+                id=fid, url=url, interval=interval, name=name, backfill=backfill, trusted=True,
+                min_interval=bounds["min_interval"], max_interval=bounds["max_interval"],
+            )
+        )
+    return feeds
+
+
+def _entities(entry: tuple[yaml.Node, yaml.Node] | None, p: _Problems) -> dict[str, tuple[str, ...]]:
+    if entry is None:
+        return {}
+    m = _mapping(entry[1], p, "'entities'")
+    out: dict[str, tuple[str, ...]] = {}
+    for name, (knode, vnode) in (m or {}).items():
+        if not _ID.fullmatch(name):
+            p.add(knode, f"entity name {name!r} must be letters, digits, '-', '_' or '.'")
+            continue
+        aliases: list[str] = []
+        nodes = [vnode] if isinstance(vnode, yaml.ScalarNode) else _sequence((knode, vnode), p, f"entity {name!r}")
+        for anode in nodes:
+            alias = _string(anode, p, f"alias of {name!r}")
+            if alias is not None and alias.strip():
+                aliases.append(alias.strip())
+        if not aliases:
+            p.add(vnode, f"entity {name!r} needs at least one alias")
+            continue
+        out[name] = tuple(aliases)
+    return out
+
+
+def _rules(entry: tuple[yaml.Node, yaml.Node] | None, p: _Problems, feed_ids: set[str]) -> list[RuleSpec]:
+    rules: list[RuleSpec] = []
+    seen: set[str] = set()
+    for node in _sequence(entry, p, "'rules'"):
+        m = _mapping(node, p, "a rule")
+        if m is None:
+            continue
+        for key, (knode, _) in m.items():
+            if key not in _RULE_KEYS:
+                p.add(knode, f"rule: unknown key {key!r} (expected {', '.join(sorted(_RULE_KEYS))})")
+        if "id" not in m or "query" not in m:
+            p.add(node, "a rule needs both 'id' and 'query'")
+            continue
+        rid = _ident(m["id"][1], p, "rule id")
+        if rid is not None and rid in seen:
+            p.add(m["id"][1], f"duplicate rule id {rid!r}")
+            continue
+        qnode = m["query"][1]
+        query = _string(qnode, p, f"rule {rid!r}: query")
+        title = _string(m["title"][1], p, "rule title") if "title" in m else None
+        feeds: tuple[str, ...] | None = None
+        if "feeds" in m:
+            names = []
+            for fnode in _sequence(m["feeds"], p, "rule feeds"):
+                fid = _string(fnode, p, "feed id")
+                if fid is not None and fid not in feed_ids:
+                    p.add(fnode, f"rule {rid!r}: unknown feed {fid!r}")
+                elif fid is not None:
+                    names.append(fid)
+            feeds = tuple(names)
+        chats: list[int] = []
+        for cnode in _sequence(m.get("chats"), p, "rule chats"):
+            value = _scalar(cnode, p, "chat id")
+            if isinstance(value, int) and not isinstance(value, bool):
+                chats.append(value)
+            else:
+                p.add(cnode, f"rule {rid!r}: chat id must be a whole number, got {value!r}")
+        if rid is None or query is None:
+            continue
+        seen.add(rid)
+        rules.append(
+            RuleSpec(
+                id=rid, query=query, title=title, feeds=feeds, chats=tuple(chats),
+                pos=p.pos(node), query_pos=_query_pos(qnode, p),
+            )
+        )
+    return rules
