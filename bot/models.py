@@ -161,3 +161,49 @@ class Message:
     parse_mode: str | None = "HTML"
     plain_fallback: str = ""  # sent if Telegram cannot parse the HTML
     disable_preview: bool = True
+
+
+# --------------------------------------------------------------------------- stored state
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """A feed as stored: its spec plus HTTP cache state and health. Times are epoch seconds."""
+
+    spec: FeedSpec
+    source: str = "rules"  # rules | chat | opml
+    active: bool = True
+    etag: str | None = None
+    last_modified: str | None = None
+    redirect_url: str | None = None
+    redirect_count: int = 0
+    polled_once: bool = False
+    last_attempt: float | None = None
+    last_success: float | None = None
+    last_new_entry: float | None = None
+    failures: int = 0
+    last_error: str | None = None
+    failing_notified: bool = False
+    next_poll: float | None = None
+    polls: int = 0
+    not_modified: int = 0
+    publish_gap: float | None = None
+
+    @property
+    def not_modified_ratio(self) -> float | None:
+        return self.not_modified / self.polls if self.polls else None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatPrefs:
+    """One chat's delivery settings."""
+
+    id: int
+    type: str = "private"  # private | group | supergroup | channel
+    title: str | None = None
+    active: bool = True
+    muted_until: float | None = None
+    digest: str = "off"  # off | hourly | daily
+    quiet: str | None = None  # "HH:MM-HH:MM"
+    timezone: str = "UTC"
+    link_preview: bool = False

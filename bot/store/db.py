@@ -1,0 +1,107 @@
+"""Engine, dialect details and schema migration.
+
+``NEWSBOT_DATABASE_URL`` may be written the plain way (``sqlite:///state/newsbot.db``,
+``postgresql://user@host/db``); the async driver (aiosqlite, asyncpg) is added here.
+SQLite runs in WAL mode with a busy timeout so short write transactions never block readers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bot.errors import StoreError
+from bot.settings import redact_url
+from bot.store import schema
+
+log = logging.getLogger(__name__)
+
+Migration = Callable[[AsyncConnection], Awaitable[None]]
+MIGRATIONS: dict[int, Migration] = {}  # version -> step that brings version-1 up to it
+
+
+def async_url(url: str) -> str:
+    """Map a plain database URL to its async driver."""
+    if url.startswith("sqlite:"):
+        return "sqlite+aiosqlite:" + url[len("sqlite:") :]
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://", "postgresql+psycopg://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> AsyncEngine:
+    full = async_url(url)
+    if full.startswith("sqlite+aiosqlite:///"):
+        path = full[len("sqlite+aiosqlite:///") :]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = create_async_engine(full, pool_pre_ping=full.startswith("postgresql"))
+    except (sa.exc.ArgumentError, ImportError) as exc:
+        raise StoreError(f"cannot use database {redact_url(url)}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def insert_ignore(conn: AsyncConnection, table: sa.Table) -> Any:
+    """An INSERT that skips rows conflicting with a unique key (SQLite and PostgreSQL)."""
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing()
+
+
+async def migrate(engine: AsyncEngine) -> int:
+    """Create or upgrade the schema; returns the version now in place."""
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(schema.meta.create, checkfirst=True)
+            row = (
+                await conn.execute(
+                    sa.select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
+                )
+            ).first()
+            if row is None:
+                await conn.run_sync(schema.metadata.create_all)
+                await conn.execute(
+                    schema.meta.insert().values(key="schema_version", value=str(schema.SCHEMA_VERSION))
+                )
+                await conn.execute(
+                    schema.meta.insert().values(key="created_at", value=str(time.time()))
+                )
+                return schema.SCHEMA_VERSION
+            version = int(row.value)
+            if version > schema.SCHEMA_VERSION:
+                raise StoreError(
+                    f"database schema version {version} is newer than this newsbot "
+                    f"({schema.SCHEMA_VERSION}); upgrade newsbot"
+                )
+            for step in range(version + 1, schema.SCHEMA_VERSION + 1):
+                log.info("migrating database schema to version %d", step)
+                await MIGRATIONS[step](conn)
+                await conn.execute(
+                    schema.meta.update()
+                    .where(schema.meta.c.key == "schema_version")
+                    .values(value=str(step))
+                )
+            return schema.SCHEMA_VERSION
+    except sa.exc.SQLAlchemyError as exc:
+        raise StoreError(f"cannot prepare the database: {exc.__class__.__name__}: {exc}") from exc
+    except OSError as exc:
+        raise StoreError(f"cannot reach the database: {exc}") from exc

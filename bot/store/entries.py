@@ -1,0 +1,254 @@
+"""Entries and the alerts they cause, recorded in one transaction.
+
+``record`` is where deduplication happens, once: an entry is new only if its key, its canonical
+link, or its title and date were never seen in that feed (feeds that re-issue old items under new
+guids are recognized). Matching runs inside the same transaction, so an entry is never recorded
+as seen without the outbox rows it owes — a crash loses nothing. The ``alert_keys`` ledger makes
+every story reach a chat once, however many outlets carry it and however many rules match.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.models import AlertState, Entry, Match
+from bot.store import schema
+from bot.store.db import insert_ignore
+
+E = schema.entries
+WATCH_PREFIX = "watch:"
+_CHUNK = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """Who gets what: rule titles for the message, rules-file chats, and the flood threshold."""
+
+    rule_titles: Mapping[str, str] = field(default_factory=dict)
+    static_chats: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    flood_threshold: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    new: tuple[Entry, ...] = ()
+    alerts: int = 0  # outbox rows written
+    chats: frozenset[int] = frozenset()
+
+
+@dataclass(slots=True)
+class _Pending:
+    entry: Entry
+    entry_id: int
+    thread_id: int
+    rules: list[str]
+    spans: list[list[Any]]
+
+
+def _epoch(value: datetime | None) -> float | None:
+    return value.timestamp() if value is not None else None
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+class EntryStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def record(
+        self,
+        feed_id: str,
+        entries: Sequence[Entry],
+        *,
+        now: float,
+        alertable: Callable[[Entry], bool],
+        decide: Callable[[Entry], Sequence[Match]],
+        routing: Routing,
+    ) -> Recorded:
+        """Record ``entries`` of one poll; write outbox rows for the new, alertable, matching ones."""
+        if not entries:
+            return Recorded()
+        async with self.engine.begin() as conn:
+            new = await self._insert_new(conn, feed_id, entries, now)
+            if not new:
+                return Recorded()
+            wanted = [(e, i) for e, i in new if alertable(e)]
+            decided = [(e, i, list(decide(e))) for e, i in wanted]
+            decided = [(e, i, m) for e, i, m in decided if m]
+            if not decided:
+                return Recorded(new=tuple(e for e, _ in new))
+            per_chat = await self._recipients(conn, decided, routing, now)
+            alerts = await self._write_outbox(conn, per_chat, routing.flood_threshold, now)
+            return Recorded(
+                new=tuple(e for e, _ in new), alerts=alerts, chats=frozenset(per_chat)
+            )
+
+    async def _insert_new(
+        self, conn: AsyncConnection, feed_id: str, entries: Sequence[Entry], now: float
+    ) -> list[tuple[Entry, int]]:
+        # one entry per key within this poll, keeping feed order
+        unique: dict[str, Entry] = {}
+        for entry in entries:
+            unique.setdefault(entry.key, entry)
+        candidates = list(unique.values())
+        known_keys: set[str] = set()
+        known_links: set[str] = set()
+        known_titles: set[tuple[str, float | None]] = set()
+        for chunk in _chunks(candidates):
+            keys = [e.key for e in chunk]
+            links = [e.story_key for e in chunk]
+            titles = [e.title for e in chunk]
+            rows = await conn.execute(
+                sa.select(E.c.key, E.c.story_key, E.c.title, E.c.published).where(
+                    E.c.feed_id == feed_id,
+                    sa.or_(E.c.key.in_(keys), E.c.story_key.in_(links), E.c.title.in_(titles)),
+                )
+            )
+            for row in rows:
+                known_keys.add(row.key)
+                known_links.add(row.story_key)
+                known_titles.add((row.title, row.published))
+        fresh: list[Entry] = []
+        churned: list[Entry] = []
+        for e in candidates:
+            if e.key in known_keys:
+                continue
+            if e.story_key in known_links or (
+                e.published is not None and (e.title, _epoch(e.published)) in known_titles
+            ):
+                churned.append(e)  # an old item under a new guid: remember the key, never alert
+            else:
+                fresh.append(e)
+        out: list[tuple[Entry, int]] = []
+        for chunk in _chunks(fresh + churned):
+            params = [
+                {
+                    "feed_id": feed_id, "key": e.key, "story_key": e.story_key, "title": e.title,
+                    "link": e.link, "summary": e.summary, "published": _epoch(e.published),
+                    "seen_at": now,
+                }
+                for e in chunk
+            ]
+            result = await conn.execute(
+                insert_ignore(conn, E).values(params).returning(E.c.id, E.c.key)
+            )
+            ids = {row.key: row.id for row in result}
+            out.extend((e, ids[e.key]) for e in chunk if e.key in ids)
+        fresh_keys = {e.key for e in fresh}
+        return [(e, i) for e, i in out if e.key in fresh_keys]
+
+    async def _recipients(
+        self,
+        conn: AsyncConnection,
+        decided: list[tuple[Entry, int, list[Match]]],
+        routing: Routing,
+        now: float,
+    ) -> dict[int, dict[str, _Pending]]:
+        rule_ids = {m.rule_id for _, _, ms in decided for m in ms}
+        plain = [r for r in rule_ids if not r.startswith(WATCH_PREFIX)]
+        watch_ids = [int(r[len(WATCH_PREFIX) :]) for r in rule_ids if r.startswith(WATCH_PREFIX)]
+        C, S, W = schema.chats, schema.subscriptions, schema.watches
+        live = sa.and_(C.c.active.is_(True), sa.or_(C.c.muted_until.is_(None), C.c.muted_until <= now))
+        routes: dict[str, list[tuple[int, int]]] = {}
+        for chunk in _chunks(plain):
+            rows = await conn.execute(
+                sa.select(S.c.chat_id, S.c.rule_id, S.c.thread_id)
+                .join(C, C.c.id == S.c.chat_id)
+                .where(S.c.rule_id.in_(chunk), live)
+                .order_by(S.c.created_at)
+            )
+            for row in rows:
+                routes.setdefault(row.rule_id, []).append((row.chat_id, row.thread_id))
+        for chunk in _chunks(watch_ids):
+            rows = await conn.execute(
+                sa.select(W.c.id, W.c.chat_id, W.c.thread_id)
+                .join(C, C.c.id == W.c.chat_id)
+                .where(W.c.id.in_(chunk), live)
+            )
+            for row in rows:
+                routes.setdefault(f"{WATCH_PREFIX}{row.id}", []).append((row.chat_id, row.thread_id))
+        for rule_id, chat_ids in routing.static_chats.items():
+            if rule_id in rule_ids:
+                routes.setdefault(rule_id, []).extend((c, 0) for c in chat_ids)
+        per_chat: dict[int, dict[str, _Pending]] = {}
+        for entry, entry_id, matches in decided:
+            for match in matches:
+                title = routing.rule_titles.get(match.rule_id, match.rule_id)
+                for chat_id, thread_id in routes.get(match.rule_id, ()):
+                    pending = per_chat.setdefault(chat_id, {}).get(entry.story_key)
+                    if pending is None:
+                        per_chat[chat_id][entry.story_key] = _Pending(
+                            entry, entry_id, thread_id, [title],
+                            [[s.field, s.start, s.end] for s in match.spans],
+                        )
+                    elif title not in pending.rules:
+                        pending.rules.append(title)
+        return per_chat
+
+    async def _write_outbox(
+        self, conn: AsyncConnection, per_chat: dict[int, dict[str, _Pending]], threshold: int,
+        now: float,
+    ) -> int:
+        if not per_chat:
+            return 0
+        K = schema.alert_keys
+        claims = [
+            {"chat_id": chat_id, "story_key": key, "created_at": now}
+            for chat_id, stories in per_chat.items()
+            for key in stories
+        ]
+        owed: set[tuple[int, str]] = set()
+        for chunk in _chunks(claims):
+            result = await conn.execute(
+                insert_ignore(conn, K).values(list(chunk)).returning(K.c.chat_id, K.c.story_key)
+            )
+            owed.update((row.chat_id, row.story_key) for row in result)
+        groups: list[tuple[int, int, list[_Pending]]] = []  # chat, thread, items of one message
+        for chat_id, stories in per_chat.items():
+            items = [p for key, p in stories.items() if (chat_id, key) in owed]
+            if not items:
+                continue
+            head, rest = items[: max(threshold, 0)], items[max(threshold, 0) :]
+            groups.extend((chat_id, p.thread_id, [p]) for p in head)
+            if rest:
+                groups.append((chat_id, rest[0].thread_id, rest))
+        if not groups:
+            return 0
+        O, I = schema.outbox, schema.outbox_items
+        result = await conn.execute(
+            O.insert().returning(O.c.id, sort_by_parameter_order=True),
+            [
+                {"chat_id": c, "thread_id": t, "state": AlertState.PENDING.value,
+                 "not_before": now, "created_at": now}
+                for c, t, _ in groups
+            ],
+        )
+        ids = [row.id for row in result]
+        items_params = [
+            {"outbox_id": oid, "entry_id": p.entry_id, "rules": json.dumps(p.rules),
+             "spans": json.dumps(p.spans)}
+            for oid, (_, _, items) in zip(ids, groups, strict=True)
+            for p in items
+        ]
+        await conn.execute(I.insert(), items_params)
+        return len(ids)
+
+    async def count(self, feed_id: str | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(E)
+        if feed_id is not None:
+            query = query.where(E.c.feed_id == feed_id)
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+
+def entry_published(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None

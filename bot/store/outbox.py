@@ -1,0 +1,214 @@
+"""The outbox: every alert owed to a chat, and its delivery state.
+
+    pending ──claim──▶ sending ──▶ sent
+       ▲  ▲              │  └────▶ dead      (chat blocked us, left, or was deleted)
+       │  └──retry───────┘                   (429, 5xx, network; after a read timeout: maybe_sent)
+       └──release── held                     (digest period or quiet hours)
+
+A claim is a lease: rows in ``sending`` whose lease ran out (the sender crashed) are claimable
+again, so after a crash an in-flight alert may be sent twice and no other alert is lost or
+repeated. Claims are single-row conditional UPDATEs, safe with several senders on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.models import Alert, AlertItem, AlertState, Span
+from bot.store import schema
+from bot.store.entries import entry_published
+
+O, I = schema.outbox, schema.outbox_items
+PENDING, SENDING, SENT, HELD, DEAD = (s.value for s in AlertState)
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    id: int
+    chat_id: int
+
+
+def _claimable(now: float) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        sa.and_(O.c.state == PENDING, O.c.not_before <= now),
+        sa.and_(O.c.state == SENDING, O.c.lease_until < now),
+    )
+
+
+class OutboxStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def due(self, now: float, limit: int = 1000, per_chat: int = 20) -> list[Due]:
+        """Claimable rows, oldest first, at most ``per_chat`` for any one chat (fairness)."""
+        ranked = (
+            sa.select(
+                O.c.id, O.c.chat_id,
+                sa.func.row_number().over(partition_by=O.c.chat_id, order_by=O.c.id).label("n"),
+            )
+            .where(_claimable(now))
+            .subquery()
+        )
+        query = (
+            sa.select(ranked.c.id, ranked.c.chat_id)
+            .where(ranked.c.n <= per_chat)
+            .order_by(ranked.c.id)
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            return [Due(r.id, r.chat_id) for r in (await conn.execute(query)).all()]
+
+    async def next_due_at(self) -> float | None:
+        """When the earliest waiting row (pending, held or leased) becomes claimable."""
+        async with self.engine.connect() as conn:
+            pending = (
+                await conn.execute(
+                    sa.select(sa.func.min(O.c.not_before)).where(O.c.state.in_([PENDING, HELD]))
+                )
+            ).scalar()
+            leased = (
+                await conn.execute(
+                    sa.select(sa.func.min(O.c.lease_until)).where(O.c.state == SENDING)
+                )
+            ).scalar()
+        times = [t for t in (pending, leased) if t is not None]
+        return min(times) if times else None
+
+    async def claim(self, outbox_id: int, now: float, lease: float) -> Alert | None:
+        """Lease one row for sending; None if another sender has it or it is no longer due."""
+        async with self.engine.begin() as conn:
+            row = (
+                await conn.execute(
+                    O.update()
+                    .where(O.c.id == outbox_id, _claimable(now))
+                    .values(state=SENDING, lease_until=now + lease, attempts=O.c.attempts + 1)
+                    .returning(O.c.id, O.c.chat_id, O.c.thread_id, O.c.attempts, O.c.maybe_sent)
+                )
+            ).first()
+            if row is None:
+                return None
+            items = await _items(conn, outbox_id)
+        return Alert(
+            id=row.id, chat_id=row.chat_id, thread_id=row.thread_id or None, items=items,
+            attempts=row.attempts, maybe_sent=row.maybe_sent,
+        )
+
+    async def mark_sent(self, outbox_id: int, now: float, message_id: int | None = None) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                O.update()
+                .where(O.c.id == outbox_id)
+                .values(state=SENT, sent_at=now, message_id=message_id, lease_until=None, error=None)
+            )
+
+    async def retry(
+        self, outbox_id: int, not_before: float, error: str, maybe_sent: bool | None = None
+    ) -> None:
+        values: dict[str, object] = {
+            "state": PENDING, "not_before": not_before, "lease_until": None, "error": error[:300],
+        }
+        if maybe_sent is not None:
+            values["maybe_sent"] = maybe_sent
+        async with self.engine.begin() as conn:
+            await conn.execute(O.update().where(O.c.id == outbox_id).values(**values))
+
+    async def hold(self, outbox_id: int, until: float) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                O.update().where(O.c.id == outbox_id).values(state=HELD, not_before=until, lease_until=None)
+            )
+
+    async def release_held(self, now: float) -> list[int]:
+        """Combine each chat's held rows that are due into one digest row. Returns the chat ids."""
+        released: list[int] = []
+        async with self.engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(O.c.id, O.c.chat_id, O.c.thread_id)
+                    .where(O.c.state == HELD, O.c.not_before <= now)
+                    .order_by(O.c.id)
+                )
+            ).all()
+            by_chat: dict[int, list[int]] = {}
+            thread: dict[int, int] = {}
+            for row in rows:
+                by_chat.setdefault(row.chat_id, []).append(row.id)
+                thread.setdefault(row.chat_id, row.thread_id)
+            for chat_id, ids in by_chat.items():
+                if len(ids) == 1:
+                    await conn.execute(
+                        O.update().where(O.c.id == ids[0]).values(state=PENDING, not_before=now)
+                    )
+                else:
+                    new_id = (
+                        await conn.execute(
+                            O.insert()
+                            .values(chat_id=chat_id, thread_id=thread[chat_id], state=PENDING,
+                                    not_before=now, created_at=now)
+                            .returning(O.c.id)
+                        )
+                    ).scalar_one()
+                    await conn.execute(I.update().where(I.c.outbox_id.in_(ids)).values(outbox_id=new_id))
+                    await conn.execute(O.delete().where(O.c.id.in_(ids)))
+                released.append(chat_id)
+        return released
+
+    async def kill_chat(self, chat_id: int, error: str) -> int:
+        """The chat is gone: every row it is still owed becomes dead. Returns how many."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                O.update()
+                .where(O.c.chat_id == chat_id, O.c.state.in_([PENDING, SENDING, HELD]))
+                .values(state=DEAD, lease_until=None, error=error[:300])
+            )
+            return int(result.rowcount or 0)
+
+    async def counts(self) -> dict[str, int]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(sa.select(O.c.state, sa.func.count()).group_by(O.c.state))
+            return {state: int(n) for state, n in rows.all()}
+
+    async def sent_items(self, chat_id: int | None = None) -> list[tuple[int, int]]:
+        """(chat_id, entry_id) of every item sent — for tests and audits."""
+        query = sa.select(O.c.chat_id, I.c.entry_id).join(I, I.c.outbox_id == O.c.id).where(
+            O.c.state == SENT
+        )
+        if chat_id is not None:
+            query = query.where(O.c.chat_id == chat_id)
+        async with self.engine.connect() as conn:
+            return [(r.chat_id, r.entry_id) for r in (await conn.execute(query)).all()]
+
+
+async def _items(conn: AsyncConnection, outbox_id: int) -> tuple[AlertItem, ...]:
+    E, F = schema.entries, schema.feeds
+    rows = await conn.execute(
+        sa.select(
+            I.c.rules, I.c.spans, E.c.title, E.c.link, E.c.summary, E.c.published,
+            sa.func.coalesce(F.c.name, E.c.feed_id).label("feed_name"),
+        )
+        .join(E, E.c.id == I.c.entry_id)
+        .outerjoin(F, F.c.id == E.c.feed_id)
+        .where(I.c.outbox_id == outbox_id)
+        .order_by(E.c.id)
+    )
+    return tuple(
+        AlertItem(
+            feed_name=r.feed_name, title=r.title, link=r.link, summary=r.summary,
+            published=entry_published(r.published), rule_titles=tuple(json.loads(r.rules)),
+            spans=_spans(r.spans),
+        )
+        for r in rows
+    )
+
+
+def _spans(raw: str) -> tuple[Span, ...]:
+    out: list[Span] = []
+    for item in json.loads(raw or "[]"):
+        if isinstance(item, Sequence) and len(item) == 3:
+            out.append(Span(str(item[0]), int(item[1]), int(item[2])))
+    return tuple(out)

@@ -1,0 +1,144 @@
+"""The database schema (SQLAlchemy Core). Times are UTC epoch seconds (floats) so SQLite and
+PostgreSQL store them alike. Bump ``SCHEMA_VERSION`` and add a step to ``MIGRATIONS`` in
+``bot.store.db`` for every change.
+
+    feeds ─┬─< entries ─┬─< outbox_items >─ outbox ──> chats
+           │            └── (story_key)                 │
+           └── HTTP cache + health                      ├─< subscriptions (rule ids)
+                                                        └─< watches (personal queries)
+    alert_keys (chat_id, story_key): the ledger that makes every story reach a chat once.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+SCHEMA_VERSION = 1
+
+metadata = sa.MetaData()
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+feeds = sa.Table(
+    "feeds",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("name", sa.Text),
+    sa.Column("interval", sa.Float, nullable=False),
+    sa.Column("source", sa.String(16), nullable=False, server_default="rules"),  # rules|chat|opml
+    sa.Column("trusted", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("added_by", sa.BigInteger),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    # HTTP cache state
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("redirect_url", sa.Text),  # a permanent redirect seen, not yet confirmed
+    sa.Column("redirect_count", sa.Integer, nullable=False, server_default="0"),
+    # health and schedule
+    sa.Column("polled_once", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("last_attempt", sa.Float),
+    sa.Column("last_success", sa.Float),
+    sa.Column("last_new_entry", sa.Float),
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    sa.Column("failing_notified", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("next_poll", sa.Float),
+    sa.Column("polls", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("not_modified", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("publish_gap", sa.Float),  # smoothed seconds between new entries
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+entries = sa.Table(
+    "entries",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("feed_id", sa.String(64), nullable=False),
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column("story_key", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("link", sa.Text),
+    sa.Column("summary", sa.Text, nullable=False, server_default=""),
+    sa.Column("published", sa.Float),
+    sa.Column("seen_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("feed_id", "key", name="uq_entries_feed_key"),
+    sa.Index("ix_entries_story", "story_key"),
+    sa.Index("ix_entries_feed_title", "feed_id", "title"),
+)
+
+chats = sa.Table(
+    "chats",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("type", sa.String(16), nullable=False, server_default="private"),
+    sa.Column("title", sa.Text),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("muted_until", sa.Float),
+    sa.Column("digest", sa.String(8), nullable=False, server_default="off"),  # off|hourly|daily
+    sa.Column("quiet", sa.String(16)),  # "HH:MM-HH:MM" local time
+    sa.Column("timezone", sa.String(64), nullable=False, server_default="UTC"),
+    sa.Column("link_preview", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("chat_id", sa.BigInteger, sa.ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("rule_id", sa.String(64), primary_key=True),
+    sa.Column("thread_id", sa.BigInteger, primary_key=True, server_default="0"),  # 0: no topic
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+watches = sa.Table(
+    "watches",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("chat_id", sa.BigInteger, sa.ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("thread_id", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("query", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_watches_chat", "chat_id"),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("chat_id", sa.BigInteger, nullable=False),
+    sa.Column("thread_id", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("state", sa.String(8), nullable=False),  # AlertState
+    sa.Column("not_before", sa.Float, nullable=False),
+    sa.Column("lease_until", sa.Float),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("maybe_sent", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("sent_at", sa.Float),
+    sa.Column("message_id", sa.BigInteger),
+    sa.Column("error", sa.Text),
+    sa.Index("ix_outbox_due", "state", "not_before"),
+    sa.Index("ix_outbox_chat", "chat_id", "state"),
+)
+
+outbox_items = sa.Table(
+    "outbox_items",
+    metadata,
+    sa.Column("outbox_id", sa.BigInteger, sa.ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("entry_id", sa.BigInteger, sa.ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("rules", sa.Text, nullable=False),  # JSON list of rule titles
+    sa.Column("spans", sa.Text, nullable=False, server_default="[]"),  # JSON [[field, start, end], ...]
+)
+
+alert_keys = sa.Table(
+    "alert_keys",
+    metadata,
+    sa.Column("chat_id", sa.BigInteger, primary_key=True),
+    sa.Column("story_key", sa.Text, primary_key=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
