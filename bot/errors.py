@@ -16,7 +16,10 @@ only ``bot.cli`` turns these into exit codes and messages.
     ├── StoreError                  the database refused or is unreachable
     └── DeliveryError               a message could not be delivered
         ├── ChatGoneError           403 / chat not found: the chat is dead
+        ├── ChatMigratedError       the group became a supergroup with ``new_chat_id``
+        ├── RejectedError           Telegram refused this message for good (400)
         └── RetryLaterError         429 / 5xx / network: try again after ``retry_after``
+            └── MaybeSentError      timed out after the request was written: it may have arrived
 """
 
 from __future__ import annotations
@@ -98,8 +101,22 @@ class ChatGoneError(DeliveryError):
     pass
 
 
+class ChatMigratedError(DeliveryError):
+    def __init__(self, new_chat_id: int) -> None:
+        self.new_chat_id = new_chat_id
+        super().__init__(f"chat migrated to {new_chat_id}")
+
+
+class RejectedError(DeliveryError):
+    pass
+
+
 class RetryLaterError(DeliveryError):
     def __init__(self, message: str, retry_after: float | None = None, bot_wide: bool = False):
         self.retry_after = retry_after
         self.bot_wide = bot_wide
         super().__init__(message)
+
+
+class MaybeSentError(RetryLaterError):
+    pass

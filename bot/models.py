@@ -151,6 +151,8 @@ class Alert:
     items: tuple[AlertItem, ...]
     attempts: int = 0
     maybe_sent: bool = False  # an earlier attempt may have reached Telegram
+    kind: str = "alert"  # alert | flood (excess of one poll) | digest (released after holding)
+    parts_sent: int = 0  # messages of a split digest already delivered
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@
 | NEWSBOT_ALLOW_PRIVATE_FEEDS   | 0                            |
 | NEWSBOT_ANYONE_CAN_ADD_FEEDS  | 0                            |
 | NEWSBOT_FLOOD_THRESHOLD       | 5                            |
+| NEWSBOT_SENDER_LEASE          | 30 (seconds)                 |
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Settings:
     allow_private_feeds: bool = False
     anyone_can_add_feeds: bool = False
     flood_threshold: int = 5
+    sender_lease: float = 30.0  # seconds a claimed alert stays leased to its sender
     user_agent: str = "newsbot/0.1 (+https://github.com/newsbot; feed alert bot)"
 
     def __repr__(self) -> str:
@@ -84,6 +86,7 @@ class Settings:
             allow_private_feeds=_flag(env.get("NEWSBOT_ALLOW_PRIVATE_FEEDS")),
             anyone_can_add_feeds=_flag(env.get("NEWSBOT_ANYONE_CAN_ADD_FEEDS")),
             flood_threshold=_int(env, "NEWSBOT_FLOOD_THRESHOLD", 5),
+            sender_lease=float(_int(env, "NEWSBOT_SENDER_LEASE", 30)),
         )
         return replace(settings, **overrides) if overrides else settings
 

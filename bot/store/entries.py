@@ -212,7 +212,7 @@ class EntryStore:
                 insert_ignore(conn, K).values(list(chunk)).returning(K.c.chat_id, K.c.story_key)
             )
             owed.update((row.chat_id, row.story_key) for row in result)
-        groups: list[tuple[int, int, list[_Pending]]] = []  # chat, thread, items of one message
+        groups: list[tuple[int, int, list[_Pending]]] = []  # chat, thread, items of one row
         for chat_id, stories in per_chat.items():
             items = [p for key, p in stories.items() if (chat_id, key) in owed]
             if not items:
@@ -228,8 +228,9 @@ class EntryStore:
             O.insert().returning(O.c.id, sort_by_parameter_order=True),
             [
                 {"chat_id": c, "thread_id": t, "state": AlertState.PENDING.value,
-                 "not_before": now, "created_at": now}
-                for c, t, _ in groups
+                 "kind": "flood" if len(items) > 1 else "alert", "not_before": now,
+                 "created_at": now}
+                for c, t, items in groups
             ],
         )
         ids = [row.id for row in result]

@@ -87,7 +87,10 @@ class OutboxStore:
                     O.update()
                     .where(O.c.id == outbox_id, _claimable(now))
                     .values(state=SENDING, lease_until=now + lease, attempts=O.c.attempts + 1)
-                    .returning(O.c.id, O.c.chat_id, O.c.thread_id, O.c.attempts, O.c.maybe_sent)
+                    .returning(
+                        O.c.id, O.c.chat_id, O.c.thread_id, O.c.attempts, O.c.maybe_sent,
+                        O.c.kind, O.c.parts_sent,
+                    )
                 )
             ).first()
             if row is None:
@@ -95,7 +98,8 @@ class OutboxStore:
             items = await _items(conn, outbox_id)
         return Alert(
             id=row.id, chat_id=row.chat_id, thread_id=row.thread_id or None, items=items,
-            attempts=row.attempts, maybe_sent=row.maybe_sent,
+            attempts=row.attempts, maybe_sent=row.maybe_sent, kind=row.kind,
+            parts_sent=row.parts_sent,
         )
 
     async def mark_sent(self, outbox_id: int, now: float, message_id: int | None = None) -> None:
@@ -116,6 +120,11 @@ class OutboxStore:
             values["maybe_sent"] = maybe_sent
         async with self.engine.begin() as conn:
             await conn.execute(O.update().where(O.c.id == outbox_id).values(**values))
+
+    async def part_sent(self, outbox_id: int, parts: int) -> None:
+        """Remember how many messages of a split alert went out, so a retry skips them."""
+        async with self.engine.begin() as conn:
+            await conn.execute(O.update().where(O.c.id == outbox_id).values(parts_sent=parts))
 
     async def hold(self, outbox_id: int, until: float) -> None:
         async with self.engine.begin() as conn:
@@ -142,14 +151,16 @@ class OutboxStore:
             for chat_id, ids in by_chat.items():
                 if len(ids) == 1:
                     await conn.execute(
-                        O.update().where(O.c.id == ids[0]).values(state=PENDING, not_before=now)
+                        O.update()
+                        .where(O.c.id == ids[0])
+                        .values(state=PENDING, not_before=now, kind="digest")
                     )
                 else:
                     new_id = (
                         await conn.execute(
                             O.insert()
                             .values(chat_id=chat_id, thread_id=thread[chat_id], state=PENDING,
-                                    not_before=now, created_at=now)
+                                    kind="digest", not_before=now, created_at=now)
                             .returning(O.c.id)
                         )
                     ).scalar_one()
@@ -157,6 +168,13 @@ class OutboxStore:
                     await conn.execute(O.delete().where(O.c.id.in_(ids)))
                 released.append(chat_id)
         return released
+
+    async def dead(self, outbox_id: int, error: str) -> None:
+        """Telegram refused this alert for good: keep it, with why, but never resend it."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                O.update().where(O.c.id == outbox_id).values(state=DEAD, lease_until=None, error=error[:300])
+            )
 
     async def kill_chat(self, chat_id: int, error: str) -> int:
         """The chat is gone: every row it is still owed becomes dead. Returns how many."""

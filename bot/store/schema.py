@@ -114,6 +114,8 @@ outbox = sa.Table(
     sa.Column("chat_id", sa.BigInteger, nullable=False),
     sa.Column("thread_id", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("state", sa.String(8), nullable=False),  # AlertState
+    sa.Column("kind", sa.String(8), nullable=False, server_default="alert"),  # alert|flood|digest
+    sa.Column("parts_sent", sa.Integer, nullable=False, server_default="0"),
     sa.Column("not_before", sa.Float, nullable=False),
     sa.Column("lease_until", sa.Float),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
