@@ -44,8 +44,13 @@ def _when(entry: Any, *keys: str) -> tuple[int, ...] | None:
     return None
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+_SHORT = 8 * 1024  # raw cap for ids, links, titles, authors (normalization caps further)
+_LONG = 64 * 1024  # raw cap for summaries and content
+_MAX_ENTRIES = 1000
+
+
+def _text(value: Any, cap: int = _SHORT) -> str | None:
+    return value[:cap] if isinstance(value, str) and value else None
 
 
 def _is_html(detail: Any) -> bool:
@@ -59,9 +64,9 @@ def _entry(entry: Any) -> tuple[Any, ...]:
     for item in entry.get("content") or ():
         value = item.get("value") if hasattr(item, "get") else None
         if isinstance(value, str) and value:
-            content, content_html = value, _is_html(item)
+            content, content_html = value[:_LONG], _is_html(item)
             break
-    summary = _text(entry.get("summary")) or ""
+    summary = _text(entry.get("summary"), _LONG) or ""
     return (
         _text(entry.get("id")),
         _text(entry.get("link")),
@@ -93,7 +98,7 @@ def parse(body: bytes, headers: dict[str, str]) -> tuple[Any, ...]:
     if ttl is not None and not math.isfinite(ttl):
         ttl = None
     bozo = result.get("bozo_exception") if result.get("bozo") else None
-    entries = tuple(_entry(e) for e in result.get("entries", ()))
+    entries = tuple(_entry(e) for e in result.get("entries", ())[:_MAX_ENTRIES])
     return (
         _text(feed.get("title")),
         _text(feed.get("link")),

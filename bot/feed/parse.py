@@ -149,7 +149,7 @@ class ParserPool:
         *,
         cpu_time: float = 10.0,
         wall_time: float = 10.0,
-        memory: int = 1024 * 1024 * 1024,
+        memory: int = 768 * 1024 * 1024,
     ) -> None:
         self.size = max(1, workers or os.cpu_count() or 1)
         self.cpu_time = cpu_time
