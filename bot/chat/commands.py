@@ -1,0 +1,250 @@
+"""The command table and pure parsing of command arguments (no Telegram, no I/O).
+
+Every command is listed once in ``COMMANDS``: /help, the usage lines, the Telegram command
+menu and the permission check are all generated from it. A parser returns the parsed
+arguments or raises ``UsageError``; the handler turns that into a short usage reply.
+
+Who may use a command (``Command.who``):
+
+    everyone     anyone in the chat (/help, /rules, /list, /test)
+    chat_admin   changes this chat: the private chat's user, group/supergroup administrators,
+                 anyone who can post in a channel, and NEWSBOT_ADMINS everywhere
+    operator     NEWSBOT_ADMINS only (/feeds, /status)
+    feeds        NEWSBOT_ADMINS, or anyone when NEWSBOT_ANYONE_CAN_ADD_FEEDS is set
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zoneinfo
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.config.durations import parse_duration
+
+Who = Literal["everyone", "chat_admin", "operator", "feeds"]
+
+MAX_MUTE = 366 * 86400.0
+DIGESTS = ("off", "hourly", "daily")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    args: str  # usage of the arguments, "" when none
+    summary: str
+    example: str  # a complete example, e.g. "/subscribe outages"
+    who: Who = "everyone"
+    menu: bool = True  # shown in Telegram's command menu
+
+    @property
+    def usage(self) -> str:
+        return f"/{self.name} {self.args}".rstrip()
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", "", "what this bot does and how to begin", "/start"),
+    Command("help", "", "every command, with examples", "/help"),
+    Command("rules", "", "the rules you can subscribe to (tap to toggle)", "/rules"),
+    Command("subscribe", "RULE_ID", "get alerts for a rule", "/subscribe outages", "chat_admin"),
+    Command(
+        "unsubscribe", "RULE_ID", "stop alerts for a rule", "/unsubscribe outages", "chat_admin"
+    ),
+    Command("list", "", "this chat's subscriptions, watches and settings", "/list"),
+    Command(
+        "watch",
+        "QUERY",
+        "a personal rule in the query language",
+        '/watch "data breach" AND (bank OR insurer)',
+        "chat_admin",
+    ),
+    Command("unwatch", "N", "remove watch number N from /list", "/unwatch 1", "chat_admin"),
+    Command(
+        "test",
+        "TEXT",
+        "which rules and watches would match a headline",
+        "/test Bank hit by data breach",
+    ),
+    Command("mute", "DURATION", "pause alerts for a while (30m, 2h, 1d)", "/mute 2h", "chat_admin"),
+    Command("unmute", "", "resume alerts now", "/unmute", "chat_admin"),
+    Command(
+        "digest", "off|hourly|daily", "bundle alerts into a digest", "/digest hourly", "chat_admin"
+    ),
+    Command(
+        "quiet",
+        "HH:MM-HH:MM|off",
+        "hold alerts during these hours",
+        "/quiet 22:00-07:00",
+        "chat_admin",
+    ),
+    Command(
+        "timezone",
+        "Area/City",
+        "time zone for quiet hours and digests",
+        "/timezone Europe/Berlin",
+        "chat_admin",
+    ),
+    Command("feeds", "", "feed health (operators)", "/feeds", "operator", menu=False),
+    Command("status", "", "bot status (operators)", "/status", "operator", menu=False),
+    Command(
+        "addfeed",
+        "URL [INTERVAL]",
+        "add a feed",
+        "/addfeed https://example.com/feed.xml 10m",
+        "feeds",
+        menu=False,
+    ),
+    Command(
+        "removefeed",
+        "FEED_ID",
+        "remove a feed added from chat",
+        "/removefeed example-com",
+        "feeds",
+        menu=False,
+    ),
+)
+
+BY_NAME: dict[str, Command] = {c.name: c for c in COMMANDS}
+
+
+class UsageError(ValueError):
+    """Bad arguments for ``command``; ``reason`` says what is wrong, in the user's terms."""
+
+    def __init__(self, command: str, reason: str) -> None:
+        self.command = BY_NAME[command]
+        self.reason = reason
+        super().__init__(f"/{command}: {reason}")
+
+
+# --------------------------------------------------------------------------- the command itself
+
+_COMMAND = re.compile(r"/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?")
+
+
+@dataclass(frozen=True, slots=True)
+class CommandText:
+    name: str  # lower-case, without "/" and "@bot"
+    addressee: str | None  # the "@bot" part, without "@"
+    args: str  # the raw text after the command, stripped (spacing inside kept)
+
+
+def split_command(text: str) -> CommandText | None:
+    """``/Watch@newsbot  a  b`` -> ("watch", "newsbot", "a  b"); None if not a command."""
+    found = _COMMAND.match(text)
+    if not found or (found.end() < len(text) and not text[found.end()].isspace()):
+        return None
+    return CommandText(found.group(1).lower(), found.group(2), text[found.end() :].strip())
+
+
+# --------------------------------------------------------------------------- argument parsers
+
+
+def _one_word(command: str, args: str, what: str) -> str:
+    words = args.split()
+    if not words:
+        raise UsageError(command, f"{what} is missing.")
+    if len(words) > 1:
+        raise UsageError(command, f"expected one {what}, got {len(words)} words.")
+    return words[0]
+
+
+def parse_rule_id(command: str, args: str) -> str:
+    return _one_word(command, args, "rule id")
+
+
+def parse_feed_id(args: str) -> str:
+    return _one_word("removefeed", args, "feed id")
+
+
+def parse_query(command: str, args: str) -> str:
+    if not args:
+        raise UsageError(
+            command, "the query is missing." if command == "watch" else "the text is missing."
+        )
+    return args
+
+
+def parse_index(args: str) -> int:
+    word = _one_word("unwatch", args, "watch number")
+    if not word.isdigit() or int(word) < 1:
+        raise UsageError("unwatch", f"{word!r} is not a watch number (see /list).")
+    return int(word)
+
+
+def parse_mute(args: str) -> float:
+    word = args.strip()
+    if not word:
+        raise UsageError("mute", "the duration is missing.")
+    try:
+        seconds = parse_duration(word)
+    except ValueError:
+        raise UsageError("mute", f"{word!r} is not a duration such as 30m, 2h or 1d.") from None
+    if seconds <= 0 or not math.isfinite(seconds):
+        raise UsageError("mute", "the duration must be longer than zero.")
+    if seconds > MAX_MUTE:
+        raise UsageError("mute", "at most one year; use /unsubscribe to stop alerts for good.")
+    return seconds
+
+
+def parse_digest(args: str) -> str:
+    word = _one_word("digest", args, "mode").lower()
+    if word not in DIGESTS:
+        raise UsageError("digest", f"{word!r} is not one of off, hourly, daily.")
+    return word
+
+
+_HHMM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+
+
+def parse_quiet(args: str) -> str | None:
+    """``22:00-7:00`` -> ``"22:00-07:00"``; ``off`` -> None."""
+    text = args.strip().lower().replace(" ", "")
+    if text in ("off", "none"):
+        return None
+    if not text:
+        raise UsageError("quiet", "the hours are missing.")
+    start, sep, end = text.partition("-")
+    first, second = _HHMM.fullmatch(start), _HHMM.fullmatch(end)
+    if not sep or first is None or second is None:
+        raise UsageError("quiet", "expected two times as HH:MM-HH:MM, or off.")
+    a = f"{int(first.group(1)):02d}:{first.group(2)}"
+    b = f"{int(second.group(1)):02d}:{second.group(2)}"
+    if a == b:
+        raise UsageError("quiet", "start and end are the same time.")
+    return f"{a}-{b}"
+
+
+def parse_timezone(args: str) -> str:
+    name = _one_word("timezone", args, "time zone")
+    if name.upper() == "UTC":
+        return "UTC"
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise UsageError(
+            "timezone", f"{name!r} is not a known time zone (e.g. Europe/Berlin)."
+        ) from None
+    return name
+
+
+def parse_addfeed(args: str) -> tuple[str, float | None]:
+    words = args.split()
+    if not words:
+        raise UsageError("addfeed", "the feed URL is missing.")
+    if len(words) > 2:
+        raise UsageError("addfeed", "expected a URL and an optional interval.")
+    url = words[0]
+    if not re.match(r"https?://[^\s/]", url, re.IGNORECASE):
+        raise UsageError("addfeed", "the URL must start with http:// or https://.")
+    interval: float | None = None
+    if len(words) == 2:
+        try:
+            interval = parse_duration(words[1])
+        except ValueError:
+            raise UsageError(
+                "addfeed", f"{words[1]!r} is not an interval such as 10m or 1h."
+            ) from None
+        if interval <= 0:
+            raise UsageError("addfeed", "the interval must be longer than zero.")
+    return url, interval

@@ -1,0 +1,385 @@
+"""Reply texts (Telegram HTML). Every user- or feed-supplied string goes through ``esc``.
+
+Pure: no Telegram objects, no I/O; ``now`` is passed in.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot.chat.commands import BY_NAME, COMMANDS, Command, UsageError
+from bot.config.durations import format_duration
+from bot.errors import QueryError
+from bot.models import ChatPrefs, FeedState, RuleSpec, Span
+from bot.store import Subscription, Watch
+
+if TYPE_CHECKING:
+    from bot.chat.trial import Hit
+
+MAX_UTF16 = 4096
+CARET_WINDOW = 40  # characters of a long query shown either side of an error
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value), quote=False)
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_message(lines: Iterable[str], limit: int = MAX_UTF16) -> list[str]:
+    """Join lines into messages of at most ``limit`` UTF-16 units, breaking between lines.
+
+    A single line longer than the limit is cut (callers keep lines short and tag-balanced).
+    """
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        length = utf16_len(line) + 1
+        if length > limit:
+            line = line[: limit // 2 - 2] + "…"
+            length = utf16_len(line) + 1
+        if current and size + length > limit:
+            chunks.append("\n".join(current))
+            current, size = [], 0
+        current.append(line)
+        size += length
+    if current:
+        chunks.append("\n".join(current))
+    return chunks or ["(empty)"]
+
+
+# --------------------------------------------------------------------------- time
+
+
+def ago(ts: float | None, now: float) -> str:
+    if ts is None:
+        return "never"
+    delta = now - ts
+    if delta < 0:
+        return f"in {format_duration(round(-delta))}"
+    if delta < 1:
+        return "just now"
+    return f"{format_duration(round(delta))} ago"
+
+
+def local_time(ts: float, timezone: str) -> str:
+    try:
+        zone = ZoneInfo(timezone)
+    except (KeyError, ValueError, OSError):
+        zone = ZoneInfo("UTC")
+    return datetime.fromtimestamp(ts, UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+# --------------------------------------------------------------------------- help
+
+
+def start_text(chat_type: str) -> str:
+    where = "this chat" if chat_type == "private" else f"this {chat_type}"
+    lines = [
+        "<b>newsbot</b> watches news feeds and alerts "
+        f"{where} when a story matches a rule you follow.",
+        "",
+        "How to begin:",
+        "1. /rules shows the rules; tap one to subscribe.",
+        f"2. /watch QUERY adds your own rule, e.g. <code>{esc(BY_NAME['watch'].example)}</code>",
+        "3. /test TEXT shows what a headline would match.",
+        "",
+        "/help lists every command.",
+    ]
+    if chat_type in ("group", "supergroup"):
+        lines.append("In groups only administrators change subscriptions, watches and settings.")
+    return "\n".join(lines)
+
+
+def _help_line(command: Command) -> str:
+    return (
+        f"<b>{esc(command.usage)}</b> — {esc(command.summary)}\n"
+        f"    e.g. <code>{esc(command.example)}</code>"
+    )
+
+
+def help_text(operator: bool) -> str:
+    lines = ["<b>Commands</b>"]
+    lines += [_help_line(c) for c in COMMANDS if c.who in ("everyone", "chat_admin")]
+    if operator:
+        lines += ["", "<b>Operators</b>"]
+        lines += [_help_line(c) for c in COMMANDS if c.who in ("operator", "feeds")]
+    lines += [
+        "",
+        'Queries: words and "exact phrases", AND, OR, NOT, parentheses, and entity names '
+        "from the rules file. In groups only administrators change settings.",
+    ]
+    return "\n".join(lines)
+
+
+def usage(error: UsageError) -> str:
+    command = error.command
+    return (
+        f"{esc(error.reason)}\nUsage: <code>{esc(command.usage)}</code>\n"
+        f"Example: <code>{esc(command.example)}</code>"
+    )
+
+
+def unknown_command(name: str) -> str:
+    return f"Unknown command /{esc(name)}. See /help for the commands."
+
+
+def denied(command: Command) -> str:
+    if command.who == "chat_admin":
+        return f"Only chat administrators can use /{command.name} here."
+    return f"Only the bot's operators can use /{command.name}."
+
+
+NOT_A_COMMAND = "I only understand commands. See /help."
+SOMETHING_WRONG = "Something went wrong. Please try again later."
+ADMINS_ONLY_BUTTON = "Only admins can change this."
+
+
+# --------------------------------------------------------------------------- rules & subscriptions
+
+
+def rule_line(rule: RuleSpec, subscribed: bool) -> str:
+    mark = "✅" if subscribed else "▫️"
+    title = f"<b>{esc(rule.display_title)}</b>"
+    ident = f" — <code>{esc(rule.id)}</code>" if rule.title else ""
+    return f"{mark} {title}{ident}"
+
+
+def rules_text(rules: Sequence[RuleSpec], subscribed: set[str], can_change: bool) -> str:
+    if not rules:
+        return "There are no rules to subscribe to yet."
+    head = (
+        "<b>Rules</b> — tap a rule to subscribe or unsubscribe."
+        if can_change
+        else "<b>Rules</b> — administrators can tap a rule to subscribe this chat."
+    )
+    return "\n".join([head, *(rule_line(r, r.id in subscribed) for r in rules)])
+
+
+def button_label(rule: RuleSpec, subscribed: bool) -> str:
+    return f"{'✅' if subscribed else '➕'} {rule.display_title}"[:60]
+
+
+def no_rule(rule_id: str) -> str:
+    return f"No rule '{esc(rule_id)}'. See /rules."
+
+
+def subscribed(rule: RuleSpec, created: bool, topic: bool) -> str:
+    where = " in this topic" if topic else ""
+    if not created:
+        return f"Already subscribed to <b>{esc(rule.display_title)}</b>{where}."
+    return f"Subscribed to <b>{esc(rule.display_title)}</b>{where}. /list shows everything."
+
+
+def unsubscribed(rule_id: str, title: str | None, removed: bool) -> str:
+    name = esc(title or rule_id)
+    if not removed:
+        return f"This chat is not subscribed to <b>{name}</b>."
+    return f"Unsubscribed from <b>{name}</b>."
+
+
+def list_text(
+    rules: Sequence[RuleSpec],
+    subs: Sequence[Subscription],
+    watches: Sequence[Watch],
+    prefs: ChatPrefs | None,
+    now: float,
+) -> list[str]:
+    titles = {r.id: r.display_title for r in rules}
+    lines = ["<b>Subscriptions</b>"]
+    if not subs:
+        lines.append("none — see /rules")
+    for n, sub in enumerate(subs, 1):
+        title = titles.get(sub.rule_id)
+        name = (
+            f"<b>{esc(title)}</b> (<code>{esc(sub.rule_id)}</code>)"
+            if title
+            else (f"<code>{esc(sub.rule_id)}</code> (no longer in the rules)")
+        )
+        topic = f" — topic {sub.thread_id}" if sub.thread_id else ""
+        lines.append(f"{n}. {name}{topic}")
+    lines += ["", "<b>Watches</b>"]
+    if not watches:
+        lines.append("none — add one with /watch QUERY")
+    for n, watch in enumerate(watches, 1):
+        topic = f" — topic {watch.thread_id}" if watch.thread_id else ""
+        lines.append(f"{n}. <code>{esc(watch.query)}</code>{topic}")
+    if prefs is not None:
+        lines += ["", "<b>Settings</b>", *settings_lines(prefs, now)]
+    return split_message(lines)
+
+
+def settings_lines(prefs: ChatPrefs, now: float) -> list[str]:
+    muted = (
+        f"until {esc(local_time(prefs.muted_until, prefs.timezone))}"
+        if prefs.muted_until and prefs.muted_until > now
+        else "no"
+    )
+    return [
+        f"muted: {muted}",
+        f"digest: {esc(prefs.digest)}",
+        f"quiet hours: {esc(prefs.quiet or 'off')}",
+        f"time zone: {esc(prefs.timezone)}",
+    ]
+
+
+# --------------------------------------------------------------------------- watches
+
+
+def caret(query: str, pos: int) -> tuple[str, str]:
+    """The line of ``query`` holding ``pos`` (windowed when long) and a caret line under it."""
+    pos = max(0, min(pos, len(query)))
+    start = query.rfind("\n", 0, pos) + 1
+    end = query.find("\n", pos)
+    line, col = query[start : end if end >= 0 else len(query)], pos - start
+    if len(line) > 2 * CARET_WINDOW:
+        left = max(0, col - CARET_WINDOW)
+        right = min(len(line), col + CARET_WINDOW)
+        prefix = "…" if left else ""
+        line = prefix + line[left:right] + ("…" if right < len(line) else "")
+        col = col - left + len(prefix)
+    return line, " " * col + "^"
+
+
+def query_error(query: str, error: QueryError) -> str:
+    line, mark = caret(query, error.pos)
+    return (
+        f"That query has a problem at column {error.pos + 1}: {esc(error.message)}\n"
+        f"<pre>{esc(line)}\n{esc(mark)}</pre>\n"
+        f"Usage: <code>{esc(BY_NAME['watch'].usage)}</code>"
+    )
+
+
+def query_too_long(limit: int) -> str:
+    return f"That query is too long: at most {limit} characters."
+
+
+def too_many_watches(limit: int) -> str:
+    return f"This chat already has {limit} watches, the most allowed. Remove one with /unwatch N."
+
+
+def watch_added(number: int, query: str) -> str:
+    return f"Watch {number} added: <code>{esc(query)}</code>\nRemove it with /unwatch {number}."
+
+
+def watch_removed(number: int, query: str) -> str:
+    return f"Watch {number} removed: <code>{esc(query)}</code>"
+
+
+def no_watch(number: int, count: int) -> str:
+    if not count:
+        return "This chat has no watches. Add one with /watch QUERY."
+    return f"There is no watch {number}; this chat has {count}. See /list."
+
+
+# --------------------------------------------------------------------------- /test
+
+
+def highlight(text: str, spans: Iterable[Span], field: str = "title") -> str:
+    """``text`` escaped, with the spans of ``field`` in bold (overlaps merged)."""
+    ranges = sorted(
+        (max(0, s.start), min(len(text), s.end))
+        for s in spans
+        if s.field == field and s.end > s.start
+    )
+    merged: list[list[int]] = []
+    for start, end in ranges:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        elif start < end:
+            merged.append([start, end])
+    out, at = [], 0
+    for start, end in merged:
+        out.append(esc(text[at:start]))
+        out.append(f"<b>{esc(text[start:end])}</b>")
+        at = end
+    out.append(esc(text[at:]))
+    return "".join(out)
+
+
+def test_result(text: str, hits: Sequence[Hit]) -> list[str]:
+    if not hits:
+        return [f"Nothing matches: {esc(text)}"]
+    lines = [f"{len(hits)} match{'es' if len(hits) != 1 else ''}:"]
+    for hit in hits:
+        if hit.kind == "rule":
+            label = f"rule <b>{esc(hit.label)}</b> (<code>{esc(hit.ref)}</code>)"
+        else:
+            label = f"watch {esc(hit.ref)} <code>{esc(hit.label)}</code>"
+        lines.append(f"• {label}\n  {highlight(text, hit.spans)}")
+    return split_message(lines)
+
+
+# --------------------------------------------------------------------------- preferences
+
+
+def muted(until: float, timezone: str) -> str:
+    return f"Muted until {esc(local_time(until, timezone))}. /unmute resumes alerts."
+
+
+UNMUTED = "Alerts resumed."
+
+
+def digest_set(mode: str) -> str:
+    return "Digest off: alerts arrive one by one." if mode == "off" else f"Digest: {esc(mode)}."
+
+
+def quiet_set(quiet: str | None, timezone: str) -> str:
+    if quiet is None:
+        return "Quiet hours off."
+    return f"Quiet hours {esc(quiet)} ({esc(timezone)}). Alerts are held and sent afterwards."
+
+
+def timezone_set(name: str) -> str:
+    return f"Time zone set to {esc(name)}."
+
+
+# --------------------------------------------------------------------------- operators
+
+
+def feeds_text(states: Sequence[FeedState], now: float) -> list[str]:
+    if not states:
+        return ["No feeds."]
+    lines = [f"<b>Feeds</b> ({len(states)})"]
+    for s in states:
+        ratio = "-" if s.not_modified_ratio is None else f"{s.not_modified_ratio:.0%}"
+        health = "✅" if s.failures == 0 else "⚠️"
+        next_poll = ago(s.next_poll, now) if s.next_poll else "soon"
+        name, ident = esc(s.spec.display_name), esc(s.spec.id)
+        lines.append(
+            f"{health} <b>{name}</b> (<code>{ident}</code>, {esc(s.source)})\n"
+            f"  last attempt {ago(s.last_attempt, now)}, success {ago(s.last_success, now)}, "
+            f"new entry {ago(s.last_new_entry, now)}\n"
+            f"  failures {s.failures}, next poll {next_poll}, 304 ratio {ratio}"
+        )
+        if s.last_error:
+            lines.append(f"  last error: {esc(s.last_error[:200])}")
+    return split_message(lines)
+
+
+def status_text(text: str) -> list[str]:
+    return split_message(esc(line) for line in text.splitlines() or ["(no status)"])
+
+
+def feed_added(feed_id: str) -> str:
+    return f"Feed <code>{esc(feed_id)}</code> added. /feeds shows its health."
+
+
+def feed_removed(feed_id: str, removed: bool) -> str:
+    if not removed:
+        return f"No active feed <code>{esc(feed_id)}</code>. See /feeds."
+    return f"Feed <code>{esc(feed_id)}</code> removed."
+
+
+def feed_refused(message: str) -> str:
+    return f"Cannot add that feed: {esc(message)}"
+
+
+NOT_AVAILABLE = "That is not available on this bot."
