@@ -1,0 +1,327 @@
+"""Composition root: opens every resource in one place, runs until a stop signal, closes in reverse.
+
+    store (SQLAlchemy engine) → HTTP session → parser pool → Telegram application (or console)
+    → sender task → scheduler (one job per feed, plus the rules-file watcher)
+
+With no ``TELEGRAM_BOT_TOKEN`` alerts are printed to the terminal (the console is a chat that
+every rule routes to), so the whole pipeline runs offline on the embedded SQLite default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import re
+import signal
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import urlsplit
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.chat import ChatServices, RulesView, install, register_commands
+from bot.delivery.sender import Sender
+from bot.delivery.transport import ConsoleTransport, TelegramTransport, Transport
+from bot.errors import FeedError, NewsbotError, RulesError
+from bot.feed.fetch import Fetcher, FetchLimits, NotModified, make_session
+from bot.feed.parse import ParserPool
+from bot.feed.schedule import first_poll
+from bot.models import FeedSpec
+from bot.pipeline import Pipeline, Rules, compile_rules_file
+from bot.settings import Settings
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+RULES_CHECK_EVERY = 2.0  # seconds between looks at the rules file
+FIRST_POLL_SPREAD = 10.0  # seconds over which startup polls are spread
+
+
+def quiet_loggers() -> None:
+    """httpx logs request URLs at INFO, and Bot API URLs hold the token."""
+    for name in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler.executors.default"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+@dataclass
+class App:
+    settings: Settings
+    store: Store
+    pipeline: Pipeline
+    sender: Sender
+    fetcher: Fetcher
+    rules_path: Path
+    telegram: Application[Any, Any, Any, Any, Any, Any] | None = None
+    scheduler: AsyncIOScheduler | None = None
+    started: float = field(default_factory=time.time)
+    _inflight: set[asyncio.Task[Any]] = field(default_factory=set)
+    _rules_stat: tuple[int, int] | None = None
+
+    # ------------------------------------------------------------------ polling
+
+    async def poll_all_once(self) -> None:
+        feeds = await self.store.feeds.all()
+        await asyncio.gather(*(self.pipeline.poll(f.spec.id) for f in feeds))
+
+    def schedule_feed(self, feed_id: str, interval: float, next_poll: float | None) -> None:
+        assert self.scheduler is not None
+        now = time.time()
+        if next_poll is not None and next_poll > now:
+            when = datetime.fromtimestamp(next_poll, UTC)
+        else:
+            when = first_poll(datetime.now(UTC), min(interval, FIRST_POLL_SPREAD), rng=random.Random())
+        self.scheduler.add_job(
+            self._poll_job, "interval", seconds=max(1.0, interval), args=[feed_id], id=feed_id,
+            next_run_time=when, max_instances=1, coalesce=True, misfire_grace_time=None,
+            replace_existing=True,
+        )
+
+    async def _poll_job(self, feed_id: str) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
+        try:
+            report = await self.pipeline.poll(feed_id)
+            job = self.scheduler.get_job(feed_id) if self.scheduler else None
+            if job is not None and report.next_poll is not None:
+                job.modify(next_run_time=datetime.fromtimestamp(report.next_poll, UTC))
+        finally:
+            if task is not None:
+                self._inflight.discard(task)
+
+    async def sync_jobs(self) -> None:
+        """One scheduler job per active feed, at its interval."""
+        assert self.scheduler is not None
+        feeds = await self.store.feeds.all()
+        wanted = {f.spec.id for f in feeds}
+        for job in self.scheduler.get_jobs():
+            if job.id not in wanted and job.id != "rules-watch":
+                job.remove()
+        for feed in feeds:
+            spec = self.pipeline.rules.feeds.get(feed.spec.id, feed.spec)
+            job = self.scheduler.get_job(feed.spec.id)
+            if job is None:
+                self.schedule_feed(feed.spec.id, spec.interval, feed.next_poll)
+            elif job.trigger.interval.total_seconds() != max(1.0, spec.interval):
+                self.schedule_feed(feed.spec.id, spec.interval, None)
+
+    # ------------------------------------------------------------------ rules hot reload
+
+    async def check_rules(self) -> None:
+        try:
+            st = self.rules_path.stat()
+        except OSError as exc:
+            log.warning("rules file %s: %s; keeping the running rules", self.rules_path, exc)
+            return
+        stamp = (st.st_mtime_ns, st.st_size)
+        if stamp == self._rules_stat:
+            return
+        self._rules_stat = stamp
+        try:
+            rules = await asyncio.to_thread(compile_rules_file, self.rules_path)
+        except RulesError as exc:
+            text = "\n".join(exc.problems)
+            log.error("rules file changed but is invalid; keeping the running rules:\n%s", text)
+            await self.notify_admins(f"Rules file rejected, running rules kept:\n{text}")
+            return
+        if rules.digest == self.pipeline.rules.digest:
+            return
+        self.pipeline.set_rules(rules)
+        await self.store.feeds.sync_from_rules(rules.config.feeds, time.time())
+        await self.pipeline.refresh_watches()
+        if self.scheduler is not None:
+            await self.sync_jobs()
+        log.info(
+            "rules reloaded: %d feeds, %d rules", len(rules.config.feeds), len(rules.config.rules)
+        )
+
+    # ------------------------------------------------------------------ chat services
+
+    async def notify_admins(self, text: str) -> None:
+        if self.telegram is None or not self.settings.admins:
+            log.warning("admin notice: %s", text)
+            return
+        for admin in sorted(self.settings.admins):
+            try:
+                await self.telegram.bot.send_message(admin, text[:4000])
+            except Exception as exc:
+                log.warning("could not tell admin %s: %s", admin, exc.__class__.__name__)
+
+    async def add_feed(self, url: str, interval: float | None, user_id: int) -> str:
+        """/addfeed: check (SSRF-guarded) that the URL serves a feed, then store and schedule it."""
+        url = url.strip()
+        if not re.match(r"^https?://", url, re.IGNORECASE) or len(url) > 2048:
+            raise FeedError("give an http:// or https:// URL")
+        existing = await self.store.feeds.find_url([url])
+        if existing:
+            raise FeedError(f"that feed is already polled as {existing}")
+        result = await self.fetcher.fetch(url, guarded=True)
+        if isinstance(result, NotModified):
+            raise FeedError("the server answered 304 Not Modified to a first request")
+        parsed = await self.pipeline.parser.parse(result.body, result.headers, result.url)
+        if not parsed.version and not parsed.entries:
+            raise FeedError("that URL does not serve an RSS or Atom feed")
+        feed_id = await self._free_id(url)
+        spec = FeedSpec(
+            id=feed_id, url=url, interval=max(60.0, interval or 300.0),
+            name=(parsed.title or feed_id)[:100], trusted=False,
+        )
+        if not await self.store.feeds.add(spec, "chat", user_id, time.time()):
+            raise FeedError("could not save the feed; try again")
+        if self.scheduler is not None:
+            self.schedule_feed(feed_id, spec.interval, None)
+        return feed_id
+
+    async def _free_id(self, url: str) -> str:
+        host = (urlsplit(url).hostname or "feed").removeprefix("www.")
+        base = re.sub(r"[^a-z0-9]+", "-", host.lower()).strip("-")[:40] or "feed"
+        taken = {f.spec.id for f in await self.store.feeds.all(active_only=False)}
+        candidate, n = base, 2
+        while candidate in taken:
+            candidate, n = f"{base}-{n}", n + 1
+        return candidate
+
+    async def remove_feed(self, feed_id: str) -> bool:
+        state = await self.store.feeds.get(feed_id)
+        if state is None or not state.active:
+            return False
+        if state.source == "rules":
+            raise FeedError(f"{feed_id} is listed in the rules file; remove it there")
+        removed = await self.store.feeds.remove(feed_id)
+        if removed and self.scheduler is not None and self.scheduler.get_job(feed_id):
+            self.scheduler.remove_job(feed_id)
+        return removed
+
+    async def status(self) -> str:
+        feeds = await self.store.feeds.all()
+        failing = [f for f in feeds if f.failures]
+        counts = await self.store.outbox.counts()
+        uptime = int(time.time() - self.started)
+        lines = [
+            f"Up {uptime // 3600}h{uptime % 3600 // 60:02d}m",
+            f"Rules: {len(self.pipeline.rules.config.rules)}; watches: "
+            f"{len(self.pipeline.watches.titles)}",
+            f"Feeds: {len(feeds)} ({len(failing)} failing)",
+            "Outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "empty"),
+            f"Sent this run: {self.sender.stats.sent}; retried: {self.sender.stats.retried}",
+        ]
+        return "\n".join(lines)
+
+    def rules_view(self) -> RulesView:
+        config = self.pipeline.rules.config
+        return RulesView(rules=config.rules, entities=config.entities)
+
+
+def build_telegram(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
+    assert settings.token
+    return (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(f"{settings.api_url}/bot")
+        .base_file_url(f"{settings.api_url}/file/bot")
+        .connection_pool_size(64)
+        .connect_timeout(10)
+        .read_timeout(20)
+        .write_timeout(20)
+        .pool_timeout(10)
+        .get_updates_read_timeout(40)
+        .build()
+    )
+
+
+@asynccontextmanager
+async def open_app(settings: Settings, *, out: TextIO | None = None) -> AsyncIterator[App]:
+    """Open every resource; close them in reverse order however the body ends."""
+    rules = compile_rules_file(settings.rules_path)
+    async with AsyncExitStack() as stack:
+        store = await stack.enter_async_context(Store.open(settings.database_url))
+        session = make_session(settings.user_agent)
+        stack.push_async_callback(session.close)
+        fetcher = Fetcher(session, FetchLimits(), allow_private=settings.allow_private_feeds)
+        parser = await stack.enter_async_context(ParserPool(workers=2))
+        telegram_app = build_telegram(settings) if settings.token else None
+        transport: Transport = (
+            TelegramTransport(telegram_app.bot) if telegram_app else ConsoleTransport(out)
+        )
+        sender = Sender(store, transport, lease=settings.sender_lease)
+        pipeline = Pipeline(
+            store, fetcher, parser, rules, console=telegram_app is None,
+            flood_threshold=settings.flood_threshold, on_alerts=sender.wake,
+        )
+        app = App(settings, store, pipeline, sender, fetcher, Path(settings.rules_path),
+                  telegram=telegram_app)
+        pipeline.notify_admins = app.notify_admins
+        st = app.rules_path.stat()
+        app._rules_stat = (st.st_mtime_ns, st.st_size)
+        await store.feeds.sync_from_rules(rules.config.feeds, time.time())
+        await pipeline.refresh_watches()
+        yield app
+
+
+async def run_once(settings: Settings, *, out: TextIO | None = None) -> int:
+    """Poll every feed once, deliver what is due, exit."""
+    async with open_app(settings, out=out) as app:
+        async with contextlib.AsyncExitStack() as stack:
+            if app.telegram is not None:
+                await app.telegram.initialize()
+                stack.push_async_callback(app.telegram.shutdown)
+            await app.poll_all_once()
+            drained = await app.sender.drain(timeout=120)
+        return 0 if drained else 1
+
+
+async def run_forever(settings: Settings, *, out: TextIO | None = None,
+                      stop: asyncio.Event | None = None) -> int:
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    async with open_app(settings, out=out) as app:
+        tg = app.telegram
+        async with AsyncExitStack() as stack:
+            if tg is not None:
+                services = ChatServices(
+                    store=app.store, settings=settings, rules=app.rules_view,
+                    watches_changed=app.pipeline.refresh_watches, add_feed=app.add_feed,
+                    remove_feed=app.remove_feed, status=app.status,
+                )
+                install(tg, services)
+                await tg.initialize()
+                stack.push_async_callback(tg.shutdown)
+                await register_commands(tg.bot)
+                await tg.start()
+                stack.push_async_callback(tg.stop)
+                assert tg.updater is not None
+                await tg.updater.start_polling(poll_interval=0.0, timeout=30, drop_pending_updates=False)
+                stack.push_async_callback(tg.updater.stop)
+            sender_task = asyncio.create_task(app.sender.run(stop), name="sender")
+            scheduler = AsyncIOScheduler(timezone=UTC)
+            app.scheduler = scheduler
+            scheduler.start()
+            scheduler.add_job(app.check_rules, "interval", seconds=RULES_CHECK_EVERY, id="rules-watch",
+                              max_instances=1, coalesce=True)
+            await app.sync_jobs()
+            log.info("newsbot running: %d feeds, %d rules, %s", len(scheduler.get_jobs()) - 1,
+                     len(app.pipeline.rules.config.rules),
+                     "Telegram" if tg else "alerts to the terminal")
+            await stop.wait()
+            log.info("stopping: finishing in-flight polls")
+            scheduler.shutdown(wait=False)
+            if app._inflight:
+                _, pending = await asyncio.wait(set(app._inflight), timeout=15)
+                for task in pending:
+                    task.cancel()
+            await asyncio.wait_for(sender_task, timeout=30)
+    return 0
+
+
+__all__ = ["App", "NewsbotError", "Rules", "open_app", "quiet_loggers", "run_forever", "run_once"]

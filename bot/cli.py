@@ -1,0 +1,222 @@
+"""The ``newsbot`` command: the only place where errors become messages and exit codes.
+
+    newsbot run [--once] [--rules FILE]     poll, match, alert (Telegram, or the terminal)
+    newsbot check [FILE]                    validate a rules file: exit 0, or 1 with FILE:LINE:COL lines
+    newsbot match --rules FILE [--explain]  JSON lines {"id","title","summary"} in, matches out
+    newsbot feeds                           feed health table
+    newsbot opml import FILE | export       move feed lists in and out
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from bot.config import opml
+from bot.app import quiet_loggers, run_forever, run_once
+from bot.errors import ConfigError, NewsbotError, RulesError, StoreError
+from bot.pipeline import compile_rules_file
+from bot.settings import Settings
+from bot.store import Store
+from bot.text import html_to_text
+
+log = logging.getLogger("bot")
+
+EPILOGS = {
+    "run": "example:\n  newsbot run --once --rules rules/example.yaml\n"
+           "  TELEGRAM_BOT_TOKEN=123:abc newsbot run",
+    "check": "example:\n  newsbot check rules/default.yaml",
+    "match": "example:\n  echo '{\"id\": 1, \"title\": \"Putin arrives in Beijing\", \"summary\": \"\"}' \\\n"
+             "    | newsbot match --rules rules/example.yaml --explain",
+    "feeds": "example:\n  newsbot feeds",
+    "opml": "example:\n  newsbot opml import subscriptions.opml\n  newsbot opml export > feeds.opml",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsbot",
+        description="News-monitoring alert bot: polls feeds, matches rules, alerts Telegram chats.",
+        epilog="example:\n  newsbot run --once --rules rules/example.yaml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help_: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_, description=help_, epilog=EPILOGS[name],
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    run = add("run", "Poll the feeds, match the rules and send alerts (to the terminal without a token).")
+    run.add_argument("--once", action="store_true", help="poll every feed once, deliver, exit")
+    run.add_argument("--rules", help="rules file (default $NEWSBOT_RULES or rules/default.yaml)")
+
+    check = add("check", "Validate a rules file; print FILE:LINE:COL: message for each problem.")
+    check.add_argument("file", nargs="?", help="rules file (default as for run)")
+    check.add_argument("--rules", dest="rules_opt", help="same as FILE")
+
+    match = add("match", "Match JSON lines {\"id\", \"title\", \"summary\"} from stdin against the rules.")
+    match.add_argument("--rules", help="rules file (default as for run)")
+    match.add_argument("--explain", action="store_true", help="also print the matched words")
+
+    add("feeds", "Show every feed's health: last attempt, success, new entry, failures, next poll.")
+
+    op = add("opml", "Import feeds from an OPML file, or export every feed as OPML.")
+    op_sub = op.add_subparsers(dest="opml_command", required=True, metavar="ACTION")
+    imp = op_sub.add_parser("import", help="add the OPML file's feeds", epilog=EPILOGS["opml"],
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    imp.add_argument("file")
+    op_sub.add_parser("export", help="write every feed as OPML to stdout", epilog=EPILOGS["opml"],
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, str(args.log_level).upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    quiet_loggers()
+    try:
+        settings = Settings.from_env()
+        if getattr(args, "rules", None):
+            settings = replace(settings, rules_path=args.rules)
+        return _dispatch(args, settings)
+    except RulesError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        return 1
+    except (ConfigError, StoreError) as exc:
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return 2
+    except NewsbotError as exc:
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "run":
+        if args.once:
+            return asyncio.run(run_once(settings))
+        return asyncio.run(run_forever(settings))
+    if args.command == "check":
+        path = args.file or args.rules_opt or settings.rules_path
+        rules = compile_rules_file(path)
+        print(f"{path}: OK ({len(rules.config.feeds)} feeds, {len(rules.config.rules)} rules, "
+              f"{len(rules.config.entities)} entities)")
+        return 0
+    if args.command == "match":
+        return match_lines(settings.rules_path, sys.stdin, sys.stdout, explain=args.explain)
+    if args.command == "feeds":
+        return asyncio.run(_feeds(settings, sys.stdout))
+    if args.command == "opml":
+        return asyncio.run(_opml(settings, args))
+    raise AssertionError(args.command)
+
+
+def match_lines(rules_path: str, inp: TextIO, out: TextIO, *, explain: bool = False) -> int:
+    """The JSON-lines matcher. A bad line gets an error line (with its number) and exit 1."""
+    rules = compile_rules_file(rules_path)
+    status = 0
+    for number, line in enumerate(inp, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError("expected a JSON object")
+            title = html_to_text(str(item.get("title") or ""))
+            summary = html_to_text(str(item.get("summary") or ""))
+        except ValueError as exc:
+            print(f"stdin:{number}: invalid input: {exc}", file=sys.stderr)
+            out.write(json.dumps({"line": number, "error": str(exc)}) + "\n")
+            status = 1
+            continue
+        feed_id = item.get("feed")
+        matches = rules.ruleset.match(title, summary, feed_id if isinstance(feed_id, str) else None)
+        result: dict[str, Any] = {"id": item.get("id"), "matches": [m.rule_id for m in matches]}
+        if explain:
+            text = {"title": title, "summary": summary}
+            result["explain"] = {
+                m.rule_id: [
+                    {"field": s.field, "start": s.start, "end": s.end,
+                     "text": text[s.field][s.start : s.end]}
+                    for s in m.spans
+                ]
+                for m in matches
+            }
+        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+        out.flush()
+    return status
+
+
+def _when(epoch: float | None, now: float) -> str:
+    if epoch is None:
+        return "-"
+    delta = epoch - now
+    stamp = datetime.fromtimestamp(epoch, UTC).strftime("%m-%d %H:%M")
+    return f"{stamp} ({'in ' if delta > 0 else ''}{_ago(abs(delta))}{'' if delta > 0 else ' ago'})"
+
+
+def _ago(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+async def _feeds(settings: Settings, out: TextIO) -> int:
+    now = time.time()
+    async with Store.open(settings.database_url) as store:
+        feeds = await store.feeds.all()
+    header = ("FEED", "LAST ATTEMPT", "LAST SUCCESS", "LAST NEW", "FAILS", "NEXT POLL", "304", "LAST ERROR")
+    rows = [header]
+    for f in feeds:
+        ratio = f.not_modified_ratio
+        rows.append((
+            f.spec.id, _when(f.last_attempt, now), _when(f.last_success, now),
+            _when(f.last_new_entry, now), str(f.failures), _when(f.next_poll, now),
+            "-" if ratio is None else f"{ratio:.0%}", (f.last_error or "")[:60],
+        ))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    for row in rows:
+        out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    if not feeds:
+        out.write("(no feeds yet: run `newsbot run` once)\n")
+    return 0
+
+
+async def _opml(settings: Settings, args: argparse.Namespace) -> int:
+    async with Store.open(settings.database_url) as store:
+        if args.opml_command == "export":
+            feeds = [f.spec for f in await store.feeds.all()]
+            sys.stdout.write(opml.export_opml(feeds))
+            return 0
+        specs = opml.read_opml(args.file)
+        taken = {f.spec.id for f in await store.feeds.all(active_only=False)}
+        added = 0
+        for spec in specs:
+            if await store.feeds.find_url([spec.url]):
+                continue
+            spec = replace(spec, id=opml.unique_id(spec.id, taken))
+            taken.add(spec.id)
+            if await store.feeds.add(spec, "opml", None, time.time()):
+                added += 1
+        print(f"{args.file}: {added} feeds added, {len(specs) - added} already present")
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Transports put one rendered message into one chat, and translate the far side's failures
+into newsbot's delivery errors. The sender never sees a python-telegram-bot exception.
+
+    telegram.error.Forbidden, "chat not found"  -> ChatGoneError
+    telegram.error.ChatMigrated                 -> ChatMigratedError(new_chat_id)
+    telegram.error.RetryAfter                   -> RetryLaterError(retry_after)
+    TimedOut caused by a read timeout           -> MaybeSentError   (the request was written)
+    TimedOut (connect/pool), NetworkError, 5xx  -> RetryLaterError
+    "can't parse entities"                      -> resent once as plain text
+    other BadRequest                            -> RejectedError
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import timedelta
+from typing import Protocol, TextIO
+
+import httpx
+import telegram
+from telegram import LinkPreviewOptions
+from telegram import error as tg_error
+
+from bot.errors import (
+    ChatGoneError,
+    ChatMigratedError,
+    MaybeSentError,
+    RejectedError,
+    RetryLaterError,
+)
+from bot.models import Message
+
+log = logging.getLogger(__name__)
+
+_GONE = ("chat not found", "user is deactivated", "bot was kicked", "bot was blocked",
+         "have no rights to send", "not enough rights", "group chat was deactivated",
+         "peer_id_invalid", "bot is not a member")
+
+
+class Transport(Protocol):
+    rate_limited: bool
+
+    async def send(self, chat_id: int, thread_id: int | None, message: Message) -> int | None:
+        """Deliver; return Telegram's message id if known. Raises DeliveryError subclasses."""
+        ...
+
+
+class ConsoleTransport:
+    """The embedded default: alerts printed to a terminal, as plain text."""
+
+    rate_limited = False
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out or sys.stdout
+        self.count = 0
+
+    async def send(self, chat_id: int, thread_id: int | None, message: Message) -> int | None:
+        self.count += 1
+        print(message.plain_fallback or message.text, file=self.out)
+        print("", file=self.out, flush=True)
+        return self.count
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TelegramTransport:
+    """Sends with python-telegram-bot's ``Bot`` (its own httpx client, token never logged)."""
+
+    rate_limited = True
+
+    def __init__(self, bot: telegram.Bot) -> None:
+        self.bot = bot
+
+    async def send(self, chat_id: int, thread_id: int | None, message: Message) -> int | None:
+        try:
+            return await self._send(chat_id, thread_id, message.text, message.parse_mode, message)
+        except tg_error.BadRequest as exc:
+            if "can't parse entities" not in exc.message.lower() or not message.plain_fallback:
+                raise self._translate(exc) from exc
+            log.warning("chat_id=%s: Telegram could not parse our HTML (%s); sending plain text",
+                        chat_id, exc.message)
+        except tg_error.TelegramError as exc:
+            raise self._translate(exc) from exc
+        try:
+            return await self._send(chat_id, thread_id, message.plain_fallback, None, message)
+        except tg_error.TelegramError as exc:
+            raise self._translate(exc) from exc
+
+    async def _send(
+        self, chat_id: int, thread_id: int | None, text: str, parse_mode: str | None, message: Message
+    ) -> int | None:
+        sent = await self.bot.send_message(
+            chat_id=chat_id,
+            text=text,
+            parse_mode=parse_mode,
+            message_thread_id=thread_id,
+            link_preview_options=LinkPreviewOptions(is_disabled=message.disable_preview),
+        )
+        return sent.message_id
+
+    @staticmethod
+    def _translate(exc: tg_error.TelegramError) -> Exception:
+        text = exc.message
+        if isinstance(exc, tg_error.ChatMigrated):
+            return ChatMigratedError(exc.new_chat_id)
+        if isinstance(exc, tg_error.RetryAfter):
+            return RetryLaterError(f"flood control: {text}", retry_after=_seconds(exc.retry_after))
+        if isinstance(exc, tg_error.Forbidden):
+            return ChatGoneError(text)
+        if isinstance(exc, tg_error.BadRequest):
+            if any(marker in text.lower() for marker in _GONE):
+                return ChatGoneError(text)
+            return RejectedError(text)
+        if isinstance(exc, tg_error.TimedOut):
+            if isinstance(exc.__cause__, httpx.ReadTimeout):
+                return MaybeSentError(f"read timeout: {text}")
+            return RetryLaterError(f"timed out before sending: {text}")
+        if isinstance(exc, tg_error.InvalidToken):
+            return RetryLaterError("Telegram rejected the bot token", retry_after=60.0)
+        return RetryLaterError(f"{exc.__class__.__name__}: {text}")

@@ -1,0 +1,287 @@
+"""The orchestrator: the one module that wires every stage. Polling one feed reads top to bottom:
+
+    state   = store.feeds.get(feed)                          # url, ETag, Last-Modified, health
+    result  = fetcher.fetch(url, etag, last_modified)        # feed/fetch: new body | not modified
+    parsed  = parser.parse(body, headers)                    # feed/parse: worker process, limits
+    entries = normalize_entries(parsed)                      # feed/entries: keys, links, UTC, caps
+    new     = store.entries.record(entries, decide=match)    # store: dedup + outbox rows, one txn
+    store.feeds.record_poll(next poll, cache state, health)  # feed/schedule decides the next poll
+    sender.wake()                                            # delivery picks the new alerts up
+
+A feed that fails is logged with its id and reason and backs off; it never stops the others.
+On the first poll of a feed its entries are recorded as seen without alerting, unless the feed
+sets ``backfill``. Rules are swapped atomically (``set_rules``) when the rules file changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.config import load_rules
+from bot.errors import FeedError, HTTPStatusError, NewsbotError, RulesError
+from bot.feed.entries import normalize_entries
+from bot.feed.fetch import Fetcher, NotModified
+from bot.feed.parse import ParserPool
+from bot.feed.schedule import (
+    PollBounds,
+    next_poll_after_error,
+    next_poll_after_success,
+    observed_gaps,
+)
+from bot.match import RuleSet, compile_query, compile_rules
+from bot.models import Entry, FeedSpec, FeedState, Match, RulesConfig, RuleSpec
+from bot.store import WATCH_PREFIX, PollOutcome, Routing, Store
+
+log = logging.getLogger(__name__)
+
+CONSOLE_CHAT = 0  # the terminal, when no Telegram token is set: every rule routes to it
+FAILING_STREAK = 5  # consecutive failures before admins are told (once; and once on recovery)
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """A validated, compiled rules file: swapped in whole, never edited."""
+
+    config: RulesConfig
+    ruleset: RuleSet
+    digest: str = ""
+
+    @property
+    def feeds(self) -> Mapping[str, FeedSpec]:
+        return {f.id: f for f in self.config.feeds}
+
+
+def compile_rules_file(path: str | Path) -> Rules:
+    """Load and compile a rules file; RulesError lists every problem, YAML and query alike."""
+    path = Path(path)
+    config = load_rules(path)
+    ruleset = compile_rules(config.rules, config.entities)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return Rules(config=config, ruleset=ruleset, digest=digest)
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    feed_id: str
+    ok: bool
+    new: int = 0
+    alerts: int = 0
+    not_modified: bool = False
+    error: str | None = None
+    next_poll: float | None = None
+
+
+@dataclass
+class Watches:
+    """Personal /watch queries compiled into one rule set (ids ``watch:N``)."""
+
+    ruleset: RuleSet | None = None
+    titles: dict[str, str] = field(default_factory=dict)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        store: Store,
+        fetcher: Fetcher,
+        parser: ParserPool,
+        rules: Rules,
+        *,
+        console: bool = False,
+        flood_threshold: int = 5,
+        on_alerts: Callable[[], None] = lambda: None,
+        notify_admins: Callable[[str], Awaitable[None]] | None = None,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.parser = parser
+        self.rules = rules
+        self.console = console
+        self.flood_threshold = flood_threshold
+        self.on_alerts = on_alerts
+        self.notify_admins = notify_admins
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.watches = Watches()
+
+    # ------------------------------------------------------------------ rules and watches
+
+    def set_rules(self, rules: Rules) -> None:
+        self.rules = rules
+
+    async def refresh_watches(self) -> None:
+        """Recompile every chat's /watch queries (after one is added or removed)."""
+        watches = await self.store.chats.watches()
+        if not watches:
+            self.watches = Watches()
+            return
+        entities = self.rules.config.entities
+        specs = [RuleSpec(id=f"{WATCH_PREFIX}{w.id}", query=w.query) for w in watches]
+        try:
+            ruleset = compile_rules(specs, entities)
+        except RulesError:  # some watch no longer compiles (an entity was removed): skip it
+            good = []
+            for spec, watch in zip(specs, watches, strict=True):
+                try:
+                    compile_query(spec.query, entities)
+                    good.append(spec)
+                except NewsbotError as exc:
+                    log.warning("watch %s of chat_id=%s no longer compiles: %s", watch.id, watch.chat_id, exc)
+            specs = good
+            ruleset = compile_rules(specs, entities)
+        titles = {spec.id: f"watch: {spec.query}" for spec in specs}
+        self.watches = Watches(ruleset=ruleset, titles=titles)
+
+    def routing(self) -> Routing:
+        titles = {r.id: r.display_title for r in self.rules.config.rules}
+        titles.update(self.watches.titles)
+        static: dict[str, tuple[int, ...]] = {}
+        for rule in self.rules.config.rules:
+            chats = rule.chats + ((CONSOLE_CHAT,) if self.console else ())
+            if chats:
+                static[rule.id] = chats
+        return Routing(rule_titles=titles, static_chats=static, flood_threshold=self.flood_threshold)
+
+    def decide(self, entry: Entry) -> list[Match]:
+        """Which rules and watches match: pure, over the entry's title and summary."""
+        matches = self.rules.ruleset.match(entry.title, entry.summary, entry.feed_id)
+        if self.watches.ruleset is not None:
+            matches.extend(self.watches.ruleset.match(entry.title, entry.summary))
+        return matches
+
+    # ------------------------------------------------------------------ one poll
+
+    async def poll(self, feed_id: str) -> PollReport:
+        """Poll one feed end to end. Never raises for the feed's own failures."""
+        state = await self.store.feeds.get(feed_id)
+        if state is None or not state.active:
+            return PollReport(feed_id, ok=False, error="unknown or removed feed")
+        spec = self.rules.feeds.get(feed_id, state.spec)
+        started = self.clock()
+        await self.store.feeds.start_attempt(feed_id, started)
+        try:
+            report = await self._poll(state, spec)
+        except FeedError as exc:
+            report = await self._failed(state, spec, exc)
+        except Exception as exc:  # a bug must not stop the scheduler's other feeds
+            log.exception("feed_id=%s: unexpected error while polling", feed_id)
+            report = await self._failed(state, spec, exc)
+        return report
+
+    async def _poll(self, state: FeedState, spec: FeedSpec) -> PollReport:
+        feed_id = spec.id
+        url = state.spec.url if state.source != "rules" else spec.url
+        result = await self.fetcher.fetch(
+            url,
+            etag=state.etag,
+            last_modified=state.last_modified,
+            guarded=not (spec.trusted and state.spec.trusted),
+        )
+        now = self.clock()
+        bounds = PollBounds.around(spec.interval, spec.min_interval, spec.max_interval)
+        if isinstance(result, NotModified):
+            next_at = next_poll_after_success(
+                _dt(now), spec.interval, rng=self.rng, max_age=result.max_age, bounds=bounds
+            ).timestamp()
+            await self.store.feeds.record_poll(
+                feed_id, PollOutcome(now=now, next_poll=next_at, ok=True, not_modified=True)
+            )
+            await self._recovered(state)
+            log.debug("feed_id=%s: not modified", feed_id)
+            return PollReport(feed_id, ok=True, not_modified=True, next_poll=next_at)
+        parsed = await self.parser.parse(result.body, result.headers, result.url)
+        entries = normalize_entries(parsed, feed_id, _dt(now))
+        recorded = await self.store.entries.record(
+            feed_id,
+            entries,
+            now=now,
+            alertable=self._alertable(state, spec, now),
+            decide=self.decide,
+            routing=self.routing(),
+        )
+        gaps = observed_gaps(e.published for e in entries)
+        next_at = next_poll_after_success(
+            _dt(self.clock()), spec.interval, rng=self.rng, gaps=gaps, max_age=result.max_age,
+            ttl=parsed.ttl, bounds=bounds,
+        ).timestamp()
+        await self.store.feeds.record_poll(
+            feed_id,
+            PollOutcome(
+                now=now, next_poll=next_at, ok=True, etag=result.etag,
+                last_modified=result.last_modified, new_entries=len(recorded.new),
+                permanent_url=result.permanent_url if state.source != "rules" else None,
+            ),
+        )
+        await self._recovered(state)
+        if recorded.alerts:
+            self.on_alerts()
+        log.info(
+            "feed_id=%s: %d entries, %d new, %d alerts%s", feed_id, len(entries),
+            len(recorded.new), recorded.alerts, "" if state.polled_once else " (first poll)",
+        )
+        return PollReport(feed_id, ok=True, new=len(recorded.new), alerts=recorded.alerts, next_poll=next_at)
+
+    def _alertable(self, state: FeedState, spec: FeedSpec, now: float) -> Callable[[Entry], bool]:
+        """After the first poll every new entry may alert; on the first, only the backfill."""
+        if state.polled_once:
+            return lambda entry: True
+        backfill = spec.backfill
+        if backfill is None:
+            return lambda entry: False
+        if math.isinf(backfill):
+            return lambda entry: True
+        cutoff = now - backfill
+        return lambda entry: entry.published is not None and entry.published.timestamp() >= cutoff
+
+    async def _failed(self, state: FeedState, spec: FeedSpec, exc: Exception) -> PollReport:
+        now = self.clock()
+        failures = state.failures + 1
+        retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+        next_at = next_poll_after_error(
+            _dt(now), failures, rng=self.rng, interval=spec.interval, retry_after=retry_after
+        ).timestamp()
+        reason = _one_line(exc)
+        log.warning("feed_id=%s: poll failed (%d in a row): %s", spec.id, failures, reason)
+        await self.store.feeds.record_poll(
+            spec.id, PollOutcome(now=now, next_poll=next_at, ok=False, error=reason)
+        )
+        if failures >= FAILING_STREAK and not state.failing_notified:
+            await self.store.feeds.set_failing_notified(spec.id, True)
+            await self._tell_admins(f"Feed {spec.id} has failed {failures} times in a row: {reason}")
+        return PollReport(spec.id, ok=False, error=reason, next_poll=next_at)
+
+    async def _recovered(self, state: FeedState) -> None:
+        if state.failing_notified:
+            await self.store.feeds.set_failing_notified(state.spec.id, False)
+            await self._tell_admins(f"Feed {state.spec.id} is working again.")
+
+    async def _tell_admins(self, text: str) -> None:
+        if self.notify_admins is None:
+            log.warning("%s", text)
+            return
+        try:
+            await self.notify_admins(text)
+        except Exception:
+            log.exception("could not notify admins")
+
+
+def _dt(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc) or exc.__class__.__name__
+    return " ".join(text.split())[:300]
+
+
+__all__ = ["CONSOLE_CHAT", "Pipeline", "PollReport", "Rules", "RulesError", "compile_rules_file"]
