@@ -1,0 +1,165 @@
+"""Rules -> one ``RuleSet``: parse every query, collect every problem, build the automaton.
+
+Each distinct phrase/word/prefix of all rules becomes one Aho-Corasick key (see
+``bot.match.engine``); each distinct fuzzy term one entry of the ``FuzzyIndex``.  A rule's
+*necessary* keys are computed from its tree: a leaf is necessary for itself, an OR needs
+one key of every branch, an AND (or NEAR) needs the keys of its most selective branch, a NOT
+or a regex needs nothing; rules left without necessary keys are evaluated for every entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import ahocorasick
+
+from bot.errors import QueryError, RulesError
+from bot.models import RuleSpec
+
+from . import engine, nodes
+from .fuzzy import FuzzyIndex
+from .pattern import compile_pattern
+from .query import parse
+
+__all__ = ["compile_query", "compile_rules"]
+
+QUERY_RULE_ID = "query"
+_Key = tuple[str, int]  # ("l", literal id) or ("f", fuzzy id)
+_COST = {engine.Literal: 0, engine.FuzzyTerm: 1, engine.Near: 2, engine.AnyOf: 2}
+
+
+def compile_rules(
+    rules: Sequence[RuleSpec], entities: Mapping[str, Sequence[str]]
+) -> engine.RuleSet:
+    """Compile rules in order; raises ``RulesError`` listing every problem found."""
+    problems: list[str] = []
+    parsed: list[tuple[RuleSpec, nodes.Node]] = []
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            problems.append(_problem(rule, "duplicate rule id", 0))
+        seen.add(rule.id)
+        try:
+            parsed.append((rule, parse(rule.query, entities)))
+        except QueryError as exc:
+            problems.append(_problem(rule, exc.message, exc.pos))
+    if problems:
+        raise RulesError(problems)
+    return _build(parsed)
+
+
+def compile_query(
+    query: str,
+    entities: Mapping[str, Sequence[str]] | None = None,
+    *,
+    max_length: int | None = None,
+) -> engine.RuleSet:
+    """Compile one query (``/watch``, ``/test``) as a rule named "query"; raises QueryError."""
+    if max_length is not None and len(query) > max_length:
+        raise QueryError(
+            f"query is too long ({len(query)} characters, at most {max_length})", max_length
+        )
+    return _build([(RuleSpec(QUERY_RULE_ID, query), parse(query, entities or {}))])
+
+
+def _problem(rule: RuleSpec, message: str, offset: int) -> str:
+    pos = rule.query_pos
+    if pos is not None:
+        return f"{pos.file}:{pos.line}:{pos.col + offset}: rule '{rule.id}': {message}"
+    return f"rule '{rule.id}': {message} (at column {offset + 1})"
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.literals: dict[str, int] = {}  # automaton key -> literal id
+        self.literal_chars: list[int] = []
+        self.fuzzy_terms: dict[tuple[str, int], int] = {}
+
+    def program(self, node: nodes.Node) -> engine.Program:
+        if isinstance(node, nodes.Phrase):
+            key = " " + " ".join(node.words) + ("" if node.prefix else " ")
+            lid = self.literals.setdefault(key, len(self.literals))
+            if lid == len(self.literal_chars):
+                self.literal_chars.append(len(key))
+            return engine.Literal(lid, len(node.words), node.fields)
+        if isinstance(node, nodes.Fuzzy):
+            term = (node.word, node.distance)
+            fid = self.fuzzy_terms.setdefault(term, len(self.fuzzy_terms))
+            return engine.FuzzyTerm(fid, node.fields)
+        if isinstance(node, nodes.Regex):
+            return engine.RegexTerm(compile_pattern(node.pattern), node.fields)
+        if isinstance(node, nodes.And):
+            children = [self.program(c) for c in node.children]
+            children.sort(key=lambda p: _COST.get(type(p), 3))  # cheap tests first
+            return engine.AllOf(children)
+        if isinstance(node, nodes.Or):
+            return engine.AnyOf([self.program(c) for c in node.children])
+        if isinstance(node, nodes.Not):
+            return engine.NoneOf(self.program(node.child))
+        left, right = self.program(node.left), self.program(node.right)
+        assert isinstance(left, engine.Literal | engine.FuzzyTerm | engine.RegexTerm | engine.AnyOf)
+        assert isinstance(
+            right, engine.Literal | engine.FuzzyTerm | engine.RegexTerm | engine.AnyOf
+        )
+        return engine.Near(left, right, node.distance)
+
+    def necessary(self, program: engine.Program) -> frozenset[_Key] | None:
+        """Keys one of which must hit for ``program`` to match; None: cannot tell."""
+        if isinstance(program, engine.Literal):
+            return frozenset({("l", program.lid)})
+        if isinstance(program, engine.FuzzyTerm):
+            return frozenset({("f", program.fid)})
+        if isinstance(program, engine.AnyOf):
+            union: set[_Key] = set()
+            for child in program.children:
+                keys = self.necessary(child)
+                if keys is None:
+                    return None
+                union |= keys
+            return frozenset(union)
+        if isinstance(program, engine.AllOf | engine.Near):
+            children = (
+                program.children
+                if isinstance(program, engine.AllOf)
+                else (program.left, program.right)
+            )
+            options = [k for k in map(self.necessary, children) if k is not None]
+            return min(options, key=self._selectivity, default=None)
+        return None  # NOT, regex
+
+    def _selectivity(self, keys: frozenset[_Key]) -> tuple[int, int]:
+        """Fewer keys first, then longer literals (rarer in text)."""
+        shortest = min((self.literal_chars[i] if kind == "l" else 4 for kind, i in keys), default=0)
+        return (len(keys), -shortest)
+
+
+def _build(parsed: Sequence[tuple[RuleSpec, nodes.Node]]) -> engine.RuleSet:
+    builder = _Builder()
+    programs = [builder.program(node) for _, node in parsed]
+    literal_rules: list[list[int]] = [[] for _ in builder.literals]
+    fuzzy_rules: list[list[int]] = [[] for _ in builder.fuzzy_terms]
+    always: list[int] = []
+    for ri, program in enumerate(programs):
+        keys = builder.necessary(program)
+        if keys is None:
+            always.append(ri)
+            continue
+        for kind, i in keys:
+            (literal_rules if kind == "l" else fuzzy_rules)[i].append(ri)
+    automaton = None
+    if builder.literals:
+        automaton = ahocorasick.Automaton()
+        for key, lid in builder.literals.items():
+            automaton.add_word(key, lid)
+        automaton.make_automaton()
+    fuzzy = FuzzyIndex(list(builder.fuzzy_terms)) if builder.fuzzy_terms else None
+    return engine.RuleSet(
+        ids=[rule.id for rule, _ in parsed],
+        feeds=[frozenset(rule.feeds) if rule.feeds is not None else None for rule, _ in parsed],
+        programs=programs,
+        automaton=automaton,
+        literal_rules=[tuple(r) for r in literal_rules],
+        fuzzy=fuzzy,
+        fuzzy_rules=[tuple(r) for r in fuzzy_rules],
+        always=always,
+    )

@@ -1,0 +1,299 @@
+"""Folding and tokenization: the one definition of "the same word" for queries and entries.
+
+A text becomes a list of *words*, each with the ``(start, end)`` span of the original text
+it came from:
+
+* A word is a run of letters and digits; combining marks and invisible format characters
+  (soft hyphen, zero-width space/joiner, BOM...) stay inside the word and are dropped from
+  its folded form, so ``Ki\\u00adm`` is ``kim``.  Underscores join too (``foo_bar`` is
+  ``foobar``).  Everything else (spaces of every kind, dashes, punctuation, quotes,
+  symbols) separates words.
+* An apostrophe (``' ’ ‘ ʼ ′ ´``) between two letters joins them (``Xi'an`` is ``xian``,
+  ``Tian'anmen`` is ``tiananmen``), except a final ``'s`` which is an English possessive
+  and is dropped (``Putin's`` is ``putin``); a trailing apostrophe (``leaders’``) is
+  punctuation.
+* Folding: NFKC (full-width letters, ligatures, superscripts), lower case, Latin,
+  Greek and Cyrillic letters transliterated to ASCII with anyascii (which also strips
+  accents: ``Vučić`` → ``vucic``, ``İSTANBUL`` → ``istanbul``, ``ß`` → ``ss``,
+  ``Путин`` → ``putin``).  Other scripts are case-folded, lose generic combining
+  diacritics (and Arabic/Hebrew vowel points) and keep their script's own marks;
+  decimal digits of any script become ASCII digits.
+* Scripts written without spaces (Han, Hiragana, Katakana, Hangul, Thai, Lao, Khmer,
+  Myanmar, Bopomofo) yield one word per character, so a phrase of them matches as a
+  substring: ``习近平`` is found in ``习近平检阅部队``.
+
+``fold(fold(x)) == fold(x)`` for every string.  Pure ASCII text (after mapping typographic
+quotes, dashes and spaces to ASCII) takes a fast path of C-level ``str`` operations whose
+spans are only computed when a match needs them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from anyascii import anyascii
+
+__all__ = ["Tokens", "fold", "is_solo", "tokenize"]
+
+APOSTROPHES = "'\u2019\u2018\u02bc\u2032\u00b4\u02b9"
+
+
+def _char_class(predicate_categories: frozenset[str]) -> str:
+    """A regex character-class body for every code point in the given categories."""
+    ranges: list[tuple[int, int]] = []
+    planes = (range(0, 0x30000), range(0xE0000, 0xE0200))
+    for plane in planes:
+        for cp in plane:
+            if unicodedata.category(chr(cp)) in predicate_categories:
+                if ranges and ranges[-1][1] == cp - 1:
+                    ranges[-1] = (ranges[-1][0], cp)
+                else:
+                    ranges.append((cp, cp))
+    return "".join(
+        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+        for a, b in ranges
+    )
+
+
+_INNER = _char_class(frozenset({"Mn", "Mc", "Me", "Cf"}))
+_APOS_CLASS = re.escape(APOSTROPHES)
+# A word: starts with a letter/digit, continues with letters, digits, underscores, marks
+# and format characters; an apostrophe joins when a letter/digit follows it.
+_WORD = re.compile(rf"[^\W_][\w{_INNER}]*(?:[{_APOS_CLASS}][^\W_][\w{_INNER}]*)*")
+_ASCII_WORD = re.compile(r"[a-z0-9][a-z0-9_]*(?:'[a-z0-9][a-z0-9_]*)*")
+
+# Typographic characters mapped 1:1 to ASCII before choosing the fast path.
+_TYPOGRAPHIC = str.maketrans(
+    {
+        **dict.fromkeys("\u2019\u2018\u02bc\u2032\u00b4\u02b9", "'"),
+        **dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033", '"'),
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-"),
+        **dict.fromkeys("\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007", " "),
+        **dict.fromkeys("\u2008\u2009\u200a\u202f\u205f\u3000\u2028\u2029\u0085", " "),
+        "\u2026": ".",
+        "\u2022": "*",
+        "\u00b7": ".",
+    }
+)
+# ASCII punctuation (everything but letters, digits, apostrophe, underscore) to spaces.
+_ASCII_SEPARATORS = str.maketrans(
+    {chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) in "'_")}
+)
+
+# Marks that are "diacritics" to fold away even outside Latin/Greek/Cyrillic.
+_DROP_MARKS = (
+    (0x0300, 0x036F),
+    (0x0483, 0x0489),
+    (0x0591, 0x05C7),
+    (0x0610, 0x061A),
+    (0x064B, 0x065F),
+    (0x0670, 0x0670),
+    (0x06D6, 0x06ED),
+    (0x1AB0, 0x1AFF),
+    (0x1DC0, 0x1DFF),
+    (0x20D0, 0x20FF),
+    (0xFE20, 0xFE2F),
+)
+# Scripts written without spaces between words: one word per character.
+_SOLO = (
+    (0x0E00, 0x0EFF),  # Thai, Lao
+    (0x1000, 0x109F),  # Myanmar
+    (0x1100, 0x11FF),  # Hangul Jamo
+    (0x1780, 0x17FF),  # Khmer
+    (0x2E80, 0x2FDF),  # CJK radicals
+    (0x3005, 0x3007),  # 々 〆 〇
+    (0x3021, 0x3029),
+    (0x3031, 0x3035),
+    (0x3038, 0x303C),
+    (0x3040, 0x31FF),  # Hiragana, Katakana, Bopomofo, Hangul compatibility jamo
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xA960, 0xA97F),
+    (0xAC00, 0xD7FF),  # Hangul syllables
+    (0xF900, 0xFAFF),
+    (0xFF66, 0xFFDC),  # half-width Katakana and Hangul
+    (0x1B000, 0x1B16F),
+    (0x20000, 0x323AF),
+)
+_TRANSLIT_SCRIPTS = frozenset({"LATIN", "GREEK", "CYRILLIC"})
+
+_IGNORE, _MARK_DROP, _MARK_KEEP, _SOLO_CHAR, _LETTER = range(5)
+
+
+def _in(ranges: tuple[tuple[int, int], ...], c: str) -> bool:
+    cp = ord(c)
+    return any(a <= cp <= b for a, b in ranges)
+
+
+def is_solo(c: str) -> bool:
+    """Whether ``c`` belongs to a script written without spaces (one word per character)."""
+    return _in(_SOLO, c)
+
+
+def _fold_letter(c: str) -> tuple[str, bool]:
+    """Fold one letter or digit; returns the folded text and whether it was transliterated."""
+    out: list[str] = []
+    translit = False
+    for d in unicodedata.normalize("NFKC", c):
+        if d.isascii():
+            out.append(d.lower())
+        elif d.isdecimal():
+            out.append(str(unicodedata.decimal(d)))
+        elif unicodedata.name(d, "").split(" ", 1)[0] in _TRANSLIT_SCRIPTS:
+            out.append(anyascii(d).lower())
+            translit = True
+        else:
+            e = unicodedata.normalize("NFD", d.casefold())
+            out.append(
+                unicodedata.normalize("NFC", "".join(x for x in e if not _in(_DROP_MARKS, x)))
+            )
+    return "".join(x for x in "".join(out) if x.isalnum() or _is_mark(x)), translit
+
+
+def _is_mark(c: str) -> bool:
+    return unicodedata.category(c) in ("Mn", "Mc", "Me")
+
+
+@lru_cache(maxsize=8192)
+def _char_info(c: str) -> tuple[int, str, bool]:
+    """Classify one character of a word: (kind, folded text, transliterated)."""
+    if c in APOSTROPHES or c == "_" or unicodedata.category(c) == "Cf":
+        return _IGNORE, "", False
+    n = unicodedata.normalize("NFKC", c)
+    base = n if len(n) == 1 else c
+    if _is_mark(base):
+        return (_MARK_DROP if _in(_DROP_MARKS, base) else _MARK_KEEP), base, False
+    if is_solo(base):
+        return _SOLO_CHAR, base, False
+    folded, translit = _fold_letter(c)
+    for _ in range(3):  # reach a fixed point so that folding is idempotent
+        again = "".join(_fold_letter(x)[0] if x.isalnum() else x for x in folded)
+        if again == folded:
+            break
+        folded = again
+    return _LETTER, folded, translit
+
+
+def _possessive_cut(raw: str) -> int:
+    """Length of ``raw`` without a final English possessive ``'s``."""
+    if len(raw) > 2 and raw[-1] in "sS" and raw[-2] in APOSTROPHES:
+        return len(raw) - 2
+    return len(raw)
+
+
+@lru_cache(maxsize=65536)
+def _fold_word(raw: str) -> tuple[tuple[str, int, int], ...]:
+    """Fold one raw word into folded words with spans relative to ``raw``."""
+    cut = _possessive_cut(raw)
+    if raw.isascii():
+        word = raw[:cut].lower().replace("'", "").replace("_", "")
+        return ((word, 0, cut),) if word else ()
+    words: list[tuple[str, int, int]] = []
+    parts: list[str] = []
+    start = end = 0
+    solo = False  # the current word is one solo-script character (plus its marks)
+    translit = False  # marks after a transliterated letter are dropped
+
+    def flush() -> None:
+        text = unicodedata.normalize("NFC", "".join(parts))
+        i = 0
+        while i < len(text) and not text[i].isalnum():
+            i += 1  # a word never starts with a mark
+        if i < len(text):
+            words.append((text[i:], start, end))
+        parts.clear()
+
+    for i, c in enumerate(raw[:cut]):
+        kind, folded, is_translit = _char_info(c)
+        if kind == _IGNORE:
+            continue
+        if kind in (_MARK_DROP, _MARK_KEEP):
+            if parts and kind == _MARK_KEEP and not translit:
+                parts.append(folded)
+                end = i + 1
+            continue
+        if kind == _SOLO_CHAR:
+            if parts:
+                flush()
+            parts.append(folded)
+            start, end, solo, translit = i, i + 1, True, False
+            continue
+        if solo and parts:
+            flush()
+        if not parts:
+            start = i
+        solo = False
+        if folded:
+            parts.append(folded)
+            translit = is_translit
+        end = i + 1
+    if parts:
+        flush()
+    return tuple(words)
+
+
+class Tokens:
+    """The folded words of one text, with lazily computed spans into the original text."""
+
+    __slots__ = ("_low", "_spans", "text", "words")
+
+    def __init__(
+        self, text: str, words: list[str], spans: list[tuple[int, int]] | None, low: str
+    ) -> None:
+        self.text = text
+        self.words = words
+        self._spans = spans
+        self._low = low
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        """``(start, end)`` of each word in the original text."""
+        if self._spans is None:
+            spans = []
+            for m in _ASCII_WORD.finditer(self._low):
+                s = m.start()
+                spans.append((s, s + _possessive_cut(m.group())))
+            self._spans = spans
+        return self._spans
+
+
+def tokenize(text: str) -> Tokens:
+    """Split ``text`` into folded words (see the module docstring)."""
+    if not text.isascii():
+        mapped = text.translate(_TYPOGRAPHIC)
+        if not mapped.isascii():
+            return _tokenize_unicode(text, mapped)
+        text_ascii = mapped
+    else:
+        text_ascii = text
+    low = text_ascii.lower()
+    runs = low.translate(_ASCII_SEPARATORS).split()
+    if "'" in low or "_" in low:
+        words = []
+        for run in runs:
+            if "'" in run or "_" in run:
+                for raw in _ASCII_WORD.findall(run):
+                    cut = _possessive_cut(raw)
+                    words.append(raw[:cut].replace("'", "").replace("_", ""))
+            else:
+                words.append(run)
+        runs = words
+    return Tokens(text, runs, None, low)
+
+
+def _tokenize_unicode(text: str, mapped: str) -> Tokens:
+    words: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for m in _WORD.finditer(mapped):
+        base = m.start()
+        for word, s, e in _fold_word(m.group()):
+            words.append(word)
+            spans.append((base + s, base + e))
+    return Tokens(text, words, spans, "")
+
+
+def fold(text: str) -> str:
+    """The folded form of ``text``: its words joined by single spaces."""
+    return " ".join(tokenize(text).words)

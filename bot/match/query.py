@@ -1,0 +1,340 @@
+"""The query language: text -> syntax tree (``bot.match.nodes``), or ``QueryError(pos)``.
+
+Grammar (operators are upper case; lower-case ``and``/``or``/``not``/``near`` are words)::
+
+    query   := or
+    or      := and ("OR" and)*
+    and     := unary (["AND"] unary)*          adjacent terms mean AND
+    unary   := "NOT" unary | near               NOT binds tightest of the boolean operators
+    near    := primary ["NEAR/n" primary]       sides: terms, phrases, OR-groups of them
+    primary := FIELD primary | "(" or ")" | WORD | "PHRASE" | /REGEX/ | @ENTITY
+    FIELD   := "title:" | "summary:"            no space before the term it applies to
+
+A WORD is folded like entry text (``bot.match.fold``); when it folds to several words
+(``Jong-un``) it is a phrase.  ``word*`` matches words starting with ``word`` (at least
+two characters); ``word~`` matches words within min(2, len/3) edits, ``word~1`` and
+``word~2`` set the distance (which may not exceed a third of the word's length).
+``"..."`` (straight or curly quotes) is a phrase; nothing inside is an operator.
+``@name`` is any alias of the entity ``name``.  ``NEAR`` alone is ``NEAR/5``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.errors import QueryError
+
+from .fold import tokenize
+from .nodes import (
+    BOTH,
+    SUMMARY,
+    TITLE,
+    And,
+    Fuzzy,
+    Near,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Regex,
+    fields_of,
+    is_positional,
+)
+from .pattern import PatternError, compile_pattern
+
+QUOTES = '"\u201c\u201d\u201e\u201f\u00ab\u00bb'
+MAX_NEAR = 50
+DEFAULT_NEAR = 5
+MAX_DEPTH = 32
+MIN_PREFIX = 2
+_FIELDS = {"title:": TITLE, "summary:": SUMMARY}
+_SIDES = "needs a term, phrase or group on both sides"
+
+
+@dataclass(frozen=True, slots=True)
+class _Tok:
+    kind: str  # ( ) AND OR NOT NEAR FIELD WORD PHRASE REGEX ENTITY
+    text: str
+    pos: int
+    value: int = 0  # NEAR distance, FIELD mask
+
+
+def _lex(q: str) -> list[_Tok]:
+    toks: list[_Tok] = []
+    i, n = 0, len(q)
+    while i < n:
+        c = q[i]
+        if c.isspace():
+            i += 1
+        elif c in "()":
+            toks.append(_Tok(c, c, i))
+            i += 1
+        elif c in QUOTES:
+            j = i + 1
+            while j < n and q[j] not in QUOTES:
+                j += 1
+            if j >= n:
+                raise QueryError("unclosed quote", i)
+            toks.append(_Tok("PHRASE", q[i + 1 : j], i))
+            i = j + 1
+        elif c == "/":
+            j = i + 1
+            while j < n and q[j] != "/":
+                j += 2 if q[j] == "\\" else 1
+            if j >= n:
+                raise QueryError("unclosed regex: add a closing '/'", i)
+            if j == i + 1:
+                raise QueryError("empty regex '//'", i)
+            toks.append(_Tok("REGEX", q[i + 1 : j], i))
+            i = j + 1
+        elif c == "@":
+            j = i + 1
+            while j < n and (q[j].isalnum() or q[j] in "_-."):
+                j += 1
+            while j > i + 1 and q[j - 1] in "-.":
+                j -= 1  # "@putin." at the end of a sentence
+            if j == i + 1:
+                raise QueryError("'@' needs an entity name right after it", i)
+            toks.append(_Tok("ENTITY", q[i + 1 : j], i))
+            i = j
+        else:
+            j = i
+            while j < n and not q[j].isspace() and q[j] not in "()" and q[j] not in QUOTES:
+                j += 1
+            word = q[i:j]
+            field = next((f for f in _FIELDS if word.lower().startswith(f)), None)
+            if field is not None:
+                after = i + len(field)
+                if after >= n or q[after].isspace() or q[after] == ")":
+                    raise QueryError(f"'{field}' needs a term, phrase or group right after it", i)
+                toks.append(_Tok("FIELD", field, i, _FIELDS[field]))
+                i = after
+                continue
+            if word in ("AND", "OR", "NOT"):
+                toks.append(_Tok(word, word, i))
+            elif word == "NEAR" or word.startswith("NEAR/"):
+                toks.append(_Tok("NEAR", word, i, _near_distance(word, i)))
+            else:
+                toks.append(_Tok("WORD", word, i))
+            i = j
+    return toks
+
+
+def _near_distance(word: str, pos: int) -> int:
+    if word == "NEAR":
+        return DEFAULT_NEAR
+    digits = word[5:]
+    if not digits.isascii() or not digits.isdigit():
+        raise QueryError("NEAR/ needs a whole number of words, e.g. NEAR/5", pos + 5)
+    value = int(digits)
+    if value > MAX_NEAR:
+        raise QueryError(f"NEAR distance must be between 0 and {MAX_NEAR}", pos + 5)
+    return value
+
+
+class _Parser:
+    def __init__(self, query: str, entities: Mapping[str, Sequence[str]]) -> None:
+        self.query = query
+        self.entities = entities
+        self.toks = _lex(query)
+        self.i = 0
+        self.depth = 0
+
+    def peek(self) -> _Tok | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def take(self) -> _Tok:
+        tok = self.toks[self.i]
+        self.i += 1
+        return tok
+
+    def starts_operand(self) -> bool:
+        tok = self.peek()
+        return tok is not None and tok.kind not in (")", "AND", "OR", "NEAR")
+
+    def parse(self) -> Node:
+        if not self.toks:
+            raise QueryError("empty query", 0)
+        node = self.parse_or(BOTH)
+        tok = self.peek()
+        if tok is not None:  # only ')' can stop parse_or early
+            raise QueryError("unmatched ')'", tok.pos)
+        return node
+
+    def parse_or(self, fields: int) -> Node:
+        parts = [self.parse_and(fields)]
+        while (tok := self.peek()) is not None and tok.kind == "OR":
+            self.take()
+            if not self.starts_operand():
+                raise QueryError(f"OR {_SIDES}", tok.pos)
+            parts.append(self.parse_and(fields))
+        return parts[0] if len(parts) == 1 else Or(tuple(parts))
+
+    def parse_and(self, fields: int) -> Node:
+        parts = [self.parse_unary(fields)]
+        while (tok := self.peek()) is not None and tok.kind not in (")", "OR"):
+            if tok.kind == "AND":
+                self.take()
+                if not self.starts_operand():
+                    raise QueryError(f"AND {_SIDES}", tok.pos)
+            parts.append(self.parse_unary(fields))
+        return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+    def parse_unary(self, fields: int) -> Node:
+        nots: list[_Tok] = []
+        while (tok := self.peek()) is not None and tok.kind == "NOT":
+            nots.append(self.take())
+        if nots and not self.starts_operand():
+            raise QueryError("NOT needs a term, phrase or group after it", nots[-1].pos)
+        node = self.parse_near(fields)
+        for tok in reversed(nots):
+            node = node.child if isinstance(node, Not) else Not(node, tok.pos)
+        return node
+
+    def parse_near(self, fields: int) -> Node:
+        left = self.parse_primary(fields)
+        while (tok := self.peek()) is not None and tok.kind == "NEAR":
+            self.take()
+            if not self.starts_operand() or (nxt := self.peek()) is None or nxt.kind == "NOT":
+                raise QueryError(f"{tok.text} needs a term or phrase on both sides", tok.pos)
+            right = self.parse_primary(fields)
+            if not (is_positional(left) and is_positional(right)):
+                raise QueryError(
+                    f"{tok.text} joins terms, phrases or OR-groups of them, "
+                    "not AND, NOT or NEAR expressions",
+                    tok.pos,
+                )
+            if not fields_of(left) & fields_of(right):
+                raise QueryError(f"{tok.text} sides are in different fields", tok.pos)
+            left = Near(left, right, tok.value, tok.pos)
+        return left
+
+    def parse_primary(self, fields: int) -> Node:
+        tok = self.peek()
+        if tok is None:  # callers check starts_operand first
+            raise QueryError("query ends too early", len(self.query))
+        self.take()
+        while tok.kind == "FIELD":  # a loop, not recursion: title:title:...x stays flat
+            fields &= tok.value
+            if not fields:
+                raise QueryError(f"'{tok.text}' inside another field can never match", tok.pos)
+            nxt = self.peek()
+            if nxt is None or nxt.kind in ("AND", "OR", "NOT", "NEAR", ")"):
+                raise QueryError(
+                    f"'{tok.text}' needs a term, phrase or group right after it", tok.pos
+                )
+            tok = self.take()
+        kind = tok.kind
+        if kind == "(":
+            return self.parse_group(tok, fields)
+        if kind == ")":
+            raise QueryError("unmatched ')'", tok.pos)
+        if kind in ("AND", "OR"):
+            raise QueryError(f"{kind} {_SIDES}", tok.pos)
+        if kind in ("NOT", "NEAR"):
+            raise QueryError(f"{tok.text} needs a term or phrase on both sides", tok.pos)
+        if kind == "PHRASE":
+            words = tuple(tokenize(tok.text).words)
+            if not words:
+                raise QueryError("empty phrase: nothing to match inside the quotes", tok.pos)
+            return Phrase(words, fields, tok.pos)
+        if kind == "REGEX":
+            try:
+                compile_pattern(tok.text)
+            except PatternError as exc:
+                raise QueryError(str(exc), tok.pos) from exc
+            return Regex(tok.text, fields, tok.pos)
+        if kind == "ENTITY":
+            return self.entity(tok, fields)
+        return self.word(tok, fields)
+
+    def parse_group(self, open_tok: _Tok, fields: int) -> Node:
+        nxt = self.peek()
+        if nxt is not None and nxt.kind == ")":
+            raise QueryError("empty group '()'", open_tok.pos)
+        if nxt is None:
+            raise QueryError("unclosed '('", open_tok.pos)
+        if self.depth >= MAX_DEPTH:
+            raise QueryError(f"groups nested too deeply (at most {MAX_DEPTH})", open_tok.pos)
+        self.depth += 1
+        node = self.parse_or(fields)
+        self.depth -= 1
+        close = self.peek()
+        if close is None or close.kind != ")":
+            raise QueryError("unclosed '('", open_tok.pos)
+        self.take()
+        return node
+
+    def entity(self, tok: _Tok, fields: int) -> Node:
+        name = tok.text
+        aliases = self.entities.get(name)
+        if aliases is None:
+            folded = {k.casefold(): v for k, v in self.entities.items()}
+            aliases = folded.get(name.casefold())
+        if aliases is None:
+            known = ", ".join("@" + k for k in sorted(self.entities)[:8])
+            hint = f" (known: {known})" if known else " (the rules file defines no entities)"
+            raise QueryError(f"unknown entity '@{name}'{hint}", tok.pos)
+        phrases: list[Node] = []
+        for alias in aliases:
+            words = tuple(tokenize(alias).words)
+            if not words:
+                raise QueryError(
+                    f"entity '@{name}' alias {alias!r} has no letters or digits", tok.pos
+                )
+            phrases.append(Phrase(words, fields, tok.pos))
+        if not phrases:
+            raise QueryError(f"entity '@{name}' has no aliases", tok.pos)
+        return phrases[0] if len(phrases) == 1 else Or(tuple(phrases))
+
+    def word(self, tok: _Tok, fields: int) -> Node:
+        text, pos = tok.text, tok.pos
+        prefix = text.endswith("*")
+        core = text[:-1] if prefix else text
+        distance: int | None = None
+        tilde = core.rfind("~")
+        if not prefix and tilde > 0 and (core[tilde + 1 :] == "" or core[tilde + 1 :].isdigit()):
+            suffix = core[tilde + 1 :]
+            core = core[:tilde]
+            distance = int(suffix) if suffix.isascii() and suffix else -1
+            if suffix and (not suffix.isascii() or distance not in (1, 2)):
+                raise QueryError(f"'{text}': fuzzy distance must be ~1 or ~2", pos + tilde + 1)
+        for ch in "*~":
+            at = core.find(ch)
+            if at >= 0:
+                where = "at the end of a word" if ch == "*" else "after a word, as word~ or word~1"
+                raise QueryError(f"'{ch}' is only allowed {where}", pos + at)
+        words = tuple(tokenize(core).words)
+        if not words:
+            raise QueryError(f"'{text}' has no letters or digits to match", pos)
+        if prefix:
+            if len(" ".join(words)) < MIN_PREFIX:
+                raise QueryError(
+                    f"prefix '{text}' is too short (at least {MIN_PREFIX} letters)", pos
+                )
+            return Phrase(words, fields, pos, prefix=True)
+        if distance is not None:
+            return _fuzzy(text, words, distance, fields, pos)
+        return Phrase(words, fields, pos)
+
+
+def _fuzzy(text: str, words: tuple[str, ...], distance: int, fields: int, pos: int) -> Node:
+    if len(words) != 1:
+        raise QueryError(f"'{text}': fuzzy matching works on one word, not a phrase", pos)
+    word = words[0]
+    allowed = min(2, len(word) // 3)
+    if distance < 0:
+        if allowed == 0:
+            raise QueryError(f"'{text}': fuzzy matching needs a word of at least 3 letters", pos)
+        distance = allowed
+    elif distance > allowed:
+        raise QueryError(
+            f"'{text}': ~{distance} needs a word of at least {3 * distance} letters", pos
+        )
+    return Fuzzy(word, distance, fields, pos)
+
+
+def parse(query: str, entities: Mapping[str, Sequence[str]] | None = None) -> Node:
+    """Parse ``query`` into a syntax tree; raises ``QueryError`` with a 0-based offset."""
+    return _Parser(query, entities or {}).parse()
