@@ -12,8 +12,10 @@ The parent adds a wall-clock kill on top.
 
 from __future__ import annotations
 
+import codecs
 import marshal
 import math
+import re
 import resource
 import struct
 import sys
@@ -82,8 +84,54 @@ def _entry(entry: Any) -> tuple[Any, ...]:
     )
 
 
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_XML_DECL_ENCODING = re.compile(r"^(<\?xml[^>]*?encoding\s*=\s*)([\"'])[^\"']*\2")
+
+
+def transcode_bom(body: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    """A UTF-16/32 byte-order mark is authoritative (XML 1.0 F.1, RFC 7303 3.3).
+
+    feedparser prefers the HTTP charset or a UTF-8 default and then "successfully" reads
+    UTF-16 as UTF-8 (NULs and all); so re-encode such documents to UTF-8 and say so.
+    """
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            text = body.decode(codec, errors="replace")
+            text = _XML_DECL_ENCODING.sub(r"\1\2utf-8\2", text, count=1)
+            kind = headers.get("content-type", "application/xml").split(";", 1)[0].strip()
+            headers = {**headers, "content-type": f"{kind or 'application/xml'}; charset=utf-8"}
+            return text.encode("utf-8", errors="replace"), headers
+    return body, headers
+
+
+_CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+
+
+def _drop_bad_charref(match: re.Match[bytes]) -> bytes:
+    hex_digits, decimal = match.groups()
+    code = int(hex_digits, 16) if hex_digits else int(decimal)
+    if code in (0x9, 0xA, 0xD) or (0x20 <= code < 0xD800) or (0xE000 <= code <= 0x10FFFF):
+        if not 0x7F <= code <= 0x9F and code not in (0xFFFE, 0xFFFF):
+            return match.group(0)
+    return b""
+
+
+def drop_bad_charrefs(body: bytes) -> bytes:
+    """Remove character references XML forbids (``&#0;``, ``&#xD800;``, C0/C1 controls):
+    feedparser would pass lone surrogates through or fail on them."""
+    return _CHARREF.sub(_drop_bad_charref, body) if b"&#" in body else body
+
+
 def parse(body: bytes, headers: dict[str, str]) -> tuple[Any, ...]:
     import feedparser
+
+    body, headers = transcode_bom(body, headers)
+    body = drop_bad_charrefs(body)
 
     # No Content-Location default: feedparser would resolve relative guids against it.
     result = feedparser.parse(
