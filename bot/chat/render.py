@@ -113,8 +113,9 @@ def help_text(operator: bool) -> str:
         lines += [_help_line(c) for c in COMMANDS if c.who in ("operator", "feeds")]
     lines += [
         "",
-        'Queries: words and "exact phrases", AND, OR, NOT, parentheses, and entity names '
-        "from the rules file. In groups only administrators change settings.",
+        'Queries: words, "exact phrases", AND, OR, NOT, (groups), prefix*, fuzzy~, '
+        "NEAR/n, title:word, /regex/ and @entity from the rules file.",
+        "In groups only administrators change subscriptions, watches and settings.",
     ]
     return "\n".join(lines)
 

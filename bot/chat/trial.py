@@ -26,16 +26,22 @@ class Hit:
 
 
 class Trial:
-    """Compiles the rules-file rules once per ``RulesView`` (by identity) and watches by query."""
+    """Compiles the rules-file rules once per ``RulesView`` and watches by query text.
+
+    The cache key is the identity of the view's ``rules`` and ``entities`` (not of the view
+    itself), so a composition root that builds a new view around the same config per call
+    still compiles once per rules reload.
+    """
 
     def __init__(self) -> None:
-        self._view: RulesView | None = None
+        self._key: tuple[object, object] | None = None
         self._ruleset: RuleSet | None = None
         self._watches: dict[str, RuleSet | None] = {}
 
     def _rules(self, view: RulesView) -> RuleSet | None:
-        if view is not self._view:
-            self._view, self._watches = view, {}
+        key = (view.rules, view.entities)
+        if self._key is None or key[0] is not self._key[0] or key[1] is not self._key[1]:
+            self._key, self._watches = key, {}
             try:
                 self._ruleset = compile_rules(view.rules, view.entities)
             except RulesError as exc:  # the loader validated them; be robust anyway

@@ -1,0 +1,135 @@
+"""Real python-telegram-bot polling the fake Bot API, with the chat handlers and a SQLite store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.chat import ChatServices, RulesView, install
+from bot.errors import NewsbotError
+from bot.models import RuleSpec
+from bot.settings import Settings
+from bot.store import Store
+from tests.fakebotapi import FakeBotAPI, SentMessage
+
+TOKEN = "123:ABC"
+OPERATOR = 900  # in NEWSBOT_ADMINS
+ADMIN = 501  # a group administrator
+MEMBER = 502  # a plain group member
+USER = 42  # a private chat's user (chat id == user id)
+GROUP = -100123  # supergroup
+BASIC_GROUP = -4242
+CHANNEL = -100777
+FORUM = -100555
+NOW = 1_700_000_000.0
+
+RULES = RulesView(
+    rules=(
+        RuleSpec("outages", "outage OR downtime", title="Outages"),
+        RuleSpec("breach", '"data breach"', title="Data <breaches> & leaks"),
+        RuleSpec("acme", "@acme"),
+    ),
+    entities={"acme": ("Acme Corp", "ACME")},
+)
+
+
+@dataclass
+class Harness:
+    api: FakeBotAPI
+    store: Store
+    services: ChatServices
+    app: Application  # type: ignore[type-arg]
+    watch_changes: int = 0
+    added: list[tuple[str, float | None, int]] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    now: float = NOW
+
+    async def send(
+        self,
+        chat_id: int,
+        text: str,
+        from_user_id: int | None = None,
+        *,
+        replies: int = 1,
+        **kwargs: object,
+    ) -> SentMessage:
+        """Push a message and return the last of the ``replies`` messages it gets back."""
+        before = len(self.api.sent_to(chat_id))
+        self.api.push_message(chat_id, text, from_user_id=from_user_id, **kwargs)  # type: ignore[arg-type]
+        await self.api.wait_for(lambda api: len(api.sent_to(chat_id)) >= before + replies, 5)
+        return self.api.sent_to(chat_id)[-1]
+
+    async def ignored(self, chat_id: int, text: str, from_user_id: int | None = None) -> None:
+        """Push a message that must get no reply: a /help after it is the only answer."""
+        before = len(self.api.sent_to(chat_id))
+        self.api.push_message(chat_id, text, from_user_id=from_user_id)
+        reply = await self.send(chat_id, "/help", from_user_id)
+        assert len(self.api.sent_to(chat_id)) == before + 1, self.api.sent_to(chat_id)[before:]
+        assert "Commands" in reply.plain_text
+
+
+@pytest.fixture(autouse=True)
+def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+
+
+def make_services(store: Store, harness_box: list[Harness], **overrides: object) -> ChatServices:
+    async def watches_changed() -> None:
+        harness_box[0].watch_changes += 1
+
+    async def add_feed(url: str, interval: float | None, user_id: int) -> str:
+        if "10.0.0.1" in url:
+            raise NewsbotError("the address 10.0.0.1 <private> is not allowed")
+        harness_box[0].added.append((url, interval, user_id))
+        return "example-com"
+
+    async def remove_feed(feed_id: str) -> bool:
+        harness_box[0].removed.append(feed_id)
+        return feed_id == "example-com"
+
+    async def status() -> str:
+        return "feeds: 2 <ok> & fine\noutbox: 0 pending"
+
+    values: dict[str, object] = {
+        "store": store,
+        "settings": Settings(admins=frozenset({OPERATOR})),
+        "rules": lambda: RULES,
+        "watches_changed": watches_changed,
+        "add_feed": add_feed,
+        "remove_feed": remove_feed,
+        "status": status,
+        "clock": lambda: harness_box[0].now,
+        "max_watches": 3,
+        "max_query_length": 60,
+    }
+    values.update(overrides)
+    return ChatServices(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def service_overrides() -> dict[str, object]:
+    return {}
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, service_overrides: dict[str, object]) -> AsyncIterator[Harness]:
+    async with FakeBotAPI(token=TOKEN) as api, Store.open(f"sqlite:///{tmp_path}/t.db") as store:
+        box: list[Harness] = []
+        services = make_services(store, box, **service_overrides)
+        app = ApplicationBuilder().token(TOKEN).base_url(f"{api.url}/bot").build()
+        install(app, services)
+        box.append(Harness(api, store, services, app))
+        await app.initialize()
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        try:
+            yield box[0]
+        finally:
+            await app.updater.stop()
+            await app.stop()
+            await app.shutdown()
