@@ -1,0 +1,162 @@
+"""The store on real SQLite and real PostgreSQL: dedup, the outbox ledger, leases, chats."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.models import Entry, FeedSpec, Match, Span
+from bot.store import Routing, Store
+
+NOW = 1_756_864_800.0  # 2025-09-03 02:00 UTC
+
+
+def entry(key: str, title: str = "Parade in Beijing", link: str | None = None, feed: str = "f1",
+          published: datetime | None = None) -> Entry:
+    return Entry(feed_id=feed, key=key, title=title, link=link or f"https://news.example/{key}",
+                 published=published or datetime(2025, 9, 3, 1, 0, tzinfo=UTC))
+
+
+def match_all(e: Entry) -> list[Match]:
+    return [Match("parade", (Span("title", 0, 6),))]
+
+
+async def setup(store: Store, chats: tuple[int, ...] = (1,)) -> None:
+    await store.feeds.sync_from_rules([FeedSpec("f1", "http://a/"), FeedSpec("f2", "http://b/")], NOW)
+    for chat in chats:
+        await store.chats.ensure(chat, "private", None, NOW)
+        await store.chats.subscribe(chat, "parade", None, NOW)
+
+
+async def record(store: Store, feed: str, entries: list[Entry], **kw: object) -> tuple[int, int]:
+    result = await store.entries.record(
+        feed, entries, now=NOW, alertable=lambda e: True, decide=match_all,
+        routing=Routing({"parade": "Parade"}, **kw),  # type: ignore[arg-type]
+    )
+    return len(result.new), result.alerts
+
+
+async def test_new_entries_alert_once_and_repeats_are_ignored(store: Store) -> None:
+    await setup(store, chats=(1, 2))
+    assert await record(store, "f1", [entry("a"), entry("b")]) == (2, 4)
+    assert await record(store, "f1", [entry("a"), entry("b")]) == (0, 0)
+    due = await store.outbox.due(NOW)
+    assert sorted(d.chat_id for d in due) == [1, 1, 2, 2]
+
+
+async def test_same_link_from_two_feeds_reaches_a_chat_once(store: Store) -> None:
+    await setup(store)
+    assert await record(store, "f1", [entry("a", link="https://x.example/story")]) == (1, 1)
+    assert await record(store, "f2", [entry("zz", link="https://x.example/story", feed="f2")]) == (1, 0)
+
+
+async def test_guid_churn_is_not_new(store: Store) -> None:
+    await setup(store)
+    published = datetime(2025, 9, 3, 1, 0, tzinfo=UTC)
+    await record(store, "f1", [entry("a", title="Old story", published=published)])
+    # same link under a new guid; same title and date under a new guid and link
+    churned = [
+        entry("a2", title="Old story", link="https://news.example/a", published=published),
+        entry("a3", title="Old story", link="https://news.example/other", published=published),
+    ]
+    assert await record(store, "f1", churned) == (0, 0)
+    # a different date with the same title is a new story
+    later = published + timedelta(days=1)
+    assert await record(store, "f1", [entry("a4", title="Old story", link="https://n.example/4",
+                                            published=later)]) == (1, 1)
+
+
+async def test_flood_is_combined_into_one_digest_row(store: Store) -> None:
+    await setup(store)
+    entries = [entry(f"k{i}") for i in range(12)]
+    new, alerts = await record(store, "f1", entries, flood_threshold=5)
+    assert (new, alerts) == (12, 6)  # five single alerts, one digest of seven
+    due = await store.outbox.due(NOW)
+    claimed = [await store.outbox.claim(d.id, NOW, 30) for d in due]
+    sizes = sorted(len(a.items) for a in claimed if a)
+    assert sizes == [1, 1, 1, 1, 1, 7]
+    assert [a.kind for a in claimed if a and len(a.items) == 7] == ["flood"]
+
+
+async def test_muted_and_inactive_chats_get_nothing(store: Store) -> None:
+    await setup(store, chats=(1, 2, 3))
+    await store.chats.update(2, muted_until=NOW + 3600)
+    await store.chats.deactivate(3)
+    await record(store, "f1", [entry("a")])
+    assert [d.chat_id for d in await store.outbox.due(NOW)] == [1]
+
+
+async def test_claim_is_a_lease_that_expires(store: Store) -> None:
+    await setup(store)
+    await record(store, "f1", [entry("a")])
+    (due,) = await store.outbox.due(NOW)
+    first = await store.outbox.claim(due.id, NOW, lease=30)
+    assert first is not None and first.attempts == 1
+    assert await store.outbox.claim(due.id, NOW + 10, lease=30) is None  # still leased
+    assert await store.outbox.due(NOW + 10) == []
+    again = await store.outbox.claim(due.id, NOW + 31, lease=30)  # the sender crashed
+    assert again is not None and again.attempts == 2
+    await store.outbox.mark_sent(due.id, NOW + 32, 99)
+    assert await store.outbox.claim(due.id, NOW + 100, lease=30) is None
+    assert await store.outbox.counts() == {"sent": 1}
+
+
+async def test_gone_chat_rows_die_and_migrated_chat_moves(store: Store) -> None:
+    await setup(store, chats=(-100, -200))
+    await record(store, "f1", [entry("a"), entry("b")])
+    assert await store.outbox.kill_chat(-100, "Forbidden: bot was kicked") == 2
+    await store.chats.migrate(-200, -1009, NOW)
+    due = await store.outbox.due(NOW)
+    assert sorted({d.chat_id for d in due}) == [-1009]
+    assert [s.rule_id for s in await store.chats.subscriptions(-1009)] == ["parade"]
+    assert await store.chats.subscriptions(-200) == []
+    # the ledger moved too: the same story is not alerted again in the new chat
+    assert await record(store, "f2", [entry("zz", link="https://news.example/a", feed="f2")]) == (1, 0)
+
+
+async def test_held_rows_are_released_as_one_digest(store: Store) -> None:
+    await setup(store)
+    await record(store, "f1", [entry("a"), entry("b"), entry("c")])
+    for due in await store.outbox.due(NOW):
+        await store.outbox.claim(due.id, NOW, 30)
+        await store.outbox.hold(due.id, NOW + 3600)
+    assert await store.outbox.release_held(NOW + 10) == []
+    assert await store.outbox.release_held(NOW + 3600) == [1]
+    (due,) = await store.outbox.due(NOW + 3600)
+    alert = await store.outbox.claim(due.id, NOW + 3600, 30)
+    assert alert is not None and alert.kind == "digest" and len(alert.items) == 3
+
+
+async def test_watches_route_to_their_chat(store: Store) -> None:
+    await setup(store, chats=(1, 2))
+    watch_id = await store.chats.add_watch(2, None, "parade", NOW)
+    result = await store.entries.record(
+        "f1", [entry("w")], now=NOW, alertable=lambda e: True,
+        decide=lambda e: [Match(f"watch:{watch_id}")], routing=Routing(),
+    )
+    assert result.alerts == 1
+    assert [d.chat_id for d in await store.outbox.due(NOW)] == [2]
+
+
+async def test_permanent_redirect_is_adopted_after_it_repeats(store: Store) -> None:
+    from bot.store import PollOutcome
+
+    await setup(store)
+    for _ in range(2):
+        await store.feeds.record_poll("f1", PollOutcome(NOW, NOW + 60, ok=True, permanent_url="http://new/"))
+    state = await store.feeds.get("f1")
+    assert state is not None and state.spec.url == "http://a/" and state.redirect_count == 2
+    await store.feeds.record_poll("f1", PollOutcome(NOW, NOW + 60, ok=True, permanent_url="http://new/"))
+    state = await store.feeds.get("f1")
+    assert state is not None and state.spec.url == "http://new/"
+
+
+@pytest.mark.parametrize("bad", ["", "x" * 300])
+async def test_failure_is_recorded_with_one_line_error(store: Store, bad: str) -> None:
+    from bot.store import PollOutcome
+
+    await setup(store)
+    await store.feeds.record_poll("f1", PollOutcome(NOW, NOW + 60, ok=False, error=bad or "boom"))
+    state = await store.feeds.get("f1")
+    assert state is not None and state.failures == 1 and len(state.last_error or "") <= 300
