@@ -194,6 +194,10 @@ def list_text(
     now: float,
 ) -> list[str]:
     titles = {r.id: r.display_title for r in rules}
+    order = {r.id: n for n, r in enumerate(rules)}
+    subs = sorted(
+        subs, key=lambda s: (order.get(s.rule_id, len(order)), s.rule_id, s.thread_id or 0)
+    )
     lines = ["<b>Subscriptions</b>"]
     if not subs:
         lines.append("none — see /rules")

@@ -66,8 +66,13 @@ def test_help_is_valid_html_for_everyone_and_operators() -> None:
 def test_feeds_text_escapes_feed_strings() -> None:
     state = FeedState(
         spec=FeedSpec("ex", "https://e.com", name="Ex <1> & co"),
-        last_attempt=900.0, last_success=400.0, failures=2, last_error="HTTP 500 <oops>",
-        next_poll=1300.0, polls=4, not_modified=1,
+        last_attempt=900.0,
+        last_success=400.0,
+        failures=2,
+        last_error="HTTP 500 <oops>",
+        next_poll=1300.0,
+        polls=4,
+        not_modified=1,
     )
     (text,) = render.feeds_text([state], now=1000.0)
     plain = check_message_text(text, "HTML").text
