@@ -47,8 +47,35 @@ FIRST_POLL_SPREAD = 10.0  # seconds over which startup polls are spread
 
 def quiet_loggers() -> None:
     """httpx logs request URLs at INFO, and Bot API URLs hold the token."""
-    for name in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler.executors.default"):
+    for name in ("httpx", "httpcore", "apscheduler.executors.default"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("telegram").setLevel(logging.INFO)  # its DEBUG lines print Bot API URLs
+
+
+_factory_installed: set[str] = set()
+
+
+def protect_token(token: str | None) -> None:
+    """Whatever logs it, the token never reaches a log line: every record is redacted."""
+    quiet_loggers()
+    if not token or token in _factory_installed:
+        return
+    _factory_installed.add(token)
+    secret = token.split(":", 1)[-1]
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            text = record.getMessage()
+        except Exception:  # a malformed log call: leave it to logging's own error path
+            return record
+        if secret in text:
+            record.msg = text.replace(token, "<token>").replace(secret, "<token>")
+            record.args = ()
+        return record
+
+    logging.setLogRecordFactory(factory)
 
 
 @dataclass
@@ -240,6 +267,7 @@ def build_telegram(settings: Settings) -> Application[Any, Any, Any, Any, Any, A
 @asynccontextmanager
 async def open_app(settings: Settings, *, out: TextIO | None = None) -> AsyncIterator[App]:
     """Open every resource; close them in reverse order however the body ends."""
+    protect_token(settings.token)
     rules = compile_rules_file(settings.rules_path)
     async with AsyncExitStack() as stack:
         store = await stack.enter_async_context(Store.open(settings.database_url))

@@ -23,6 +23,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from bot.alert import render_alert
 from bot.delivery.policy import backoff, hold_until, zone
@@ -211,7 +212,9 @@ class Sender:
     async def _send(self, alert: Alert, prefs: ChatPrefs | None) -> None:
         tz = zone(prefs.timezone) if prefs else None
         preview = prefs.link_preview if prefs else False
-        messages = render_alert(alert, self.clock(), tz=tz, link_preview=preview)
+        messages = render_alert(
+            alert, datetime.fromtimestamp(self.clock(), UTC), tz=tz, link_preview=preview
+        )
         message_id: int | None = None
         try:
             for index, message in enumerate(messages):
