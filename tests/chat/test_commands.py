@@ -126,3 +126,42 @@ def test_menu_descriptions_fit_telegram_limits() -> None:
     for entry in menu():
         assert 1 <= len(entry.command) <= 32 and entry.command.islower()
         assert 3 <= len(entry.description) <= 256
+
+
+def test_callback_data_fits_telegram_and_round_trips() -> None:
+    from bot.chat.handlers import callback_data, rule_for_callback
+    from bot.models import RuleSpec
+
+    rules = (RuleSpec("short", "a"), RuleSpec("x" * 64, "b"))
+    for rule in rules:
+        data = callback_data(rule.id)
+        assert len(data.encode()) <= 64
+        assert rule_for_callback(data, rules) is rule
+    assert callback_data("short") == "sub:short"
+    assert rule_for_callback("sub:gone", rules) is None
+
+
+def test_trial_compiles_rules_once_per_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.chat import trial
+    from bot.chat.services import RulesView
+    from bot.models import RuleSpec
+    from bot.store import Watch
+
+    calls: list[int] = []
+    real = trial.compile_rules
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(trial, "compile_rules", counting)
+    rules = (RuleSpec("outages", "outage OR downtime", title="Outages"),)
+    entities: dict[str, tuple[str, ...]] = {}
+    t = trial.Trial()
+    watches = [Watch(1, 42, None, "bank"), Watch(2, 42, None, "@gone")]  # @gone: no such entity
+    for _ in range(3):  # a fresh view around the same config each time, as app.rules_view does
+        hits = t.run(RulesView(rules, entities), watches, "Bank outage")
+        assert [(h.kind, h.ref) for h in hits] == [("rule", "outages"), ("watch", "1")]
+    assert len(calls) == 1
+    t.run(RulesView(tuple(rules), {}), watches, "x")  # a reload: new entities mapping
+    assert len(calls) == 2

@@ -260,3 +260,13 @@ async def test_admin_lookup_failure_denies(bot: Harness) -> None:
     bot.api.fail_next("getChatAdministrators", GROUP, kind="500")
     reply = await bot.send(GROUP, "/subscribe outages", ADMIN)
     assert "Only chat administrators" in reply.plain_text
+
+
+async def test_group_usage_and_unknown_commands_are_answered(bot: Harness) -> None:
+    bot.api.set_chat_admins(GROUP, [ADMIN])
+    reply = await bot.send(GROUP, "/frobnicate", MEMBER)
+    assert "Unknown command /frobnicate" in reply.plain_text
+    reply = await bot.send(GROUP, "/subscribe", ADMIN)
+    assert "Usage: /subscribe RULE_ID" in reply.plain_text
+    reply = await bot.send(GROUP, "/rules", ADMIN)
+    assert "tap a rule to subscribe or unsubscribe" in reply.plain_text
