@@ -282,7 +282,8 @@ async def open_app(settings: Settings, *, out: TextIO | None = None) -> AsyncIte
         sender = Sender(store, transport, lease=settings.sender_lease)
         pipeline = Pipeline(
             store, fetcher, parser, rules, console=telegram_app is None,
-            flood_threshold=settings.flood_threshold, on_alerts=sender.wake,
+            flood_threshold=settings.flood_threshold, failing_streak=settings.failing_streak,
+            on_alerts=sender.wake,
         )
         app = App(settings, store, pipeline, sender, fetcher, Path(settings.rules_path),
                   telegram=telegram_app)

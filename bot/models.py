@@ -177,6 +177,7 @@ class FeedState:
     active: bool = True
     etag: str | None = None
     last_modified: str | None = None
+    moved_to: str | None = None  # confirmed permanent redirect
     redirect_url: str | None = None
     redirect_count: int = 0
     polled_once: bool = False
@@ -190,6 +191,10 @@ class FeedState:
     polls: int = 0
     not_modified: int = 0
     publish_gap: float | None = None
+
+    @property
+    def fetch_url(self) -> str:
+        return self.moved_to or self.spec.url
 
     @property
     def not_modified_ratio(self) -> float | None:

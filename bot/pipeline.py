@@ -97,6 +97,7 @@ class Pipeline:
         *,
         console: bool = False,
         flood_threshold: int = 5,
+        failing_streak: int = FAILING_STREAK,
         on_alerts: Callable[[], None] = lambda: None,
         notify_admins: Callable[[str], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.time,
@@ -108,6 +109,7 @@ class Pipeline:
         self.rules = rules
         self.console = console
         self.flood_threshold = flood_threshold
+        self.failing_streak = failing_streak
         self.on_alerts = on_alerts
         self.notify_admins = notify_admins
         self.clock = clock
@@ -180,9 +182,8 @@ class Pipeline:
 
     async def _poll(self, state: FeedState, spec: FeedSpec) -> PollReport:
         feed_id = spec.id
-        url = state.spec.url if state.source != "rules" else spec.url
         result = await self.fetcher.fetch(
-            url,
+            state.fetch_url,
             etag=state.etag,
             last_modified=state.last_modified,
             guarded=not (spec.trusted and state.spec.trusted),
@@ -194,7 +195,11 @@ class Pipeline:
                 _dt(now), spec.interval, rng=self.rng, max_age=result.max_age, bounds=bounds
             ).timestamp()
             await self.store.feeds.record_poll(
-                feed_id, PollOutcome(now=now, next_poll=next_at, ok=True, not_modified=True)
+                feed_id,
+                PollOutcome(
+                    now=now, next_poll=next_at, ok=True, not_modified=True,
+                    permanent_url=result.permanent_url,
+                ),
             )
             await self._recovered(state)
             log.debug("feed_id=%s: not modified", feed_id)
@@ -219,7 +224,7 @@ class Pipeline:
             PollOutcome(
                 now=now, next_poll=next_at, ok=True, etag=result.etag,
                 last_modified=result.last_modified, new_entries=len(recorded.new),
-                permanent_url=result.permanent_url if state.source != "rules" else None,
+                permanent_url=result.permanent_url,
             ),
         )
         await self._recovered(state)
@@ -255,7 +260,7 @@ class Pipeline:
         await self.store.feeds.record_poll(
             spec.id, PollOutcome(now=now, next_poll=next_at, ok=False, error=reason)
         )
-        if failures >= FAILING_STREAK and not state.failing_notified:
+        if failures >= self.failing_streak and not state.failing_notified:
             await self.store.feeds.set_failing_notified(spec.id, True)
             await self._tell_admins(f"Feed {spec.id} has failed {failures} times in a row: {reason}")
         return PollReport(spec.id, ok=False, error=reason, next_poll=next_at)

@@ -78,6 +78,7 @@ class Fetched:
 class NotModified:
     headers: Mapping[str, str] = field(default_factory=dict)
     max_age: float | None = None
+    permanent_url: str | None = None  # the 304 came after only 301/308 hops
 
 
 def make_session(
@@ -207,7 +208,11 @@ class Fetcher:
                     continue
                 flat = _flatten(resp.headers)
                 if resp.status == 304:
-                    return NotModified(headers=flat, max_age=freshness(flat, now))
+                    return NotModified(
+                        headers=flat,
+                        max_age=freshness(flat, now),
+                        permanent_url=str(url) if hops and permanent else None,
+                    )
                 if resp.status >= 400 or resp.status < 200 or resp.status >= 300:
                     raise HTTPStatusError(
                         resp.status,

@@ -30,6 +30,7 @@ def _row_to_state(row: Any) -> FeedState:
         active=row.active,
         etag=row.etag,
         last_modified=row.last_modified,
+        moved_to=row.moved_to,
         redirect_url=row.redirect_url,
         redirect_count=row.redirect_count,
         polled_once=row.polled_once,
@@ -80,7 +81,7 @@ class FeedStore:
                     old = existing[spec.id]
                     if old.url != spec.url:  # the operator changed the URL: forget cache state
                         values.update(etag=None, last_modified=None, redirect_url=None,
-                                      redirect_count=0, next_poll=None)
+                                      redirect_count=0, next_poll=None, moved_to=None)
                     await conn.execute(T.update().where(T.c.id == spec.id).values(**values))
                 else:
                     await conn.execute(T.insert().values(id=spec.id, created_at=now, **values))
@@ -134,11 +135,13 @@ class FeedStore:
 
     async def record_poll(self, feed_id: str, outcome: PollOutcome, confirm_redirects: int = 3) -> None:
         """Store a poll's outcome. A permanent redirect seen ``confirm_redirects`` times in a row
-        replaces the stored URL; anything else resets that streak."""
+        becomes the URL fetched from then on (``moved_to``; the configured URL is kept, and a new
+        configured URL clears it); a temporary redirect or none resets that streak."""
         async with self.engine.begin() as conn:
             row = (
                 await conn.execute(
-                    sa.select(T.c.redirect_url, T.c.redirect_count, T.c.url).where(T.c.id == feed_id)
+                    sa.select(T.c.redirect_url, T.c.redirect_count, T.c.url, T.c.moved_to)
+                    .where(T.c.id == feed_id)
                 )
             ).first()
             if row is None:
@@ -162,10 +165,11 @@ class FeedStore:
                     values["publish_gap"] = outcome.publish_gap
             else:
                 values.update(failures=T.c.failures + 1, last_error=(outcome.error or "")[:300])
-            if outcome.ok and outcome.permanent_url and outcome.permanent_url != row.url:
+            current = row.moved_to or row.url
+            if outcome.ok and outcome.permanent_url and outcome.permanent_url != current:
                 count = row.redirect_count + 1 if row.redirect_url == outcome.permanent_url else 1
                 if count >= confirm_redirects:
-                    values.update(url=outcome.permanent_url, redirect_url=None, redirect_count=0)
+                    values.update(moved_to=outcome.permanent_url, redirect_url=None, redirect_count=0)
                 else:
                     values.update(redirect_url=outcome.permanent_url, redirect_count=count)
             elif outcome.ok:

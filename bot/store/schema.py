@@ -38,6 +38,7 @@ feeds = sa.Table(
     # HTTP cache state
     sa.Column("etag", sa.Text),
     sa.Column("last_modified", sa.Text),
+    sa.Column("moved_to", sa.Text),  # a confirmed permanent redirect: fetch this instead of url
     sa.Column("redirect_url", sa.Text),  # a permanent redirect seen, not yet confirmed
     sa.Column("redirect_count", sa.Integer, nullable=False, server_default="0"),
     # health and schedule

@@ -149,7 +149,7 @@ async def test_permanent_redirect_is_adopted_after_it_repeats(store: Store) -> N
     assert state is not None and state.spec.url == "http://a/" and state.redirect_count == 2
     await store.feeds.record_poll("f1", PollOutcome(NOW, NOW + 60, ok=True, permanent_url="http://new/"))
     state = await store.feeds.get("f1")
-    assert state is not None and state.spec.url == "http://new/"
+    assert state is not None and state.fetch_url == "http://new/" and state.spec.url == "http://a/"
 
 
 @pytest.mark.parametrize("bad", ["", "x" * 300])
