@@ -1,0 +1,1 @@
+"""Delivery: the outbox sender, its transports and the rate limiter."""
