@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from itertools import accumulate, repeat
+from itertools import accumulate, chain, repeat
 from operator import add
 from typing import Any, Protocol
 
@@ -140,11 +140,18 @@ class FuzzyTerm:
         near = ctx.fuzzy.get(self.fid)
         if not near:
             return []
-        return [
-            (i, i + 1)
-            for i, w in enumerate(ctx.words)
-            if w in near and ctx.in_field(i, self.fields)
-        ]
+        words = ctx.words
+        out: Ranges = []
+        for w in near:
+            i = words.index(w)
+            while True:
+                if ctx.in_field(i, self.fields):
+                    out.append((i, i + 1))
+                try:
+                    i = words.index(w, i + 1)
+                except ValueError:
+                    break
+        return out
 
     def eval(self, ctx: Context) -> Ranges | None:
         return self.positions(ctx) or None
@@ -291,64 +298,74 @@ class RuleSet:
         """The rules matching this entry, in rule order, with their spans."""
         t = tokenize(title)
         s = tokenize(summary)
-        words = [*t.words, "\n", *s.words]
-        candidates = set(self._always)
+        words = t.words + _SEPARATOR + s.words
+        candidates: set[int] = set(self._always)
         hits: dict[int, list[int]] = {}
         if self._automaton is not None:
-            ends: list[int] | None = None
-            for end, lid in self._automaton.iter(" " + " ".join(words) + " "):
-                if ends is None:  # offset of the space after each word
-                    ends = list(accumulate(map(add, map(len, words), repeat(1))))
-                i = bisect_left(ends, end)
-                found = hits.get(lid)
-                if found is None:
-                    hits[lid] = [i]
-                    candidates.update(self._literal_rules[lid])
-                else:
-                    found.append(i)
+            found = list(self._automaton.iter(" " + " ".join(words) + " "))
+            if found:
+                # offset, in the joined text, of the space after each word
+                ends = list(accumulate(map(add, map(len, words), repeat(1))))
+                for end, lid in found:
+                    i = bisect_left(ends, end)
+                    at = hits.get(lid)
+                    if at is None:
+                        hits[lid] = [i]
+                    else:
+                        at.append(i)
+                literal_rules = self._literal_rules
+                candidates.update(chain.from_iterable([literal_rules[lid] for lid in hits]))
         fuzzy: dict[int, set[str]] = {}
         if self._fuzzy is not None:
-            lookup = self._fuzzy.lookup
-            for w in set(words):
-                for fid in lookup(w):
+            fuzzy_rules = self._fuzzy_rules
+            for w, fids in self._fuzzy.matches(set(words)).items():
+                for fid in fids:
                     near = fuzzy.get(fid)
                     if near is None:
                         fuzzy[fid] = {w}
-                        candidates.update(self._fuzzy_rules[fid])
+                        candidates.update(fuzzy_rules[fid])
                     else:
                         near.add(w)
         if not candidates:
             return []
         ctx = Context(t, s, words, hits, fuzzy)
         out: list[Match] = []
+        feeds, programs, ids = self._feeds, self._programs, self._ids
         for ri in sorted(candidates):
-            feeds = self._feeds[ri]
-            if feeds is not None and feed_id is not None and feed_id not in feeds:
+            only = feeds[ri]
+            if only is not None and feed_id is not None and feed_id not in only:
                 continue
-            found_ranges = self._programs[ri].eval(ctx)
-            if found_ranges is not None:
-                out.append(Match(self._ids[ri], _spans(ctx, found_ranges)))
+            ranges = programs[ri].eval(ctx)
+            if ranges is not None:
+                out.append(Match(ids[ri], _spans(ctx, ranges)))
         return out
+
+
+_SEPARATOR = ["\n"]
 
 
 def _spans(ctx: Context, ranges: Ranges) -> tuple[Span, ...]:
     """Word ranges -> merged character spans of the original title and summary."""
-    out: list[Span] = []
     nt = ctx.nt
-    for field, lo, hi, tokens in (
-        ("title", 0, nt, ctx.title),
-        ("summary", nt + 1, len(ctx.words), ctx.summary),
-    ):
-        chosen = sorted({r for r in ranges if lo <= r[0] < hi})
-        if not chosen:
+    if len(ranges) == 1:
+        a, b = ranges[0]
+        if a < nt:
+            return (Span("title", *ctx.title.span(a, b)),)
+        return (Span("summary", *ctx.summary.span(a - nt - 1, b - nt - 1)),)
+    out: list[Span] = []
+    field = ""
+    start = end = -1
+    for a, b in sorted(set(ranges)):
+        if a < nt:
+            name, (s, e) = "title", ctx.title.span(a, b)
+        else:
+            name, (s, e) = "summary", ctx.summary.span(a - nt - 1, b - nt - 1)
+        if name == field and s <= end:
+            end = max(end, e)
             continue
-        offsets = tokens.spans
-        merged: list[list[int]] = []
-        for a, b in chosen:
-            start, end = offsets[a - lo][0], offsets[b - 1 - lo][1]
-            if merged and start <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], end)
-            else:
-                merged.append([start, end])
-        out.extend(Span(field, start, end) for start, end in merged)
+        if field:
+            out.append(Span(field, start, end))
+        field, start, end = name, s, e
+    if field:
+        out.append(Span(field, start, end))
     return tuple(out)

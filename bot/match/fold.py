@@ -32,6 +32,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import accumulate, compress, repeat
+from operator import add
 
 from anyascii import anyascii
 
@@ -43,14 +45,12 @@ APOSTROPHES = "'\u2019\u2018\u02bc\u2032\u00b4\u02b9"
 def _char_class(predicate_categories: frozenset[str]) -> str:
     """A regex character-class body for every code point in the given categories."""
     ranges: list[tuple[int, int]] = []
-    planes = (range(0, 0x30000), range(0xE0000, 0xE0200))
-    for plane in planes:
-        for cp in plane:
-            if unicodedata.category(chr(cp)) in predicate_categories:
-                if ranges and ranges[-1][1] == cp - 1:
-                    ranges[-1] = (ranges[-1][0], cp)
-                else:
-                    ranges.append((cp, cp))
+    for cp in range(0x10000):  # the BMP only, so that re builds a fast bitmap
+        if unicodedata.category(chr(cp)) in predicate_categories:
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1] = (ranges[-1][0], cp)
+            else:
+                ranges.append((cp, cp))
     return "".join(
         re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
         for a, b in ranges
@@ -64,23 +64,25 @@ _APOS_CLASS = re.escape(APOSTROPHES)
 _WORD = re.compile(rf"[^\W_][\w{_INNER}]*(?:[{_APOS_CLASS}][^\W_][\w{_INNER}]*)*")
 _ASCII_WORD = re.compile(r"[a-z0-9][a-z0-9_]*(?:'[a-z0-9][a-z0-9_]*)*")
 
-# Typographic characters mapped 1:1 to ASCII before choosing the fast path.
-_TYPOGRAPHIC = str.maketrans(
-    {
-        **dict.fromkeys("\u2019\u2018\u02bc\u2032\u00b4\u02b9", "'"),
-        **dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033", '"'),
-        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-"),
-        **dict.fromkeys("\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007", " "),
-        **dict.fromkeys("\u2008\u2009\u200a\u202f\u205f\u3000\u2028\u2029\u0085", " "),
-        "\u2026": ".",
-        "\u2022": "*",
-        "\u00b7": ".",
-    }
-)
-# ASCII punctuation (everything but letters, digits, apostrophe, underscore) to spaces.
-_ASCII_SEPARATORS = str.maketrans(
-    {chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) in "'_")}
-)
+# Typographic characters mapped to ASCII before choosing the fast path.
+_TYPOGRAPHIC = {
+    **dict.fromkeys("\u2019\u2018\u02bc\u2032\u00b4\u02b9", "'"),
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033", '"'),
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-"),
+    **dict.fromkeys("\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007", " "),
+    **dict.fromkeys("\u2008\u2009\u200a\u202f\u205f\u3000\u2028\u2029\u0085", " "),
+    "\u2026": ".",
+    "\u2022": "*",
+    "\u00b7": ".",
+    "\u20ac": "$",
+    "\u00a3": "$",
+    "\u00b0": " ",
+}
+_TYPOGRAPHIC_KEYS = frozenset(_TYPOGRAPHIC)
+_ASCII = frozenset(map(chr, range(128)))
+# ASCII bytes: upper case to lower case, punctuation (all but letters, digits, apostrophe
+# and underscore) to spaces.
+_ASCII_TABLE = bytes(c if chr(c).isalnum() or chr(c) in "'_" else 0x20 for c in range(256)).lower()
 
 # Marks that are "diacritics" to fold away even outside Latin/Greek/Cyrillic.
 _DROP_MARKS = (
@@ -237,40 +239,75 @@ def _fold_word(raw: str) -> tuple[tuple[str, int, int], ...]:
 class Tokens:
     """The folded words of one text, with lazily computed spans into the original text."""
 
-    __slots__ = ("_low", "_spans", "text", "words")
+    __slots__ = ("_ends", "_plain", "_starts", "text", "words")
 
     def __init__(
-        self, text: str, words: list[str], spans: list[tuple[int, int]] | None, low: str
+        self, text: str, words: list[str], spans: list[tuple[int, int]] | None, plain: str
     ) -> None:
         self.text = text
         self.words = words
-        self._spans = spans
-        self._low = low
+        self._plain = plain  # fast path: lower-cased text, punctuation turned to spaces
+        self._starts: list[int] | None = None
+        self._ends: list[int] | None = None  # None with _starts set: start + len(word)
+        if spans is not None:
+            self._starts = [a for a, _ in spans]
+            self._ends = [b for _, b in spans]
 
     @property
     def spans(self) -> list[tuple[int, int]]:
         """``(start, end)`` of each word in the original text."""
-        if self._spans is None:
-            spans = []
-            for m in _ASCII_WORD.finditer(self._low):
-                s = m.start()
-                spans.append((s, s + _possessive_cut(m.group())))
-            self._spans = spans
-        return self._spans
+        return [self.span(i, i + 1) for i in range(len(self.words))]
+
+    def span(self, first: int, stop: int) -> tuple[int, int]:
+        """Offsets in the original text of the words ``first`` to ``stop - 1``."""
+        starts = self._starts
+        if starts is None:
+            starts = self._locate()
+        ends = self._ends
+        end = ends[stop - 1] if ends is not None else starts[stop - 1] + len(self.words[stop - 1])
+        return starts[first], end
+
+    def _locate(self) -> list[int]:
+        plain = self._plain
+        if "'" not in plain and "_" not in plain:
+            # C-level: offsets of the pieces of split(" "), keeping the non-empty ones
+            pieces = plain.split(" ")
+            offsets = accumulate(map(add, map(len, pieces), repeat(1)), initial=0)
+            self._starts = starts = list(compress(offsets, pieces))
+            return starts
+        starts = []
+        ends = []
+        for m in _RUN.finditer(plain):
+            run = m.group()
+            if "'" in run or "_" in run:
+                base = m.start()
+                for w in _ASCII_WORD.finditer(run):
+                    start = base + w.start()
+                    starts.append(start)
+                    ends.append(start + _possessive_cut(w.group()))
+            else:
+                starts.append(m.start())
+                ends.append(m.end())
+        self._ends = ends
+        self._starts = starts
+        return starts
+
+
+_RUN = re.compile(r"[^ ]+")
 
 
 def tokenize(text: str) -> Tokens:
     """Split ``text`` into folded words (see the module docstring)."""
+    ascii_text = text
     if not text.isascii():
-        mapped = text.translate(_TYPOGRAPHIC)
-        if not mapped.isascii():
-            return _tokenize_unicode(text, mapped)
-        text_ascii = mapped
-    else:
-        text_ascii = text
-    low = text_ascii.lower()
-    runs = low.translate(_ASCII_SEPARATORS).split()
-    if "'" in low or "_" in low:
+        extra = set(text).difference(_ASCII)
+        if not extra <= _TYPOGRAPHIC_KEYS:
+            return _tokenize_unicode(text)
+        for c in extra:
+            ascii_text = ascii_text.replace(c, _TYPOGRAPHIC[c])
+    plain = ascii_text.encode("ascii").translate(_ASCII_TABLE).decode("ascii")
+    runs = plain.split()
+    if "'" in plain or "_" in plain:
         words = []
         for run in runs:
             if "'" in run or "_" in run:
@@ -280,13 +317,13 @@ def tokenize(text: str) -> Tokens:
             else:
                 words.append(run)
         runs = words
-    return Tokens(text, runs, None, low)
+    return Tokens(text, runs, None, plain)
 
 
-def _tokenize_unicode(text: str, mapped: str) -> Tokens:
+def _tokenize_unicode(text: str) -> Tokens:
     words: list[str] = []
     spans: list[tuple[int, int]] = []
-    for m in _WORD.finditer(mapped):
+    for m in _WORD.finditer(text):
         base = m.start()
         for word, s, e in _fold_word(m.group()):
             words.append(word)

@@ -30,19 +30,32 @@ class FuzzyIndex:
             distances.append(distance)
         self._buckets = buckets
         self._cache: dict[str, tuple[int, ...]] = {}
+        self._hit_words: set[str] = set()  # cached words with a non-empty answer
 
     def __len__(self) -> int:
         return sum(len(b[0]) for b in self._buckets.values())
 
     def lookup(self, word: str) -> tuple[int, ...]:
         """Fuzzy ids of the terms within their distance of ``word``."""
-        found = self._cache.get(word)
-        if found is None:
-            found = self._compute(word)
-            if len(self._cache) >= CACHE_SIZE:
-                self._cache.clear()
-            self._cache[word] = found
-        return found
+        return self.matches({word}).get(word, ())
+
+    def matches(self, words: set[str]) -> dict[str, tuple[int, ...]]:
+        """The words of ``words`` that satisfy some fuzzy term, with the terms' ids.
+
+        Set operations against the memo keep the per-entry cost C-level for known words.
+        """
+        cache = self._cache
+        hit_words = self._hit_words
+        fresh = {word: self._compute(word) for word in words.difference(cache)}
+        if fresh:
+            if len(cache) + len(fresh) > CACHE_SIZE:
+                cache.clear()
+                hit_words.clear()
+            cache.update(fresh)
+            hit_words.update(w for w, found in fresh.items() if found)
+        out = {w: found for w in words.intersection(hit_words) if (found := cache.get(w))}
+        out.update((w, found) for w, found in fresh.items() if found)
+        return out
 
     def _compute(self, word: str) -> tuple[int, ...]:
         size = len(word)
