@@ -15,7 +15,9 @@ One deliberate difference: with ``strict=True`` (the default) a raw ``>`` or an
 ``&`` that starts no recognised entity is an error too.  Telegram passes those
 through, but the documentation says they must be escaped and our renderer
 always escapes them, so a stray one means a bug.  ``<a href>`` with anything but
-an http(s)/tg URL keeps its text and loses the link, as Telegram does.
+an http(s) URL with a dotted host (or tg://) keeps its text and loses the link,
+as Telegram does.  Entities past the 100th are reported in ``ParsedText.dropped``:
+Telegram accepts the message but ignores them.
 """
 
 from __future__ import annotations
@@ -45,9 +47,14 @@ _ENTITY_TYPES = {
     "tg-emoji": "custom_emoji",
 }
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-_LINK = re.compile(r"^(?:https?://[^\s/?#]+|tg://)\S*$", re.IGNORECASE)
+# http(s) with a dotted host (Telegram drops e.g. http://localhost links), or tg://
+_LINK = re.compile(
+    r"^(?:https?://(?:[^\s/?#@]*@)?[^\s/?#@:]+\.[^\s/?#@:]+(?::\d+)?(?:[/?#]\S*)?|tg://\S+)$",
+    re.IGNORECASE,
+)
 _SPACE = " \t\r\n\f\v"
 MAX_MESSAGE_UTF16 = 4096
+MAX_ENTITIES = 100  # Telegram keeps the first 100 entities and silently ignores the rest
 
 
 class EntityParseError(ValueError):
@@ -58,6 +65,7 @@ class EntityParseError(ValueError):
 class ParsedText:
     text: str
     entities: tuple[dict[str, Any], ...] = field(default=())
+    dropped: int = 0  # entities beyond MAX_ENTITIES (still listed here; Telegram ignores them)
 
     @property
     def utf16_len(self) -> int:
@@ -320,7 +328,7 @@ class _Parser:
     def finish(self) -> ParsedText:
         text = "".join(self.out)
         ordered = sorted(self.entities, key=lambda e: (e["offset"], -e["length"]))
-        return ParsedText(text=text, entities=tuple(ordered))
+        return ParsedText(text=text, entities=tuple(ordered), dropped=max(0, len(ordered) - 100))
 
 
 def parse_html(text: str, *, strict: bool = True) -> ParsedText:

@@ -101,6 +101,7 @@ class SentMessage:
     plain_text: str = ""  # what the user sees after entity parsing
     entities: tuple[JSONDict, ...] = ()
     maybe_delivered: bool = False  # delivered, but the client timed out before the answer
+    entities_ignored: int = 0  # entities past the 100th, which Telegram silently ignores
 
     @property
     def preview_disabled(self) -> bool:
@@ -559,6 +560,7 @@ class FakeBotAPI:
             plain_text=parsed.text,
             entities=parsed.entities,
             maybe_delivered=maybe_delivered,
+            entities_ignored=parsed.dropped,
         )
         self.sent.append(record)
         message: JSONDict = {
@@ -569,7 +571,7 @@ class FakeBotAPI:
             "text": parsed.text,
         }
         if parsed.entities:
-            message["entities"] = list(parsed.entities)
+            message["entities"] = list(parsed.entities[:100])
         if record.message_thread_id is not None:
             message["message_thread_id"] = record.message_thread_id
             message["is_topic_message"] = True

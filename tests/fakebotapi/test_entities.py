@@ -96,6 +96,28 @@ def test_lenient_mode_passes_raw_gt_and_amp_like_telegram() -> None:
     assert parse_html("a > b & c &nbsp;", strict=False).text == "a > b & c &nbsp;"
 
 
+@pytest.mark.parametrize(
+    ("href", "linked"),
+    [
+        ("https://example.com", True),
+        ("http://user@example.com:8080/p?q#f", True),
+        ("tg://user?id=5", True),
+        ("http://localhost:3000/x", False),
+        ("javascript:alert(1)", False),
+        ("ftp://example.com", False),
+        ("/relative", False),
+    ],
+)
+def test_link_targets(href: str, linked: bool) -> None:
+    parsed = parse_html(f'<a href="{href}">t</a>')
+    assert parsed.text == "t" and bool(parsed.entities) is linked
+
+
+def test_entities_past_100_are_counted_as_ignored() -> None:
+    assert parse_html("<b>x</b> " * 101).dropped == 1
+    assert parse_html("<b>x</b> " * 100).dropped == 0
+
+
 def test_link_entity_carries_decoded_url() -> None:
     (entity,) = parse_html('<a href="https://x.org/?a=1&amp;b=2">t</a>').entities
     assert entity["url"] == "https://x.org/?a=1&b=2"
