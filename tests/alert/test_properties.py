@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from bot.alert import render_alert
 from bot.models import Alert, AlertItem, Span
-from tests.alert.conftest import validate
+from tests.alert.checks import validate
 
 NOW = datetime(2026, 9, 3, 14, 30, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot.alert import format_published, render_alert
 from bot.models import Alert, AlertItem, Span
-from tests.alert.conftest import validate
+from tests.alert.checks import validate
 from tests.fakebotapi import utf16_len
 
 NOW = datetime(2026, 9, 3, 14, 30, tzinfo=UTC)
