@@ -40,6 +40,7 @@ class RulesError(NewsbotError):
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = tuple(problems)
+        self.partial: object | None = None  # a RulesConfig of what did parse, when known
         super().__init__("\n".join(self.problems))
 
 

@@ -19,6 +19,7 @@ import hashlib
 import logging
 import math
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -62,7 +63,16 @@ class Rules:
 def compile_rules_file(path: str | Path) -> Rules:
     """Load and compile a rules file; RulesError lists every problem, YAML and query alike."""
     path = Path(path)
-    config = load_rules(path)
+    try:
+        config = load_rules(path)
+    except RulesError as exc:
+        partial = exc.partial
+        if isinstance(partial, RulesConfig) and partial.rules:
+            try:
+                compile_rules(partial.rules, partial.entities)
+            except RulesError as query_errors:
+                raise RulesError(sorted({*exc.problems, *query_errors.problems}, key=_line_order)) from exc
+        raise
     ruleset = compile_rules(config.rules, config.entities)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return Rules(config=config, ruleset=ruleset, digest=digest)
@@ -278,6 +288,11 @@ class Pipeline:
             await self.notify_admins(text)
         except Exception:
             log.exception("could not notify admins")
+
+
+def _line_order(problem: str) -> tuple[int, int, str]:
+    found = re.search(r":(\d+):(\d+): ", problem)
+    return (int(found.group(1)), int(found.group(2)), problem) if found else (0, 0, problem)
 
 
 def _dt(epoch: float) -> datetime:

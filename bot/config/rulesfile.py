@@ -95,7 +95,10 @@ def parse_rules(text: str, source: str = "<rules>", base_dir: Path | None = None
     if "rules" not in top:
         problems.add(root, "missing 'rules': list at least one rule")
     if problems.lines:
-        raise RulesError(sorted(problems.lines, key=_line_order))
+        error = RulesError(sorted(problems.lines, key=_line_order))
+        # what did parse, so the caller can check those queries too and report everything at once
+        error.partial = RulesConfig(feeds=tuple(feeds), rules=tuple(rules), entities=entities, source=source)
+        raise error
     return RulesConfig(feeds=tuple(feeds), rules=tuple(rules), entities=entities, source=source)
 
 

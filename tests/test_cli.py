@@ -1,0 +1,168 @@
+"""The command line, run as a user runs it: a real subprocess, real files, real SQLite."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.cli import EPILOGS, _parser
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def newsbot(*args: str, tmp: Path, stdin: str = "", env: dict[str, str] | None = None,
+            timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "NEWSBOT_"))}
+    full_env["NEWSBOT_DATABASE_URL"] = f"sqlite:///{tmp}/cli.db"
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
+        cwd=ROOT, env=full_env, timeout=timeout, check=False,
+    )
+
+
+def test_offline_demo_prints_the_parade_alert_once(tmp_path: Path) -> None:
+    first = newsbot("run", "--once", "--rules", "rules/example.yaml", tmp=tmp_path)
+    assert first.returncode == 0, first.stderr
+    # two outlets carry the story (same canonical link): whichever is polled first alerts, once
+    assert first.stdout.count("https://wire-asia.example/2025/09/03/beijing-parade-leaders") == 1
+    assert "Putin" in first.stdout and "Matched: Beijing military parade" in first.stdout
+    assert "Kimberly" not in first.stdout and "Typhoon" not in first.stdout
+    again = newsbot("run", "--once", "--rules", "rules/example.yaml", tmp=tmp_path)
+    assert again.returncode == 0 and again.stdout == ""  # a restart re-alerts nothing
+
+
+def test_check_passes_the_shipped_rules(tmp_path: Path) -> None:
+    for path in ("rules/default.yaml", "rules/example.yaml"):
+        result = newsbot("check", path, tmp=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "OK" in result.stdout
+
+
+def test_check_reports_every_problem_with_position(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "feeds:\n"
+        "  - {id: a, url: 'ftp://x/', interval: 0.5s}\n"
+        "rules:\n"
+        "  - id: parade\n"
+        "    query: 'parade AND (Beijing'\n"
+        "  - {id: parade, query: x}\n"
+    )
+    result = newsbot("check", "--rules", str(bad), tmp=tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert all(re.match(rf"{re.escape(str(bad))}:\d+:\d+: ", line) for line in lines), lines
+    text = result.stderr
+    assert ":2:" in text and "ftp" in text
+    assert ":5:" in text and "parade" in text
+    assert ":6:" in text and "duplicate rule id" in text
+
+
+def test_check_invalid_yaml_and_missing_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("feeds: [\n")
+    result = newsbot("check", str(bad), tmp=tmp_path)
+    assert result.returncode == 1 and f"{bad}:" in result.stderr and "invalid YAML" in result.stderr
+    missing = newsbot("check", str(tmp_path / "nope.yaml"), tmp=tmp_path)
+    assert missing.returncode == 1 and "cannot read rules file" in missing.stderr
+
+
+def test_match_json_lines_in_rules_order_with_explain(tmp_path: Path) -> None:
+    lines = [
+        {"id": 1, "title": "Putin&#39;s talks with Kim Jong-un in Beijing", "summary": "<p>parade</p>"},
+        {"id": "b", "title": "Kimberly Process", "summary": "paradegoers in Beijing"},
+        {"id": 3, "title": "Vučić in Beijing", "summary": ""},
+    ]
+    stdin = "\n".join(json.dumps(x) for x in lines) + "\nnot json\n"
+    result = newsbot("match", "--rules", "rules/example.yaml", "--explain", tmp=tmp_path, stdin=stdin)
+    assert result.returncode == 1  # one bad line
+    out = [json.loads(x) for x in result.stdout.splitlines()]
+    assert out[0]["id"] == 1 and out[0]["matches"] == ["parade", "kim"]
+    assert {s["text"] for s in out[0]["explain"]["parade"]} == {"Beijing", "parade"}
+    assert out[1] == {"id": "b", "matches": [], "explain": {}}
+    assert out[2]["matches"] == ["vucic"]
+    assert out[3]["line"] == 4 and "error" in out[3]
+    assert "stdin:4: invalid input" in result.stderr
+
+
+def test_feeds_table_and_opml_round_trip(tmp_path: Path) -> None:
+    assert newsbot("run", "--once", "--rules", "rules/example.yaml", tmp=tmp_path).returncode == 0
+    table = newsbot("feeds", tmp=tmp_path)
+    assert table.returncode == 0
+    assert table.stdout.splitlines()[0].split()[:2] == ["FEED", "LAST"]
+    assert "wire-asia" in table.stdout and "daily-world" in table.stdout
+    opml = tmp_path / "in.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><body>'
+        '<outline text="News"><outline text="BBC World" xmlUrl="https://feeds.bbci.co.uk/news/world/rss.xml"/>'
+        '<outline text="Not a feed" xmlUrl="javascript:alert(1)"/></outline></body></opml>'
+    )
+    imported = newsbot("opml", "import", str(opml), tmp=tmp_path)
+    assert imported.returncode == 0 and "1 feeds added" in imported.stdout
+    again = newsbot("opml", "import", str(opml), tmp=tmp_path)
+    assert "0 feeds added" in again.stdout
+    exported = newsbot("opml", "export", tmp=tmp_path)
+    assert 'xmlUrl="https://feeds.bbci.co.uk/news/world/rss.xml"' in exported.stdout
+    assert "wire-asia" in exported.stdout or "Wire Asia" in exported.stdout
+    broken = tmp_path / "broken.opml"
+    broken.write_text("<opml><body><outline")
+    result = newsbot("opml", "import", str(broken), tmp=tmp_path)
+    assert result.returncode == 2 and f"{broken}:1:" in result.stderr
+
+
+def test_bad_environment_is_a_clear_error(tmp_path: Path) -> None:
+    result = newsbot("check", "rules/example.yaml", tmp=tmp_path, env={"NEWSBOT_ADMINS": "12,bob"})
+    assert result.returncode == 2 and "NEWSBOT_ADMINS" in result.stderr and "'bob'" in result.stderr
+
+
+def test_every_command_is_documented_with_an_example() -> None:
+    parser = _parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    commands = set(subparsers.choices)  # type: ignore[union-attr]
+    assert commands == set(EPILOGS)
+    readme = (ROOT / "README.md").read_text()
+    for name in commands:
+        assert "example:" in EPILOGS[name]
+        assert f"newsbot {name}" in readme, f"README does not document `newsbot {name}`"
+
+
+def test_sigterm_stops_the_bot_cleanly(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "NEWSBOT_"))}
+    env.update(NEWSBOT_DATABASE_URL=f"sqlite:///{tmp_path}/run.db", NEWSBOT_RULES="rules/example.yaml")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        assert proc.stderr is not None
+        lines = []
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            lines.append(line)
+            if "newsbot running" in line or not line:
+                break
+        assert any("newsbot running" in x for x in lines), "".join(lines)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "stopping" in err
+
+
+@pytest.mark.parametrize("command", sorted(EPILOGS))
+def test_help_shows_an_example(command: str, tmp_path: Path) -> None:
+    result = newsbot(command, "--help", tmp=tmp_path)
+    assert result.returncode == 0 and "example:" in result.stdout
