@@ -1,0 +1,91 @@
+"""Folding and tokenization: one definition of "the same word" for queries and entries."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+fold_module = importlib.import_module("bot.match.fold")
+fold = fold_module.fold
+tokenize = fold_module.tokenize
+
+FOLDS = [
+    ("Kim Jong-un", "kim jong un", "hyphen-separates"),
+    ("Kim  Jong\u00a0Un", "kim jong un", "nbsp-and-repeated-spaces"),
+    ("Kim\u2014Jong\u2013un", "kim jong un", "em-en-dashes"),
+    ("Vučić", "vucic", "diacritics"),
+    ("Aleksandar VUČIĆ", "aleksandar vucic", "upper-diacritics"),
+    ("İSTANBUL", "istanbul", "dotted-capital-i"),
+    ("Straße", "strasse", "sharp-s"),
+    ("Ukhnaagiin Khürelsükh", "ukhnaagiin khurelsukh", "umlaut"),
+    ("Tô Lâm", "to lam", "vietnamese"),
+    ("Łukasz Øster Đoković", "lukasz oster dokovic", "stroke-letters"),
+    ("ＰＵＴＩＮ", "putin", "full-width"),
+    ("ﬁnance", "finance", "ligature"),
+    ("Ki\u00adm", "kim", "soft-hyphen-ignored"),
+    ("Pe\u200bzeshkian", "pezeshkian", "zero-width-space-ignored"),
+    ("Putin's", "putin", "possessive"),
+    ("Putin’s", "putin", "curly-possessive"),
+    ("PUTIN'S", "putin", "upper-possessive"),
+    ("leaders’ summit", "leaders summit", "plural-possessive"),
+    ("Xi'an", "xian", "apostrophe-joins"),
+    ("Tian’anmen", "tiananmen", "curly-apostrophe-joins"),
+    ("Путин", "putin", "cyrillic"),
+    ("Лукашенко", "lukashenko", "cyrillic-lukashenko"),
+    ("Хүрэлсүх", "khurelsukh", "mongolian-cyrillic"),
+    ("Αθήνα", "athina", "greek"),
+    ("习近平检阅部队", "习 近 平 检 阅 部 队", "han-one-word-per-char"),
+    ("“Victory Day”", "victory day", "curly-quotes"),
+    ("foo_bar", "foobar", "underscore-joins"),
+    ("２０２５", "2025", "full-width-digits"),
+    ("U.S.-China", "u s china", "punctuation"),
+    ("", "", "empty"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [f[:2] for f in FOLDS], ids=[f[2] for f in FOLDS])
+def test_fold(text: str, expected: str) -> None:
+    assert fold(text) == expected
+
+
+SPANS = [
+    ("Putin's parade", ["Putin", "parade"], "possessive-excluded"),
+    ("Kim Jong-un", ["Kim", "Jong", "un"], "hyphen"),
+    ("Vučić’s “visit”", ["Vučić", "visit"], "unicode-path"),
+    ("Xi'an, Ki\u00adm", ["Xi'an", "Ki\u00adm"], "joined"),
+    ("  lead  trail  ", ["lead", "trail"], "spaces"),
+]
+
+
+@pytest.mark.parametrize(("text", "pieces"), [s[:2] for s in SPANS], ids=[s[2] for s in SPANS])
+def test_spans_index_original_text(text: str, pieces: list[str]) -> None:
+    tokens = tokenize(text)
+    assert [text[a:b] for a, b in tokens.spans] == pieces
+
+
+@settings(max_examples=400)
+@given(st.text())
+def test_fold_is_idempotent(text: str) -> None:
+    once = fold(text)
+    assert fold(once) == once
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_ascii_fast_path_agrees_with_unicode_path(text: str) -> None:
+    fast = tokenize(text)
+    slow = fold_module._tokenize_unicode(text)
+    assert fast.words == slow.words
+    assert fast.spans == slow.spans
+
+
+@settings(max_examples=300)
+@given(st.text())
+def test_spans_are_inside_the_text(text: str) -> None:
+    tokens = tokenize(text)
+    assert len(tokens.spans) == len(tokens.words)
+    for a, b in tokens.spans:
+        assert 0 <= a < b <= len(text)
