@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
 import re
 import signal
@@ -40,6 +41,10 @@ from bot.settings import Settings
 from bot.store import Store
 
 log = logging.getLogger(__name__)
+
+# python-telegram-bot 22 reports durations (RetryAfter.retry_after) as timedelta when this is set,
+# and warns on every 429 otherwise. Our transport reads both forms.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 RULES_CHECK_EVERY = 2.0  # seconds between looks at the rules file
 FIRST_POLL_SPREAD = 10.0  # seconds over which startup polls are spread
@@ -104,10 +109,19 @@ class App:
         if next_poll is not None and next_poll > now:
             when = datetime.fromtimestamp(next_poll, UTC)
         else:
-            when = first_poll(datetime.now(UTC), min(interval, FIRST_POLL_SPREAD), rng=random.Random())
+            when = first_poll(
+                datetime.now(UTC), min(interval, FIRST_POLL_SPREAD), rng=random.Random()
+            )
         self.scheduler.add_job(
-            self._poll_job, "interval", seconds=max(1.0, interval), args=[feed_id], id=feed_id,
-            next_run_time=when, max_instances=1, coalesce=True, misfire_grace_time=None,
+            self._poll_job,
+            "interval",
+            seconds=max(1.0, interval),
+            args=[feed_id],
+            id=feed_id,
+            next_run_time=when,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
             replace_existing=True,
         )
 
@@ -198,8 +212,11 @@ class App:
             raise FeedError("that URL does not serve an RSS or Atom feed")
         feed_id = await self._free_id(url)
         spec = FeedSpec(
-            id=feed_id, url=url, interval=max(60.0, interval or 300.0),
-            name=(parsed.title or feed_id)[:100], trusted=False,
+            id=feed_id,
+            url=url,
+            interval=max(60.0, interval or 300.0),
+            name=(parsed.title or feed_id)[:100],
+            trusted=False,
         )
         if not await self.store.feeds.add(spec, "chat", user_id, time.time()):
             raise FeedError("could not save the feed; try again")
@@ -281,12 +298,24 @@ async def open_app(settings: Settings, *, out: TextIO | None = None) -> AsyncIte
         )
         sender = Sender(store, transport, lease=settings.sender_lease)
         pipeline = Pipeline(
-            store, fetcher, parser, rules, console=telegram_app is None,
-            flood_threshold=settings.flood_threshold, failing_streak=settings.failing_streak,
+            store,
+            fetcher,
+            parser,
+            rules,
+            console=telegram_app is None,
+            flood_threshold=settings.flood_threshold,
+            failing_streak=settings.failing_streak,
             on_alerts=sender.wake,
         )
-        app = App(settings, store, pipeline, sender, fetcher, Path(settings.rules_path),
-                  telegram=telegram_app)
+        app = App(
+            settings,
+            store,
+            pipeline,
+            sender,
+            fetcher,
+            Path(settings.rules_path),
+            telegram=telegram_app,
+        )
         pipeline.notify_admins = app.notify_admins
         st = app.rules_path.stat()
         app._rules_stat = (st.st_mtime_ns, st.st_size)
@@ -307,8 +336,9 @@ async def run_once(settings: Settings, *, out: TextIO | None = None) -> int:
         return 0 if drained else 1
 
 
-async def run_forever(settings: Settings, *, out: TextIO | None = None,
-                      stop: asyncio.Event | None = None) -> int:
+async def run_forever(
+    settings: Settings, *, out: TextIO | None = None, stop: asyncio.Event | None = None
+) -> int:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -319,9 +349,13 @@ async def run_forever(settings: Settings, *, out: TextIO | None = None,
         async with AsyncExitStack() as stack:
             if tg is not None:
                 services = ChatServices(
-                    store=app.store, settings=settings, rules=app.rules_view,
-                    watches_changed=app.pipeline.refresh_watches, add_feed=app.add_feed,
-                    remove_feed=app.remove_feed, status=app.status,
+                    store=app.store,
+                    settings=settings,
+                    rules=app.rules_view,
+                    watches_changed=app.pipeline.refresh_watches,
+                    add_feed=app.add_feed,
+                    remove_feed=app.remove_feed,
+                    status=app.status,
                 )
                 install(tg, services)
                 await tg.initialize()
@@ -330,18 +364,29 @@ async def run_forever(settings: Settings, *, out: TextIO | None = None,
                 await tg.start()
                 stack.push_async_callback(tg.stop)
                 assert tg.updater is not None
-                await tg.updater.start_polling(poll_interval=0.0, timeout=30, drop_pending_updates=False)
+                await tg.updater.start_polling(
+                    poll_interval=0.0, timeout=30, drop_pending_updates=False
+                )
                 stack.push_async_callback(tg.updater.stop)
             sender_task = asyncio.create_task(app.sender.run(stop), name="sender")
             scheduler = AsyncIOScheduler(timezone=UTC)
             app.scheduler = scheduler
             scheduler.start()
-            scheduler.add_job(app.check_rules, "interval", seconds=RULES_CHECK_EVERY, id="rules-watch",
-                              max_instances=1, coalesce=True)
+            scheduler.add_job(
+                app.check_rules,
+                "interval",
+                seconds=RULES_CHECK_EVERY,
+                id="rules-watch",
+                max_instances=1,
+                coalesce=True,
+            )
             await app.sync_jobs()
-            log.info("newsbot running: %d feeds, %d rules, %s", len(scheduler.get_jobs()) - 1,
-                     len(app.pipeline.rules.config.rules),
-                     "Telegram" if tg else "alerts to the terminal")
+            log.info(
+                "newsbot running: %d feeds, %d rules, %s",
+                len(scheduler.get_jobs()) - 1,
+                len(app.pipeline.rules.config.rules),
+                "Telegram" if tg else "alerts to the terminal",
+            )
             await stop.wait()
             log.info("stopping: finishing in-flight polls")
             scheduler.shutdown(wait=False)

@@ -1,10 +1,10 @@
 """The ``newsbot`` command: the only place where errors become messages and exit codes.
 
-    newsbot run [--once] [--rules FILE]     poll, match, alert (Telegram, or the terminal)
-    newsbot check [FILE]                    validate a rules file: exit 0, or 1 with FILE:LINE:COL lines
-    newsbot match --rules FILE [--explain]  JSON lines {"id","title","summary"} in, matches out
-    newsbot feeds                           feed health table
-    newsbot opml import FILE | export       move feed lists in and out
+newsbot run [--once] [--rules FILE]     poll, match, alert (Telegram, or the terminal)
+newsbot check [FILE]                    validate a rules file: exit 0, or 1 with FILE:LINE:COL lines
+newsbot match --rules FILE [--explain]  JSON lines {"id","title","summary"} in, matches out
+newsbot feeds                           feed health table
+newsbot opml import FILE | export       move feed lists in and out
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from bot.config import opml
 from bot.app import quiet_loggers, run_forever, run_once
+from bot.config import opml
 from bot.errors import ConfigError, NewsbotError, RulesError, StoreError
 from bot.pipeline import compile_rules_file
 from bot.settings import Settings
@@ -32,12 +32,13 @@ log = logging.getLogger("bot")
 
 EPILOGS = {
     "run": "example:\n  newsbot run --once --rules rules/example.yaml\n"
-           "  TELEGRAM_BOT_TOKEN=123:abc newsbot run",
+    "  TELEGRAM_BOT_TOKEN=123:abc newsbot run",
     "check": "example:\n  newsbot check rules/default.yaml",
-    "match": "example:\n  echo '{\"id\": 1, \"title\": \"Putin arrives in Beijing\", \"summary\": \"\"}' \\\n"
-             "    | newsbot match --rules rules/example.yaml --explain",
+    "match": 'example:\n  echo \'{"id": 1, "title": "Putin in Beijing", "summary": ""}\' \\\n'
+    "    | newsbot match --rules rules/example.yaml --explain",
     "feeds": "example:\n  newsbot feeds",
-    "opml": "example:\n  newsbot opml import subscriptions.opml\n  newsbot opml export > feeds.opml",
+    "opml": "example:\n  newsbot opml import subscriptions.opml\n"
+    "  newsbot opml export > feeds.opml",
 }
 
 
@@ -52,10 +53,17 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, help_: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help_, description=help_, epilog=EPILOGS[name],
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+        return sub.add_parser(
+            name,
+            help=help_,
+            description=help_,
+            epilog=EPILOGS[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
 
-    run = add("run", "Poll the feeds, match the rules and send alerts (to the terminal without a token).")
+    run = add(
+        "run", "Poll the feeds, match the rules and send alerts (to the terminal without a token)."
+    )
     run.add_argument("--once", action="store_true", help="poll every feed once, deliver, exit")
     run.add_argument("--rules", help="rules file (default $NEWSBOT_RULES or rules/default.yaml)")
 
@@ -63,7 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("file", nargs="?", help="rules file (default as for run)")
     check.add_argument("--rules", dest="rules_opt", help="same as FILE")
 
-    match = add("match", "Match JSON lines {\"id\", \"title\", \"summary\"} from stdin against the rules.")
+    match = add(
+        "match", 'Match JSON lines {"id", "title", "summary"} from stdin against the rules.'
+    )
     match.add_argument("--rules", help="rules file (default as for run)")
     match.add_argument("--explain", action="store_true", help="also print the matched words")
 
@@ -71,11 +81,19 @@ def _parser() -> argparse.ArgumentParser:
 
     op = add("opml", "Import feeds from an OPML file, or export every feed as OPML.")
     op_sub = op.add_subparsers(dest="opml_command", required=True, metavar="ACTION")
-    imp = op_sub.add_parser("import", help="add the OPML file's feeds", epilog=EPILOGS["opml"],
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    imp = op_sub.add_parser(
+        "import",
+        help="add the OPML file's feeds",
+        epilog=EPILOGS["opml"],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     imp.add_argument("file")
-    op_sub.add_parser("export", help="write every feed as OPML to stdout", epilog=EPILOGS["opml"],
-                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    op_sub.add_parser(
+        "export",
+        help="write every feed as OPML to stdout",
+        epilog=EPILOGS["opml"],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     return parser
 
 
@@ -114,8 +132,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "check":
         path = args.file or args.rules_opt or settings.rules_path
         rules = compile_rules_file(path)
-        print(f"{path}: OK ({len(rules.config.feeds)} feeds, {len(rules.config.rules)} rules, "
-              f"{len(rules.config.entities)} entities)")
+        print(
+            f"{path}: OK ({len(rules.config.feeds)} feeds, {len(rules.config.rules)} rules, "
+            f"{len(rules.config.entities)} entities)"
+        )
         return 0
     if args.command == "match":
         return match_lines(settings.rules_path, sys.stdin, sys.stdout, explain=args.explain)
@@ -151,8 +171,12 @@ def match_lines(rules_path: str, inp: TextIO, out: TextIO, *, explain: bool = Fa
             text = {"title": title, "summary": summary}
             result["explain"] = {
                 m.rule_id: [
-                    {"field": s.field, "start": s.start, "end": s.end,
-                     "text": text[s.field][s.start : s.end]}
+                    {
+                        "field": s.field,
+                        "start": s.start,
+                        "end": s.end,
+                        "text": text[s.field][s.start : s.end],
+                    }
                     for s in m.spans
                 ]
                 for m in matches
@@ -181,18 +205,36 @@ async def _feeds(settings: Settings, out: TextIO) -> int:
     now = time.time()
     async with Store.open(settings.database_url) as store:
         feeds = await store.feeds.all()
-    header = ("FEED", "LAST ATTEMPT", "LAST SUCCESS", "LAST NEW", "FAILS", "NEXT POLL", "304", "LAST ERROR")
+    header = (
+        "FEED",
+        "LAST ATTEMPT",
+        "LAST SUCCESS",
+        "LAST NEW",
+        "FAILS",
+        "NEXT POLL",
+        "304",
+        "LAST ERROR",
+    )
     rows = [header]
     for f in feeds:
         ratio = f.not_modified_ratio
-        rows.append((
-            f.spec.id, _when(f.last_attempt, now), _when(f.last_success, now),
-            _when(f.last_new_entry, now), str(f.failures), _when(f.next_poll, now),
-            "-" if ratio is None else f"{ratio:.0%}", (f.last_error or "")[:60],
-        ))
+        rows.append(
+            (
+                f.spec.id,
+                _when(f.last_attempt, now),
+                _when(f.last_success, now),
+                _when(f.last_new_entry, now),
+                str(f.failures),
+                _when(f.next_poll, now),
+                "-" if ratio is None else f"{ratio:.0%}",
+                (f.last_error or "")[:60],
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     for row in rows:
-        out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
+        out.write(
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n"
+        )
     if not feeds:
         out.write("(no feeds yet: run `newsbot run` once)\n")
     return 0

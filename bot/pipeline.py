@@ -71,7 +71,9 @@ def compile_rules_file(path: str | Path) -> Rules:
             try:
                 compile_rules(partial.rules, partial.entities)
             except RulesError as query_errors:
-                raise RulesError(sorted({*exc.problems, *query_errors.problems}, key=_line_order)) from exc
+                raise RulesError(
+                    sorted({*exc.problems, *query_errors.problems}, key=_line_order)
+                ) from exc
         raise
     ruleset = compile_rules(config.rules, config.entities)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -148,7 +150,12 @@ class Pipeline:
                     compile_query(spec.query, entities)
                     good.append(spec)
                 except NewsbotError as exc:
-                    log.warning("watch %s of chat_id=%s no longer compiles: %s", watch.id, watch.chat_id, exc)
+                    log.warning(
+                        "watch %s of chat_id=%s no longer compiles: %s",
+                        watch.id,
+                        watch.chat_id,
+                        exc,
+                    )
             specs = good
             ruleset = compile_rules(specs, entities)
         titles = {spec.id: f"watch: {spec.query}" for spec in specs}
@@ -162,7 +169,9 @@ class Pipeline:
             chats = rule.chats + ((CONSOLE_CHAT,) if self.console else ())
             if chats:
                 static[rule.id] = chats
-        return Routing(rule_titles=titles, static_chats=static, flood_threshold=self.flood_threshold)
+        return Routing(
+            rule_titles=titles, static_chats=static, flood_threshold=self.flood_threshold
+        )
 
     def decide(self, entry: Entry) -> list[Match]:
         """Which rules and watches match: pure, over the entry's title and summary."""
@@ -207,7 +216,10 @@ class Pipeline:
             await self.store.feeds.record_poll(
                 feed_id,
                 PollOutcome(
-                    now=now, next_poll=next_at, ok=True, not_modified=True,
+                    now=now,
+                    next_poll=next_at,
+                    ok=True,
+                    not_modified=True,
                     permanent_url=result.permanent_url,
                 ),
             )
@@ -226,14 +238,23 @@ class Pipeline:
         )
         gaps = observed_gaps(e.published for e in entries)
         next_at = next_poll_after_success(
-            _dt(self.clock()), spec.interval, rng=self.rng, gaps=gaps, max_age=result.max_age,
-            ttl=parsed.ttl, bounds=bounds,
+            _dt(self.clock()),
+            spec.interval,
+            rng=self.rng,
+            gaps=gaps,
+            max_age=result.max_age,
+            ttl=parsed.ttl,
+            bounds=bounds,
         ).timestamp()
         await self.store.feeds.record_poll(
             feed_id,
             PollOutcome(
-                now=now, next_poll=next_at, ok=True, etag=result.etag,
-                last_modified=result.last_modified, new_entries=len(recorded.new),
+                now=now,
+                next_poll=next_at,
+                ok=True,
+                etag=result.etag,
+                last_modified=result.last_modified,
+                new_entries=len(recorded.new),
                 permanent_url=result.permanent_url,
             ),
         )
@@ -241,10 +262,16 @@ class Pipeline:
         if recorded.alerts:
             self.on_alerts()
         log.info(
-            "feed_id=%s: %d entries, %d new, %d alerts%s", feed_id, len(entries),
-            len(recorded.new), recorded.alerts, "" if state.polled_once else " (first poll)",
+            "feed_id=%s: %d entries, %d new, %d alerts%s",
+            feed_id,
+            len(entries),
+            len(recorded.new),
+            recorded.alerts,
+            "" if state.polled_once else " (first poll)",
         )
-        return PollReport(feed_id, ok=True, new=len(recorded.new), alerts=recorded.alerts, next_poll=next_at)
+        return PollReport(
+            feed_id, ok=True, new=len(recorded.new), alerts=recorded.alerts, next_poll=next_at
+        )
 
     def _alertable(self, state: FeedState, spec: FeedSpec, now: float) -> Callable[[Entry], bool]:
         """After the first poll every new entry may alert; on the first, only the backfill."""
@@ -272,7 +299,9 @@ class Pipeline:
         )
         if failures >= self.failing_streak and not state.failing_notified:
             await self.store.feeds.set_failing_notified(spec.id, True)
-            await self._tell_admins(f"Feed {spec.id} has failed {failures} times in a row: {reason}")
+            await self._tell_admins(
+                f"Feed {spec.id} has failed {failures} times in a row: {reason}"
+            )
         return PollReport(spec.id, ok=False, error=reason, next_poll=next_at)
 
     async def _recovered(self, state: FeedState) -> None:

@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from bot.store import Store
 from bot.store.schema import metadata
 
+os.environ.setdefault("PTB_TIMEDELTA", "1")  # as bot.app does: no deprecation warning on 429s
+
 PG_ENV = "NEWSBOT_TEST_POSTGRES_URL"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -24,7 +26,9 @@ def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this session, dropped afterwards."""
     base = os.environ.get(PG_ENV)
     if not base:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)"
+        )
     name = f"newsbot_test_{uuid.uuid4().hex[:10]}"
     sync_base = base.replace("postgresql://", "postgresql+asyncpg://", 1)
 
@@ -78,5 +82,7 @@ async def store(db_url: str) -> AsyncIterator[Store]:
 @pytest.fixture
 def shared_dir() -> Path:
     if not SHARED.is_dir():
-        pytest.skip(f"../shared is absent ({SHARED}); it sits beside the checkout on dev and CI machines")
+        pytest.skip(
+            f"../shared is absent ({SHARED}); it sits beside the checkout on dev and CI machines"
+        )
     return SHARED

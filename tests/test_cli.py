@@ -18,14 +18,21 @@ from bot.cli import EPILOGS, _parser
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def newsbot(*args: str, tmp: Path, stdin: str = "", env: dict[str, str] | None = None,
-            timeout: float = 90) -> subprocess.CompletedProcess[str]:
+def newsbot(
+    *args: str, tmp: Path, stdin: str = "", env: dict[str, str] | None = None, timeout: float = 90
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "NEWSBOT_"))}
     full_env["NEWSBOT_DATABASE_URL"] = f"sqlite:///{tmp}/cli.db"
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
-        cwd=ROOT, env=full_env, timeout=timeout, check=False,
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=full_env,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -78,12 +85,18 @@ def test_check_invalid_yaml_and_missing_file(tmp_path: Path) -> None:
 
 def test_match_json_lines_in_rules_order_with_explain(tmp_path: Path) -> None:
     lines = [
-        {"id": 1, "title": "Putin&#39;s talks with Kim Jong-un in Beijing", "summary": "<p>parade</p>"},
+        {
+            "id": 1,
+            "title": "Putin&#39;s talks with Kim Jong-un in Beijing",
+            "summary": "<p>parade</p>",
+        },
         {"id": "b", "title": "Kimberly Process", "summary": "paradegoers in Beijing"},
         {"id": 3, "title": "Vučić in Beijing", "summary": ""},
     ]
     stdin = "\n".join(json.dumps(x) for x in lines) + "\nnot json\n"
-    result = newsbot("match", "--rules", "rules/example.yaml", "--explain", tmp=tmp_path, stdin=stdin)
+    result = newsbot(
+        "match", "--rules", "rules/example.yaml", "--explain", tmp=tmp_path, stdin=stdin
+    )
     assert result.returncode == 1  # one bad line
     out = [json.loads(x) for x in result.stdout.splitlines()]
     assert out[0]["id"] == 1 and out[0]["matches"] == ["parade", "kim"]
@@ -137,10 +150,16 @@ def test_every_command_is_documented_with_an_example() -> None:
 
 def test_sigterm_stops_the_bot_cleanly(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "NEWSBOT_"))}
-    env.update(NEWSBOT_DATABASE_URL=f"sqlite:///{tmp_path}/run.db", NEWSBOT_RULES="rules/example.yaml")
+    env.update(
+        NEWSBOT_DATABASE_URL=f"sqlite:///{tmp_path}/run.db", NEWSBOT_RULES="rules/example.yaml"
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "bot", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 60
@@ -153,7 +172,7 @@ def test_sigterm_stops_the_bot_cleanly(tmp_path: Path) -> None:
                 break
         assert any("newsbot running" in x for x in lines), "".join(lines)
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()

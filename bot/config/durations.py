@@ -1,4 +1,4 @@
-"""Durations as operators write them: ``30s``, ``5m``, ``1h``, ``2d``, ``1h30m``, or a number of seconds."""
+"""Durations as operators write them: ``30s``, ``5m``, ``1h``, ``2d``, ``1h30m``, or seconds."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def format_duration(seconds: float) -> str:
     """The shortest exact spelling: 300 -> '5m', 5400 -> '1h30m'."""
     if seconds == math.inf:
         return "all"
-    whole = int(round(seconds))
+    whole = round(seconds)
     if whole == 0:
         return f"{seconds:g}s"
     parts = []

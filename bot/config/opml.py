@@ -69,7 +69,7 @@ def export_opml(feeds: Sequence[FeedSpec]) -> str:
     ]
     for feed in feeds:
         lines.append(
-            f"    <outline type=\"rss\" text={quoteattr(feed.display_name)} "
+            f'    <outline type="rss" text={quoteattr(feed.display_name)} '
             f"title={quoteattr(feed.display_name)} xmlUrl={quoteattr(feed.url)}/>"
         )
     lines += ["  </body>", "</opml>", ""]

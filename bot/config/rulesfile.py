@@ -1,11 +1,12 @@
-"""The rules file: YAML in, a validated ``RulesConfig`` out, or every problem as ``FILE:LINE:COL: message``.
+"""The rules file: YAML in, a validated ``RulesConfig`` out, or every problem as
+``FILE:LINE:COL: message``.
 
     feeds:                       # required, a list
       - id: bbc-world            # required, unique: letters, digits, - _ .
         url: https://...         # http(s)://, or file:PATH (relative to this file) / file:///ABS
         name: BBC World          # optional display name
         interval: 5m             # optional (default 5m), minimum 1s
-        backfill: 24h            # optional: alert on entries this old on first poll ("all": every entry)
+        backfill: 24h            # optional: alert on entries this recent on first poll ("all")
     entities:                    # optional: name -> list of aliases, used as @name in queries
       putin: ["Vladimir Putin", "Putin"]
     rules:                       # required, a list
@@ -97,7 +98,9 @@ def parse_rules(text: str, source: str = "<rules>", base_dir: Path | None = None
     if problems.lines:
         error = RulesError(sorted(problems.lines, key=_line_order))
         # what did parse, so the caller can check those queries too and report everything at once
-        error.partial = RulesConfig(feeds=tuple(feeds), rules=tuple(rules), entities=entities, source=source)
+        error.partial = RulesConfig(
+            feeds=tuple(feeds), rules=tuple(rules), entities=entities, source=source
+        )
         raise error
     return RulesConfig(feeds=tuple(feeds), rules=tuple(rules), entities=entities, source=source)
 
@@ -110,7 +113,9 @@ def _line_order(problem: str) -> tuple[int, int]:
     return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
 
 
-def _mapping(node: yaml.Node, p: _Problems, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]] | None:
+def _mapping(
+    node: yaml.Node, p: _Problems, what: str
+) -> dict[str, tuple[yaml.Node, yaml.Node]] | None:
     if not isinstance(node, yaml.MappingNode):
         p.add(node, f"{what} must be a mapping of keys to values")
         return None
@@ -127,7 +132,9 @@ def _mapping(node: yaml.Node, p: _Problems, what: str) -> dict[str, tuple[yaml.N
     return out
 
 
-def _sequence(entry: tuple[yaml.Node, yaml.Node] | None, p: _Problems, what: str) -> list[yaml.Node]:
+def _sequence(
+    entry: tuple[yaml.Node, yaml.Node] | None, p: _Problems, what: str
+) -> list[yaml.Node]:
     if entry is None:
         return []
     _, node = entry
@@ -213,7 +220,9 @@ def _url(node: yaml.Node, p: _Problems, base_dir: Path) -> str | None:
     return None
 
 
-def _feeds(entry: tuple[yaml.Node, yaml.Node] | None, p: _Problems, base_dir: Path) -> list[FeedSpec]:
+def _feeds(
+    entry: tuple[yaml.Node, yaml.Node] | None, p: _Problems, base_dir: Path
+) -> list[FeedSpec]:
     feeds: list[FeedSpec] = []
     seen: set[str] = set()
     for node in _sequence(entry, p, "'feeds'"):
@@ -222,7 +231,9 @@ def _feeds(entry: tuple[yaml.Node, yaml.Node] | None, p: _Problems, base_dir: Pa
             continue
         for key, (knode, _) in m.items():
             if key not in _FEED_KEYS:
-                p.add(knode, f"feed: unknown key {key!r} (expected {', '.join(sorted(_FEED_KEYS))})")
+                p.add(
+                    knode, f"feed: unknown key {key!r} (expected {', '.join(sorted(_FEED_KEYS))})"
+                )
         if "id" not in m or "url" not in m:
             p.add(node, "a feed needs both 'id' and 'url'")
             continue
@@ -240,21 +251,31 @@ def _feeds(entry: tuple[yaml.Node, yaml.Node] | None, p: _Problems, base_dir: Pa
         for key in bounds:
             if key in m:
                 bounds[key] = _duration(m[key][1], p, key)
-        backfill = _duration(m["backfill"][1], p, "backfill", allow_all=True) if "backfill" in m else None
+        backfill = (
+            _duration(m["backfill"][1], p, "backfill", allow_all=True) if "backfill" in m else None
+        )
         name = _string(m["name"][1], p, "feed name") if "name" in m else None
         if fid is None or url is None:
             continue
         seen.add(fid)
         feeds.append(
             FeedSpec(
-                id=fid, url=url, interval=interval, name=name, backfill=backfill, trusted=True,
-                min_interval=bounds["min_interval"], max_interval=bounds["max_interval"],
+                id=fid,
+                url=url,
+                interval=interval,
+                name=name,
+                backfill=backfill,
+                trusted=True,
+                min_interval=bounds["min_interval"],
+                max_interval=bounds["max_interval"],
             )
         )
     return feeds
 
 
-def _entities(entry: tuple[yaml.Node, yaml.Node] | None, p: _Problems) -> dict[str, tuple[str, ...]]:
+def _entities(
+    entry: tuple[yaml.Node, yaml.Node] | None, p: _Problems
+) -> dict[str, tuple[str, ...]]:
     if entry is None:
         return {}
     m = _mapping(entry[1], p, "'entities'")
@@ -264,7 +285,11 @@ def _entities(entry: tuple[yaml.Node, yaml.Node] | None, p: _Problems) -> dict[s
             p.add(knode, f"entity name {name!r} must be letters, digits, '-', '_' or '.'")
             continue
         aliases: list[str] = []
-        nodes = [vnode] if isinstance(vnode, yaml.ScalarNode) else _sequence((knode, vnode), p, f"entity {name!r}")
+        nodes = (
+            [vnode]
+            if isinstance(vnode, yaml.ScalarNode)
+            else _sequence((knode, vnode), p, f"entity {name!r}")
+        )
         for anode in nodes:
             alias = _string(anode, p, f"alias of {name!r}")
             if alias is not None and alias.strip():
@@ -276,7 +301,9 @@ def _entities(entry: tuple[yaml.Node, yaml.Node] | None, p: _Problems) -> dict[s
     return out
 
 
-def _rules(entry: tuple[yaml.Node, yaml.Node] | None, p: _Problems, feed_ids: set[str]) -> list[RuleSpec]:
+def _rules(
+    entry: tuple[yaml.Node, yaml.Node] | None, p: _Problems, feed_ids: set[str]
+) -> list[RuleSpec]:
     rules: list[RuleSpec] = []
     seen: set[str] = set()
     for node in _sequence(entry, p, "'rules'"):
@@ -285,7 +312,9 @@ def _rules(entry: tuple[yaml.Node, yaml.Node] | None, p: _Problems, feed_ids: se
             continue
         for key, (knode, _) in m.items():
             if key not in _RULE_KEYS:
-                p.add(knode, f"rule: unknown key {key!r} (expected {', '.join(sorted(_RULE_KEYS))})")
+                p.add(
+                    knode, f"rule: unknown key {key!r} (expected {', '.join(sorted(_RULE_KEYS))})"
+                )
         if "id" not in m or "query" not in m:
             p.add(node, "a rule needs both 'id' and 'query'")
             continue
@@ -318,8 +347,13 @@ def _rules(entry: tuple[yaml.Node, yaml.Node] | None, p: _Problems, feed_ids: se
         seen.add(rid)
         rules.append(
             RuleSpec(
-                id=rid, query=query, title=title, feeds=feeds, chats=tuple(chats),
-                pos=p.pos(node), query_pos=_query_pos(qnode, p),
+                id=rid,
+                query=query,
+                title=title,
+                feeds=feeds,
+                chats=tuple(chats),
+                pos=p.pos(node),
+                query_pos=_query_pos(qnode, p),
             )
         )
     return rules

@@ -1,10 +1,10 @@
 """State store behind SQLAlchemy Core: SQLite (default) or PostgreSQL, chosen by URL.
 
-    async with Store.open(url) as store:
-        store.feeds     FeedStore     specs, HTTP cache state, health
-        store.entries   EntryStore    dedup + outbox rows, in one transaction
-        store.outbox    OutboxStore   delivery states and leases
-        store.chats     ChatStore     chats, subscriptions, watches, settings
+async with Store.open(url) as store:
+    store.feeds     FeedStore     specs, HTTP cache state, health
+    store.entries   EntryStore    dedup + outbox rows, in one transaction
+    store.outbox    OutboxStore   delivery states and leases
+    store.chats     ChatStore     chats, subscriptions, watches, settings
 """
 
 from __future__ import annotations
@@ -36,12 +36,29 @@ class Store:
         engine = make_engine(url)
         try:
             await migrate(engine)
-            yield cls(engine, FeedStore(engine), EntryStore(engine), OutboxStore(engine), ChatStore(engine))
+            yield cls(
+                engine,
+                FeedStore(engine),
+                EntryStore(engine),
+                OutboxStore(engine),
+                ChatStore(engine),
+            )
         finally:
             await engine.dispose()
 
 
 __all__ = [
-    "WATCH_PREFIX", "ChatStore", "Due", "EntryStore", "FeedStore", "OutboxStore", "PollOutcome",
-    "Recorded", "Routing", "Store", "Subscription", "Watch", "async_url",
+    "WATCH_PREFIX",
+    "ChatStore",
+    "Due",
+    "EntryStore",
+    "FeedStore",
+    "OutboxStore",
+    "PollOutcome",
+    "Recorded",
+    "Routing",
+    "Store",
+    "Subscription",
+    "Watch",
+    "async_url",
 ]

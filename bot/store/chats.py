@@ -33,8 +33,15 @@ class Watch:
 
 def _prefs(row: Any) -> ChatPrefs:
     return ChatPrefs(
-        id=row.id, type=row.type, title=row.title, active=row.active, muted_until=row.muted_until,
-        digest=row.digest, quiet=row.quiet, timezone=row.timezone, link_preview=row.link_preview,
+        id=row.id,
+        type=row.type,
+        title=row.title,
+        active=row.active,
+        muted_until=row.muted_until,
+        digest=row.digest,
+        quiet=row.quiet,
+        timezone=row.timezone,
+        link_preview=row.link_preview,
     )
 
 
@@ -73,38 +80,61 @@ class ChatStore:
 
     async def migrate(self, old_id: int, new_id: int, now: float) -> None:
         """A group became a supergroup: move everything it owns to the new id."""
-        O, K = schema.outbox, schema.alert_keys
+        OB, K = schema.outbox, schema.alert_keys
         async with self.engine.begin() as conn:
             row = (await conn.execute(sa.select(C).where(C.c.id == old_id))).first()
             prefs = _prefs(row) if row else ChatPrefs(id=old_id)
             prefs = replace(prefs, id=new_id, type="supergroup")
             await conn.execute(
-                insert_ignore(conn, C).values(id=new_id, type="supergroup", title=prefs.title, created_at=now)
+                insert_ignore(conn, C).values(
+                    id=new_id, type="supergroup", title=prefs.title, created_at=now
+                )
             )
             await conn.execute(
-                C.update().where(C.c.id == new_id).values(
-                    active=True, type="supergroup", muted_until=prefs.muted_until, digest=prefs.digest,
-                    quiet=prefs.quiet, timezone=prefs.timezone, link_preview=prefs.link_preview,
+                C.update()
+                .where(C.c.id == new_id)
+                .values(
+                    active=True,
+                    type="supergroup",
+                    muted_until=prefs.muted_until,
+                    digest=prefs.digest,
+                    quiet=prefs.quiet,
+                    timezone=prefs.timezone,
+                    link_preview=prefs.link_preview,
                 )
             )
             existing = {
                 (r.rule_id, r.thread_id)
-                for r in await conn.execute(sa.select(S.c.rule_id, S.c.thread_id).where(S.c.chat_id == new_id))
+                for r in await conn.execute(
+                    sa.select(S.c.rule_id, S.c.thread_id).where(S.c.chat_id == new_id)
+                )
             }
             for r in (await conn.execute(sa.select(S).where(S.c.chat_id == old_id))).all():
                 if (r.rule_id, r.thread_id) not in existing:
                     await conn.execute(
-                        S.insert().values(chat_id=new_id, rule_id=r.rule_id, thread_id=r.thread_id,
-                                          created_at=r.created_at)
+                        S.insert().values(
+                            chat_id=new_id,
+                            rule_id=r.rule_id,
+                            thread_id=r.thread_id,
+                            created_at=r.created_at,
+                        )
                     )
             await conn.execute(S.delete().where(S.c.chat_id == old_id))
             await conn.execute(W.update().where(W.c.chat_id == old_id).values(chat_id=new_id))
             await conn.execute(
-                O.update()
-                .where(O.c.chat_id == old_id, O.c.state.in_([AlertState.PENDING.value, AlertState.SENDING.value, AlertState.HELD.value]))
+                OB.update()
+                .where(
+                    OB.c.chat_id == old_id,
+                    OB.c.state.in_(
+                        [AlertState.PENDING.value, AlertState.SENDING.value, AlertState.HELD.value]
+                    ),
+                )
                 .values(chat_id=new_id, state=AlertState.PENDING.value, lease_until=None)
             )
-            keys = [r.story_key for r in await conn.execute(sa.select(K.c.story_key).where(K.c.chat_id == old_id))]
+            keys = [
+                r.story_key
+                for r in await conn.execute(sa.select(K.c.story_key).where(K.c.chat_id == old_id))
+            ]
             if keys:
                 await conn.execute(
                     insert_ignore(conn, K).values(
@@ -115,7 +145,9 @@ class ChatStore:
 
     # ------------------------------------------------------------------ subscriptions
 
-    async def subscribe(self, chat_id: int, rule_id: str, thread_id: int | None, now: float) -> bool:
+    async def subscribe(
+        self, chat_id: int, rule_id: str, thread_id: int | None, now: float
+    ) -> bool:
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 insert_ignore(conn, S)
@@ -155,7 +187,9 @@ class ChatStore:
 
     async def remove_watch(self, chat_id: int, watch_id: int) -> bool:
         async with self.engine.begin() as conn:
-            result = await conn.execute(W.delete().where(W.c.chat_id == chat_id, W.c.id == watch_id))
+            result = await conn.execute(
+                W.delete().where(W.c.chat_id == chat_id, W.c.id == watch_id)
+            )
             return bool(result.rowcount)
 
     async def watches(self, chat_id: int | None = None) -> list[Watch]:
@@ -163,4 +197,7 @@ class ChatStore:
         if chat_id is not None:
             query = query.where(W.c.chat_id == chat_id)
         async with self.engine.connect() as conn:
-            return [Watch(r.id, r.chat_id, r.thread_id or None, r.query) for r in await conn.execute(query)]
+            return [
+                Watch(r.id, r.chat_id, r.thread_id or None, r.query)
+                for r in await conn.execute(query)
+            ]

@@ -31,7 +31,12 @@ def async_url(url: str) -> str:
     """Map a plain database URL to its async driver."""
     if url.startswith("sqlite:"):
         return "sqlite+aiosqlite:" + url[len("sqlite:") :]
-    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://", "postgresql+psycopg://"):
+    for prefix in (
+        "postgresql://",
+        "postgres://",
+        "postgresql+psycopg2://",
+        "postgresql+psycopg://",
+    ):
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
     return url
@@ -80,7 +85,9 @@ async def migrate(engine: AsyncEngine) -> int:
             if row is None:
                 await conn.run_sync(schema.metadata.create_all)
                 await conn.execute(
-                    schema.meta.insert().values(key="schema_version", value=str(schema.SCHEMA_VERSION))
+                    schema.meta.insert().values(
+                        key="schema_version", value=str(schema.SCHEMA_VERSION)
+                    )
                 )
                 await conn.execute(
                     schema.meta.insert().values(key="created_at", value=str(time.time()))

@@ -74,7 +74,7 @@ class EntryStore:
         decide: Callable[[Entry], Sequence[Match]],
         routing: Routing,
     ) -> Recorded:
-        """Record ``entries`` of one poll; write outbox rows for the new, alertable, matching ones."""
+        """Record one poll's ``entries``; write outbox rows for new, alertable, matching ones."""
         if not entries:
             return Recorded()
         async with self.engine.begin() as conn:
@@ -88,9 +88,7 @@ class EntryStore:
                 return Recorded(new=tuple(e for e, _ in new))
             per_chat = await self._recipients(conn, decided, routing, now)
             alerts = await self._write_outbox(conn, per_chat, routing.flood_threshold, now)
-            return Recorded(
-                new=tuple(e for e, _ in new), alerts=alerts, chats=frozenset(per_chat)
-            )
+            return Recorded(new=tuple(e for e, _ in new), alerts=alerts, chats=frozenset(per_chat))
 
     async def _insert_new(
         self, conn: AsyncConnection, feed_id: str, entries: Sequence[Entry], now: float
@@ -132,8 +130,13 @@ class EntryStore:
         for chunk in _chunks(fresh + churned):
             params = [
                 {
-                    "feed_id": feed_id, "key": e.key, "story_key": e.story_key, "title": e.title,
-                    "link": e.link, "summary": e.summary, "published": _epoch(e.published),
+                    "feed_id": feed_id,
+                    "key": e.key,
+                    "story_key": e.story_key,
+                    "title": e.title,
+                    "link": e.link,
+                    "summary": e.summary,
+                    "published": _epoch(e.published),
                     "seen_at": now,
                 }
                 for e in chunk
@@ -157,7 +160,9 @@ class EntryStore:
         plain = [r for r in rule_ids if not r.startswith(WATCH_PREFIX)]
         watch_ids = [int(r[len(WATCH_PREFIX) :]) for r in rule_ids if r.startswith(WATCH_PREFIX)]
         C, S, W = schema.chats, schema.subscriptions, schema.watches
-        live = sa.and_(C.c.active.is_(True), sa.or_(C.c.muted_until.is_(None), C.c.muted_until <= now))
+        live = sa.and_(
+            C.c.active.is_(True), sa.or_(C.c.muted_until.is_(None), C.c.muted_until <= now)
+        )
         routes: dict[str, list[tuple[int, int]]] = {}
         for chunk in _chunks(plain):
             rows = await conn.execute(
@@ -175,7 +180,9 @@ class EntryStore:
                 .where(W.c.id.in_(chunk), live)
             )
             for row in rows:
-                routes.setdefault(f"{WATCH_PREFIX}{row.id}", []).append((row.chat_id, row.thread_id))
+                routes.setdefault(f"{WATCH_PREFIX}{row.id}", []).append(
+                    (row.chat_id, row.thread_id)
+                )
         for rule_id, chat_ids in routing.static_chats.items():
             if rule_id in rule_ids:
                 routes.setdefault(rule_id, []).extend((c, 0) for c in chat_ids)
@@ -187,7 +194,10 @@ class EntryStore:
                     pending = per_chat.setdefault(chat_id, {}).get(entry.story_key)
                     if pending is None:
                         per_chat[chat_id][entry.story_key] = _Pending(
-                            entry, entry_id, thread_id, [title],
+                            entry,
+                            entry_id,
+                            thread_id,
+                            [title],
                             [[s.field, s.start, s.end] for s in match.spans],
                         )
                     elif title not in pending.rules:
@@ -195,7 +205,10 @@ class EntryStore:
         return per_chat
 
     async def _write_outbox(
-        self, conn: AsyncConnection, per_chat: dict[int, dict[str, _Pending]], threshold: int,
+        self,
+        conn: AsyncConnection,
+        per_chat: dict[int, dict[str, _Pending]],
+        threshold: int,
         now: float,
     ) -> int:
         if not per_chat:
@@ -223,24 +236,33 @@ class EntryStore:
                 groups.append((chat_id, rest[0].thread_id, rest))
         if not groups:
             return 0
-        O, I = schema.outbox, schema.outbox_items
+        OB, OI = schema.outbox, schema.outbox_items
         result = await conn.execute(
-            O.insert().returning(O.c.id, sort_by_parameter_order=True),
+            OB.insert().returning(OB.c.id, sort_by_parameter_order=True),
             [
-                {"chat_id": c, "thread_id": t, "state": AlertState.PENDING.value,
-                 "kind": "flood" if len(items) > 1 else "alert", "not_before": now,
-                 "created_at": now}
+                {
+                    "chat_id": c,
+                    "thread_id": t,
+                    "state": AlertState.PENDING.value,
+                    "kind": "flood" if len(items) > 1 else "alert",
+                    "not_before": now,
+                    "created_at": now,
+                }
                 for c, t, items in groups
             ],
         )
         ids = [row.id for row in result]
         items_params = [
-            {"outbox_id": oid, "entry_id": p.entry_id, "rules": json.dumps(p.rules),
-             "spans": json.dumps(p.spans)}
+            {
+                "outbox_id": oid,
+                "entry_id": p.entry_id,
+                "rules": json.dumps(p.rules),
+                "spans": json.dumps(p.spans),
+            }
             for oid, (_, _, items) in zip(ids, groups, strict=True)
             for p in items
         ]
-        await conn.execute(I.insert(), items_params)
+        await conn.execute(OI.insert(), items_params)
         return len(ids)
 
     async def count(self, feed_id: str | None = None) -> int:

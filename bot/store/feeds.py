@@ -71,17 +71,28 @@ class FeedStore:
         """Make the rules-file feeds present and active; deactivate rules feeds no longer listed."""
         async with self.engine.begin() as conn:
             existing = {
-                r.id: r
-                for r in (await conn.execute(sa.select(T.c.id, T.c.url, T.c.source))).all()
+                r.id: r for r in (await conn.execute(sa.select(T.c.id, T.c.url, T.c.source))).all()
             }
             for spec in specs:
-                values = {"url": spec.url, "name": spec.name, "interval": spec.interval,
-                          "trusted": True, "active": True, "source": "rules"}
+                values = {
+                    "url": spec.url,
+                    "name": spec.name,
+                    "interval": spec.interval,
+                    "trusted": True,
+                    "active": True,
+                    "source": "rules",
+                }
                 if spec.id in existing:
                     old = existing[spec.id]
                     if old.url != spec.url:  # the operator changed the URL: forget cache state
-                        values.update(etag=None, last_modified=None, redirect_url=None,
-                                      redirect_count=0, next_poll=None, moved_to=None)
+                        values.update(
+                            etag=None,
+                            last_modified=None,
+                            redirect_url=None,
+                            redirect_count=0,
+                            next_poll=None,
+                            moved_to=None,
+                        )
                     await conn.execute(T.update().where(T.c.id == spec.id).values(**values))
                 else:
                     await conn.execute(T.insert().values(id=spec.id, created_at=now, **values))
@@ -94,10 +105,18 @@ class FeedStore:
         """Add a feed (chat, OPML). False if the id is taken."""
         async with self.engine.begin() as conn:
             result = await conn.execute(
-                insert_ignore(conn, T).values(
-                    id=spec.id, url=spec.url, name=spec.name, interval=spec.interval,
-                    trusted=spec.trusted, source=source, added_by=added_by, created_at=now,
-                ).returning(T.c.id)
+                insert_ignore(conn, T)
+                .values(
+                    id=spec.id,
+                    url=spec.url,
+                    name=spec.name,
+                    interval=spec.interval,
+                    trusted=spec.trusted,
+                    source=source,
+                    added_by=added_by,
+                    created_at=now,
+                )
+                .returning(T.c.id)
             )
             return result.first() is not None
 
@@ -133,15 +152,18 @@ class FeedStore:
         async with self.engine.begin() as conn:
             await conn.execute(T.update().where(T.c.id == feed_id).values(last_attempt=now))
 
-    async def record_poll(self, feed_id: str, outcome: PollOutcome, confirm_redirects: int = 3) -> None:
+    async def record_poll(
+        self, feed_id: str, outcome: PollOutcome, confirm_redirects: int = 3
+    ) -> None:
         """Store a poll's outcome. A permanent redirect seen ``confirm_redirects`` times in a row
         becomes the URL fetched from then on (``moved_to``; the configured URL is kept, and a new
         configured URL clears it); a temporary redirect or none resets that streak."""
         async with self.engine.begin() as conn:
             row = (
                 await conn.execute(
-                    sa.select(T.c.redirect_url, T.c.redirect_count, T.c.url, T.c.moved_to)
-                    .where(T.c.id == feed_id)
+                    sa.select(T.c.redirect_url, T.c.redirect_count, T.c.url, T.c.moved_to).where(
+                        T.c.id == feed_id
+                    )
                 )
             ).first()
             if row is None:
@@ -153,7 +175,10 @@ class FeedStore:
             }
             if outcome.ok:
                 values.update(
-                    last_success=outcome.now, failures=0, last_error=None, polled_once=True,
+                    last_success=outcome.now,
+                    failures=0,
+                    last_error=None,
+                    polled_once=True,
                 )
                 if outcome.not_modified:
                     values["not_modified"] = T.c.not_modified + 1
@@ -169,7 +194,9 @@ class FeedStore:
             if outcome.ok and outcome.permanent_url and outcome.permanent_url != current:
                 count = row.redirect_count + 1 if row.redirect_url == outcome.permanent_url else 1
                 if count >= confirm_redirects:
-                    values.update(moved_to=outcome.permanent_url, redirect_url=None, redirect_count=0)
+                    values.update(
+                        moved_to=outcome.permanent_url, redirect_url=None, redirect_count=0
+                    )
                 else:
                     values.update(redirect_url=outcome.permanent_url, redirect_count=count)
             elif outcome.ok:
@@ -179,4 +206,3 @@ class FeedStore:
     async def set_failing_notified(self, feed_id: str, value: bool) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(T.update().where(T.c.id == feed_id).values(failing_notified=value))
-

@@ -23,7 +23,7 @@ from bot.models import Alert, AlertItem, AlertState, Span
 from bot.store import schema
 from bot.store.entries import entry_published
 
-O, I = schema.outbox, schema.outbox_items
+OB, OI = schema.outbox, schema.outbox_items
 PENDING, SENDING, SENT, HELD, DEAD = (s.value for s in AlertState)
 
 
@@ -35,8 +35,8 @@ class Due:
 
 def _claimable(now: float) -> sa.ColumnElement[bool]:
     return sa.or_(
-        sa.and_(O.c.state == PENDING, O.c.not_before <= now),
-        sa.and_(O.c.state == SENDING, O.c.lease_until < now),
+        sa.and_(OB.c.state == PENDING, OB.c.not_before <= now),
+        sa.and_(OB.c.state == SENDING, OB.c.lease_until < now),
     )
 
 
@@ -48,8 +48,9 @@ class OutboxStore:
         """Claimable rows, oldest first, at most ``per_chat`` for any one chat (fairness)."""
         ranked = (
             sa.select(
-                O.c.id, O.c.chat_id,
-                sa.func.row_number().over(partition_by=O.c.chat_id, order_by=O.c.id).label("n"),
+                OB.c.id,
+                OB.c.chat_id,
+                sa.func.row_number().over(partition_by=OB.c.chat_id, order_by=OB.c.id).label("n"),
             )
             .where(_claimable(now))
             .subquery()
@@ -68,12 +69,12 @@ class OutboxStore:
         async with self.engine.connect() as conn:
             pending = (
                 await conn.execute(
-                    sa.select(sa.func.min(O.c.not_before)).where(O.c.state.in_([PENDING, HELD]))
+                    sa.select(sa.func.min(OB.c.not_before)).where(OB.c.state.in_([PENDING, HELD]))
                 )
             ).scalar()
             leased = (
                 await conn.execute(
-                    sa.select(sa.func.min(O.c.lease_until)).where(O.c.state == SENDING)
+                    sa.select(sa.func.min(OB.c.lease_until)).where(OB.c.state == SENDING)
                 )
             ).scalar()
         times = [t for t in (pending, leased) if t is not None]
@@ -84,12 +85,17 @@ class OutboxStore:
         async with self.engine.begin() as conn:
             row = (
                 await conn.execute(
-                    O.update()
-                    .where(O.c.id == outbox_id, _claimable(now))
-                    .values(state=SENDING, lease_until=now + lease, attempts=O.c.attempts + 1)
+                    OB.update()
+                    .where(OB.c.id == outbox_id, _claimable(now))
+                    .values(state=SENDING, lease_until=now + lease, attempts=OB.c.attempts + 1)
                     .returning(
-                        O.c.id, O.c.chat_id, O.c.thread_id, O.c.attempts, O.c.maybe_sent,
-                        O.c.kind, O.c.parts_sent,
+                        OB.c.id,
+                        OB.c.chat_id,
+                        OB.c.thread_id,
+                        OB.c.attempts,
+                        OB.c.maybe_sent,
+                        OB.c.kind,
+                        OB.c.parts_sent,
                     )
                 )
             ).first()
@@ -97,39 +103,51 @@ class OutboxStore:
                 return None
             items = await _items(conn, outbox_id)
         return Alert(
-            id=row.id, chat_id=row.chat_id, thread_id=row.thread_id or None, items=items,
-            attempts=row.attempts, maybe_sent=row.maybe_sent, kind=row.kind,
+            id=row.id,
+            chat_id=row.chat_id,
+            thread_id=row.thread_id or None,
+            items=items,
+            attempts=row.attempts,
+            maybe_sent=row.maybe_sent,
+            kind=row.kind,
             parts_sent=row.parts_sent,
         )
 
     async def mark_sent(self, outbox_id: int, now: float, message_id: int | None = None) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(
-                O.update()
-                .where(O.c.id == outbox_id)
-                .values(state=SENT, sent_at=now, message_id=message_id, lease_until=None, error=None)
+                OB.update()
+                .where(OB.c.id == outbox_id)
+                .values(
+                    state=SENT, sent_at=now, message_id=message_id, lease_until=None, error=None
+                )
             )
 
     async def retry(
         self, outbox_id: int, not_before: float, error: str, maybe_sent: bool | None = None
     ) -> None:
         values: dict[str, object] = {
-            "state": PENDING, "not_before": not_before, "lease_until": None, "error": error[:300],
+            "state": PENDING,
+            "not_before": not_before,
+            "lease_until": None,
+            "error": error[:300],
         }
         if maybe_sent is not None:
             values["maybe_sent"] = maybe_sent
         async with self.engine.begin() as conn:
-            await conn.execute(O.update().where(O.c.id == outbox_id).values(**values))
+            await conn.execute(OB.update().where(OB.c.id == outbox_id).values(**values))
 
     async def part_sent(self, outbox_id: int, parts: int) -> None:
         """Remember how many messages of a split alert went out, so a retry skips them."""
         async with self.engine.begin() as conn:
-            await conn.execute(O.update().where(O.c.id == outbox_id).values(parts_sent=parts))
+            await conn.execute(OB.update().where(OB.c.id == outbox_id).values(parts_sent=parts))
 
     async def hold(self, outbox_id: int, until: float) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(
-                O.update().where(O.c.id == outbox_id).values(state=HELD, not_before=until, lease_until=None)
+                OB.update()
+                .where(OB.c.id == outbox_id)
+                .values(state=HELD, not_before=until, lease_until=None)
             )
 
     async def release_held(self, now: float) -> list[int]:
@@ -138,9 +156,9 @@ class OutboxStore:
         async with self.engine.begin() as conn:
             rows = (
                 await conn.execute(
-                    sa.select(O.c.id, O.c.chat_id, O.c.thread_id)
-                    .where(O.c.state == HELD, O.c.not_before <= now)
-                    .order_by(O.c.id)
+                    sa.select(OB.c.id, OB.c.chat_id, OB.c.thread_id)
+                    .where(OB.c.state == HELD, OB.c.not_before <= now)
+                    .order_by(OB.c.id)
                 )
             ).all()
             by_chat: dict[int, list[int]] = {}
@@ -151,21 +169,29 @@ class OutboxStore:
             for chat_id, ids in by_chat.items():
                 if len(ids) == 1:
                     await conn.execute(
-                        O.update()
-                        .where(O.c.id == ids[0])
+                        OB.update()
+                        .where(OB.c.id == ids[0])
                         .values(state=PENDING, not_before=now, kind="digest")
                     )
                 else:
                     new_id = (
                         await conn.execute(
-                            O.insert()
-                            .values(chat_id=chat_id, thread_id=thread[chat_id], state=PENDING,
-                                    kind="digest", not_before=now, created_at=now)
-                            .returning(O.c.id)
+                            OB.insert()
+                            .values(
+                                chat_id=chat_id,
+                                thread_id=thread[chat_id],
+                                state=PENDING,
+                                kind="digest",
+                                not_before=now,
+                                created_at=now,
+                            )
+                            .returning(OB.c.id)
                         )
                     ).scalar_one()
-                    await conn.execute(I.update().where(I.c.outbox_id.in_(ids)).values(outbox_id=new_id))
-                    await conn.execute(O.delete().where(O.c.id.in_(ids)))
+                    await conn.execute(
+                        OI.update().where(OI.c.outbox_id.in_(ids)).values(outbox_id=new_id)
+                    )
+                    await conn.execute(OB.delete().where(OB.c.id.in_(ids)))
                 released.append(chat_id)
         return released
 
@@ -173,31 +199,35 @@ class OutboxStore:
         """Telegram refused this alert for good: keep it, with why, but never resend it."""
         async with self.engine.begin() as conn:
             await conn.execute(
-                O.update().where(O.c.id == outbox_id).values(state=DEAD, lease_until=None, error=error[:300])
+                OB.update()
+                .where(OB.c.id == outbox_id)
+                .values(state=DEAD, lease_until=None, error=error[:300])
             )
 
     async def kill_chat(self, chat_id: int, error: str) -> int:
         """The chat is gone: every row it is still owed becomes dead. Returns how many."""
         async with self.engine.begin() as conn:
             result = await conn.execute(
-                O.update()
-                .where(O.c.chat_id == chat_id, O.c.state.in_([PENDING, SENDING, HELD]))
+                OB.update()
+                .where(OB.c.chat_id == chat_id, OB.c.state.in_([PENDING, SENDING, HELD]))
                 .values(state=DEAD, lease_until=None, error=error[:300])
             )
             return int(result.rowcount or 0)
 
     async def counts(self) -> dict[str, int]:
         async with self.engine.connect() as conn:
-            rows = await conn.execute(sa.select(O.c.state, sa.func.count()).group_by(O.c.state))
+            rows = await conn.execute(sa.select(OB.c.state, sa.func.count()).group_by(OB.c.state))
             return {state: int(n) for state, n in rows.all()}
 
     async def sent_items(self, chat_id: int | None = None) -> list[tuple[int, int]]:
         """(chat_id, entry_id) of every item sent — for tests and audits."""
-        query = sa.select(O.c.chat_id, I.c.entry_id).join(I, I.c.outbox_id == O.c.id).where(
-            O.c.state == SENT
+        query = (
+            sa.select(OB.c.chat_id, OI.c.entry_id)
+            .join(OI, OI.c.outbox_id == OB.c.id)
+            .where(OB.c.state == SENT)
         )
         if chat_id is not None:
-            query = query.where(O.c.chat_id == chat_id)
+            query = query.where(OB.c.chat_id == chat_id)
         async with self.engine.connect() as conn:
             return [(r.chat_id, r.entry_id) for r in (await conn.execute(query)).all()]
 
@@ -206,18 +236,27 @@ async def _items(conn: AsyncConnection, outbox_id: int) -> tuple[AlertItem, ...]
     E, F = schema.entries, schema.feeds
     rows = await conn.execute(
         sa.select(
-            I.c.rules, I.c.spans, E.c.title, E.c.link, E.c.summary, E.c.published,
+            OI.c.rules,
+            OI.c.spans,
+            E.c.title,
+            E.c.link,
+            E.c.summary,
+            E.c.published,
             sa.func.coalesce(F.c.name, E.c.feed_id).label("feed_name"),
         )
-        .join(E, E.c.id == I.c.entry_id)
+        .join(E, E.c.id == OI.c.entry_id)
         .outerjoin(F, F.c.id == E.c.feed_id)
-        .where(I.c.outbox_id == outbox_id)
+        .where(OI.c.outbox_id == outbox_id)
         .order_by(E.c.id)
     )
     return tuple(
         AlertItem(
-            feed_name=r.feed_name, title=r.title, link=r.link, summary=r.summary,
-            published=entry_published(r.published), rule_titles=tuple(json.loads(r.rules)),
+            feed_name=r.feed_name,
+            title=r.title,
+            link=r.link,
+            summary=r.summary,
+            published=entry_published(r.published),
+            rule_titles=tuple(json.loads(r.rules)),
             spans=_spans(r.spans),
         )
         for r in rows

@@ -59,7 +59,12 @@ feeds = sa.Table(
 entries = sa.Table(
     "entries",
     metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
     sa.Column("feed_id", sa.String(64), nullable=False),
     sa.Column("key", sa.Text, nullable=False),
     sa.Column("story_key", sa.Text, nullable=False),
@@ -91,7 +96,9 @@ chats = sa.Table(
 subscriptions = sa.Table(
     "subscriptions",
     metadata,
-    sa.Column("chat_id", sa.BigInteger, sa.ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "chat_id", sa.BigInteger, sa.ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    ),
     sa.Column("rule_id", sa.String(64), primary_key=True),
     sa.Column("thread_id", sa.BigInteger, primary_key=True, server_default="0"),  # 0: no topic
     sa.Column("created_at", sa.Float, nullable=False),
@@ -100,8 +107,15 @@ subscriptions = sa.Table(
 watches = sa.Table(
     "watches",
     metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
-    sa.Column("chat_id", sa.BigInteger, sa.ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column(
+        "chat_id", sa.BigInteger, sa.ForeignKey("chats.id", ondelete="CASCADE"), nullable=False
+    ),
     sa.Column("thread_id", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("query", sa.Text, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
@@ -111,7 +125,12 @@ watches = sa.Table(
 outbox = sa.Table(
     "outbox",
     metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
     sa.Column("chat_id", sa.BigInteger, nullable=False),
     sa.Column("thread_id", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("state", sa.String(8), nullable=False),  # AlertState
@@ -132,10 +151,16 @@ outbox = sa.Table(
 outbox_items = sa.Table(
     "outbox_items",
     metadata,
-    sa.Column("outbox_id", sa.BigInteger, sa.ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("entry_id", sa.BigInteger, sa.ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "outbox_id", sa.BigInteger, sa.ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "entry_id", sa.BigInteger, sa.ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True
+    ),
     sa.Column("rules", sa.Text, nullable=False),  # JSON list of rule titles
-    sa.Column("spans", sa.Text, nullable=False, server_default="[]"),  # JSON [[field, start, end], ...]
+    sa.Column(
+        "spans", sa.Text, nullable=False, server_default="[]"
+    ),  # JSON [[field, start, end], ...]
 )
 
 alert_keys = sa.Table(

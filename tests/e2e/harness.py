@@ -8,8 +8,8 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from email.utils import format_datetime
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 
 from bot.app import run_forever
@@ -53,9 +53,9 @@ class Bot:
         await asyncio.wait_for(self.task, timeout=30)
 
 
-async def wait_until(check: Callable[[], object], timeout: float = 15.0, what: str = "") -> None:
+async def wait_until(check: Callable[[], object], within: float = 15.0, what: str = "") -> None:
     """Poll an async or sync condition until true (no bare sleeps: bounded, with a reason)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         result = check()
         if asyncio.iscoroutine(result):
@@ -63,7 +63,7 @@ async def wait_until(check: Callable[[], object], timeout: float = 15.0, what: s
         if result:
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or check}")
+            raise AssertionError(f"timed out after {within}s waiting for {what or check}")
         await asyncio.sleep(0.05)
 
 
@@ -81,5 +81,9 @@ async def servers() -> AsyncIterator[tuple[FeedServer, FakeBotAPI]]:
 
 def settings_for(api: FakeBotAPI, db_url: str, rules: Path, **kw: object) -> Settings:
     return Settings(
-        token=TOKEN, api_url=api.url, rules_path=str(rules), database_url=db_url, **kw  # type: ignore[arg-type]
+        token=TOKEN,
+        api_url=api.url,
+        rules_path=str(rules),
+        database_url=db_url,
+        **kw,  # type: ignore[arg-type]
     )

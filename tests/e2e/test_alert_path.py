@@ -20,16 +20,22 @@ rules:
   - {{id: storms, title: Storms, query: 'typhoon'}}
 """
 
-OLD = [("old-1", "Rehearsal for the Beijing parade", "Troops rehearse."),
-       ("old-2", "Weather", "Sunny.")]
-NEW = [("new-1", "Putin and Kim join Xi at Beijing parade", "Twenty-six heads of state attend."),
-       ("new-2", "Markets", "Flat.")]
+OLD = [
+    ("old-1", "Rehearsal for the Beijing parade", "Troops rehearse."),
+    ("old-2", "Weather", "Sunny."),
+]
+NEW = [
+    ("new-1", "Putin and Kim join Xi at Beijing parade", "Twenty-six heads of state attend."),
+    ("new-2", "Markets", "Flat."),
+]
 
 
 async def subscribe(db_url: str, chats: dict[int, list[str]]) -> None:
     async with Store.open(db_url) as store:
         for chat_id, rules in chats.items():
-            await store.chats.ensure(chat_id, "private" if chat_id > 0 else "supergroup", None, time.time())
+            await store.chats.ensure(
+                chat_id, "private" if chat_id > 0 else "supergroup", None, time.time()
+            )
             for rule in rules:
                 await store.chats.subscribe(chat_id, rule, None, time.time())
 
@@ -43,7 +49,9 @@ async def test_new_match_reaches_subscribed_chats_once_and_restart_repeats_nothi
         rules = tmp_path / "rules.yaml"
         rules.write_text(RULES.format(good=feeds.url("/news"), extra=""))
         settings = settings_for(api, db_url, rules)
-        await subscribe(db_url, {111: ["parade"], -100333: ["parade", "storms"], 222: ["storms"], 444: []})
+        await subscribe(
+            db_url, {111: ["parade"], -100333: ["parade", "storms"], 222: ["storms"], 444: []}
+        )
 
         async with Bot(settings):
             # a real chat subscribes through Telegram, too
@@ -54,8 +62,9 @@ async def test_new_match_reaches_subscribed_chats_once_and_restart_repeats_nothi
 
             feeds.body("/news", rss(NEW + OLD), etag='"v2"')
             for chat in (111, -100333, 555):
-                await api.wait_for(lambda a, c=chat: any("Putin" in m.plain_text for m in a.sent_to(c)),
-                                   timeout=15)
+                await api.wait_for(
+                    lambda a, c=chat: any("Putin" in m.plain_text for m in a.sent_to(c)), timeout=15
+                )
             seen = await polls(db_url, "local")
             await wait_until(lambda: _more(db_url, seen + 2), what="two more polls")
 
@@ -94,7 +103,9 @@ async def test_broken_feeds_do_not_stop_the_others(db_url: str, tmp_path: Path) 
         async with Bot(settings_for(api, db_url, rules)):
             await wait_until(lambda: polls(db_url, "local"), what="first poll")
             feeds.body("/news", rss(NEW + OLD), etag='"v2"')
-            await api.wait_for(lambda a: any("Putin" in m.plain_text for m in a.sent_to(111)), timeout=15)
+            await api.wait_for(
+                lambda a: any("Putin" in m.plain_text for m in a.sent_to(111)), timeout=15
+            )
         async with Store.open(db_url) as store:
             states = {f.spec.id: f for f in await store.feeds.all()}
         assert states["down"].failures >= 1 and "500" in (states["down"].last_error or "")

@@ -53,7 +53,9 @@ async def world(db_url: str) -> AsyncIterator[World]:
         session = make_session("newsbot-test")
         try:
             fetcher = Fetcher(session, FetchLimits(deadline=5))
-            pipeline = Pipeline(store, fetcher, pool, make_rules(server.url("/feed")), failing_streak=3)
+            pipeline = Pipeline(
+                store, fetcher, pool, make_rules(server.url("/feed")), failing_streak=3
+            )
             w = World(server, store, pipeline)
             pipeline.on_alerts = lambda: w.woken.append(1)
 
@@ -73,7 +75,9 @@ async def test_first_poll_is_silent_later_polls_alert(world: World) -> None:
     world.server.body("/feed", rss([STORY]), etag='"1"')
     first = await world.pipeline.poll("local")
     assert (first.ok, first.new, first.alerts) == (True, 1, 0)
-    world.server.body("/feed", rss([("s2", "Beijing parade: the guest list", "26 leaders."), STORY]), etag='"2"')
+    world.server.body(
+        "/feed", rss([("s2", "Beijing parade: the guest list", "26 leaders."), STORY]), etag='"2"'
+    )
     second = await world.pipeline.poll("local")
     assert (second.new, second.alerts) == (1, 1)
     assert await world.due_chats() == [7] and world.woken == [1]
@@ -87,7 +91,9 @@ async def test_backfill_alerts_on_first_poll(world: World) -> None:
 
 
 async def test_not_modified_costs_no_parse_and_sends_validators(world: World) -> None:
-    world.server.body("/feed", rss([STORY]), etag='"v1"', last_modified="Wed, 03 Sep 2025 01:00:00 GMT")
+    world.server.body(
+        "/feed", rss([STORY]), etag='"v1"', last_modified="Wed, 03 Sep 2025 01:00:00 GMT"
+    )
     await world.pipeline.poll("local")
     report = await world.pipeline.poll("local")
     assert report.not_modified
@@ -164,7 +170,9 @@ async def test_hot_reload_swaps_rules_and_keeps_them_on_error(tmp_path: Path) ->
     from bot.settings import Settings
 
     rules = tmp_path / "rules.yaml"
-    rules.write_text("feeds:\n  - {id: a, url: 'http://127.0.0.1:9/'}\nrules:\n  - {id: r1, query: parade}\n")
+    rules.write_text(
+        "feeds:\n  - {id: a, url: 'http://127.0.0.1:9/'}\nrules:\n  - {id: r1, query: parade}\n"
+    )
     settings = Settings(rules_path=str(rules), database_url=f"sqlite:///{tmp_path}/db.sqlite")
     async with open_app(settings) as app:
         told: list[str] = []
@@ -173,7 +181,10 @@ async def test_hot_reload_swaps_rules_and_keeps_them_on_error(tmp_path: Path) ->
             told.append(text)
 
         app.notify_admins = tell  # type: ignore[method-assign]
-        rules.write_text("feeds:\n  - {id: a, url: 'http://127.0.0.1:9/'}\nrules:\n  - {id: r2, query: Beijing}\n")
+        rules.write_text(
+            "feeds:\n  - {id: a, url: 'http://127.0.0.1:9/'}\n"
+            "rules:\n  - {id: r2, query: Beijing}\n"
+        )
         await app.check_rules()
         assert [r.id for r in app.pipeline.rules.config.rules] == ["r2"]
         rules.write_text("feeds: []\nrules:\n  - {id: r3, query: '(parade'}\n")

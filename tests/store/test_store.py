@@ -12,10 +12,20 @@ from bot.store import Routing, Store
 NOW = 1_756_864_800.0  # 2025-09-03 02:00 UTC
 
 
-def entry(key: str, title: str = "Parade in Beijing", link: str | None = None, feed: str = "f1",
-          published: datetime | None = None) -> Entry:
-    return Entry(feed_id=feed, key=key, title=title, link=link or f"https://news.example/{key}",
-                 published=published or datetime(2025, 9, 3, 1, 0, tzinfo=UTC))
+def entry(
+    key: str,
+    title: str = "Parade in Beijing",
+    link: str | None = None,
+    feed: str = "f1",
+    published: datetime | None = None,
+) -> Entry:
+    return Entry(
+        feed_id=feed,
+        key=key,
+        title=title,
+        link=link or f"https://news.example/{key}",
+        published=published or datetime(2025, 9, 3, 1, 0, tzinfo=UTC),
+    )
 
 
 def match_all(e: Entry) -> list[Match]:
@@ -23,7 +33,9 @@ def match_all(e: Entry) -> list[Match]:
 
 
 async def setup(store: Store, chats: tuple[int, ...] = (1,)) -> None:
-    await store.feeds.sync_from_rules([FeedSpec("f1", "http://a/"), FeedSpec("f2", "http://b/")], NOW)
+    await store.feeds.sync_from_rules(
+        [FeedSpec("f1", "http://a/"), FeedSpec("f2", "http://b/")], NOW
+    )
     for chat in chats:
         await store.chats.ensure(chat, "private", None, NOW)
         await store.chats.subscribe(chat, "parade", None, NOW)
@@ -31,7 +43,11 @@ async def setup(store: Store, chats: tuple[int, ...] = (1,)) -> None:
 
 async def record(store: Store, feed: str, entries: list[Entry], **kw: object) -> tuple[int, int]:
     result = await store.entries.record(
-        feed, entries, now=NOW, alertable=lambda e: True, decide=match_all,
+        feed,
+        entries,
+        now=NOW,
+        alertable=lambda e: True,
+        decide=match_all,
         routing=Routing({"parade": "Parade"}, **kw),  # type: ignore[arg-type]
     )
     return len(result.new), result.alerts
@@ -48,7 +64,10 @@ async def test_new_entries_alert_once_and_repeats_are_ignored(store: Store) -> N
 async def test_same_link_from_two_feeds_reaches_a_chat_once(store: Store) -> None:
     await setup(store)
     assert await record(store, "f1", [entry("a", link="https://x.example/story")]) == (1, 1)
-    assert await record(store, "f2", [entry("zz", link="https://x.example/story", feed="f2")]) == (1, 0)
+    assert await record(store, "f2", [entry("zz", link="https://x.example/story", feed="f2")]) == (
+        1,
+        0,
+    )
 
 
 async def test_guid_churn_is_not_new(store: Store) -> None:
@@ -63,8 +82,9 @@ async def test_guid_churn_is_not_new(store: Store) -> None:
     assert await record(store, "f1", churned) == (0, 0)
     # a different date with the same title is a new story
     later = published + timedelta(days=1)
-    assert await record(store, "f1", [entry("a4", title="Old story", link="https://n.example/4",
-                                            published=later)]) == (1, 1)
+    assert await record(
+        store, "f1", [entry("a4", title="Old story", link="https://n.example/4", published=later)]
+    ) == (1, 1)
 
 
 async def test_flood_is_combined_into_one_digest_row(store: Store) -> None:
@@ -112,7 +132,10 @@ async def test_gone_chat_rows_die_and_migrated_chat_moves(store: Store) -> None:
     assert [s.rule_id for s in await store.chats.subscriptions(-1009)] == ["parade"]
     assert await store.chats.subscriptions(-200) == []
     # the ledger moved too: the same story is not alerted again in the new chat
-    assert await record(store, "f2", [entry("zz", link="https://news.example/a", feed="f2")]) == (1, 0)
+    assert await record(store, "f2", [entry("zz", link="https://news.example/a", feed="f2")]) == (
+        1,
+        0,
+    )
 
 
 async def test_held_rows_are_released_as_one_digest(store: Store) -> None:
@@ -132,8 +155,12 @@ async def test_watches_route_to_their_chat(store: Store) -> None:
     await setup(store, chats=(1, 2))
     watch_id = await store.chats.add_watch(2, None, "parade", NOW)
     result = await store.entries.record(
-        "f1", [entry("w")], now=NOW, alertable=lambda e: True,
-        decide=lambda e: [Match(f"watch:{watch_id}")], routing=Routing(),
+        "f1",
+        [entry("w")],
+        now=NOW,
+        alertable=lambda e: True,
+        decide=lambda e: [Match(f"watch:{watch_id}")],
+        routing=Routing(),
     )
     assert result.alerts == 1
     assert [d.chat_id for d in await store.outbox.due(NOW)] == [2]
@@ -144,10 +171,14 @@ async def test_permanent_redirect_is_adopted_after_it_repeats(store: Store) -> N
 
     await setup(store)
     for _ in range(2):
-        await store.feeds.record_poll("f1", PollOutcome(NOW, NOW + 60, ok=True, permanent_url="http://new/"))
+        await store.feeds.record_poll(
+            "f1", PollOutcome(NOW, NOW + 60, ok=True, permanent_url="http://new/")
+        )
     state = await store.feeds.get("f1")
     assert state is not None and state.spec.url == "http://a/" and state.redirect_count == 2
-    await store.feeds.record_poll("f1", PollOutcome(NOW, NOW + 60, ok=True, permanent_url="http://new/"))
+    await store.feeds.record_poll(
+        "f1", PollOutcome(NOW, NOW + 60, ok=True, permanent_url="http://new/")
+    )
     state = await store.feeds.get("f1")
     assert state is not None and state.fetch_url == "http://new/" and state.spec.url == "http://a/"
 
