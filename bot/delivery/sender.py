@@ -3,14 +3,22 @@
     loop:
         release held digests whose time has come
         load due rows (at most a few per chat, so one chat's burst never starves the others)
-        round-robin over chats: a chat is sendable when the rate limiter says so and it has
-            nothing in flight (per-chat order is kept); claim its oldest row with a lease
-        send in a task:  render -> transport -> mark sent | retry | dead | chat gone | migrated
+        round-robin over chats: a chat may start when the rate limiter says it could send now,
+            the global window has room, and it has nothing in flight (per-chat order is kept)
+        start a task per chat:  claim (lease) -> hold? -> render
+                                -> per message: wait for the rate limiter's turn, take it, send
+                                -> mark sent | retry | dead | chat gone | migrated
         sleep until the next chat becomes sendable, a new alert arrives, or a row falls due
 
+The rate limiter's slot is taken *immediately before* each HTTP request, after the database work
+(claim, render), so the times Telegram sees follow the limiter's schedule; a slot taken before a
+claim of variable latency would let two of the limiter's windows overlap on Telegram's clock.
+
 Failures stay in their chat: a 429 holds back the chat it names for exactly ``retry_after``
-(everything, when several chats are told to wait at once: Telegram applies it bot-wide),
-403 kills that chat's rows, and one failed alert never stops the others.
+(everything, when several chats are told to wait at once or the error says it is bot-wide),
+403 kills that chat's rows, 5xx and network errors back off with jitter, and one failed alert
+never stops the others. A read timeout means the message may have arrived: the row is marked
+``maybe_sent`` and re-sent once; a second timeout counts it as sent (never a third copy).
 """
 
 from __future__ import annotations
@@ -37,21 +45,28 @@ from bot.errors import (
     RejectedError,
     RetryLaterError,
 )
-from bot.models import Alert, ChatPrefs
+from bot.models import Alert, ChatPrefs, Message
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
 BOT_WIDE_CHATS = 3  # 429s from this many chats within BOT_WIDE_WINDOW seconds: hold everything
 BOT_WIDE_WINDOW = 1.0
+INTERNAL_RETRY = 30.0  # seconds before an alert that failed for an unexpected reason is retried
 
 
 @dataclass
 class SenderStats:
-    sent: int = 0
+    sent: int = 0  # alerts (outbox rows) marked sent
+    messages: int = 0  # Telegram messages sent (a split digest is several)
     retried: int = 0
+    maybe_sent: int = 0  # read timeouts: the message may have arrived
     dead: int = 0
     failed_chats: set[int] = field(default_factory=set)
+
+
+class _GiveBack(Exception):  # control flow: never escapes the sender
+    """The claimed row cannot be sent within its lease (or we are stopping): put it back."""
 
 
 class Sender:
@@ -75,8 +90,10 @@ class Sender:
         self.rng = rng or random.Random()
         self.stats = SenderStats()
         self._wake = asyncio.Event()
+        self._stop: asyncio.Event | None = None
         self._queues: dict[int, deque[int]] = {}
-        self._busy: set[int] = set()  # chats with a send in flight
+        self._busy: set[int] = set()  # chats with a task in flight
+        self._untaken = 0  # tasks started that have not taken their rate slot yet
         self._tasks: set[asyncio.Task[None]] = set()
         self._recent_429: deque[tuple[float, int]] = deque()
         self._prefs: dict[int, ChatPrefs | None] = {}
@@ -93,6 +110,7 @@ class Sender:
     # ------------------------------------------------------------------ main loop
 
     async def run(self, stop: asyncio.Event) -> None:
+        self._stop = stop
         try:
             while not stop.is_set():
                 try:
@@ -102,9 +120,10 @@ class Sender:
                     wait = 2.0
                 await self._sleep(wait, stop)
         finally:
+            self._wake.set()  # tasks waiting for a rate slot see the stop and give their rows back
             await self._drain_tasks()
 
-    async def drain(self, timeout: float = 60.0) -> bool:
+    async def drain(self, timeout: float = 60.0) -> bool:  # noqa: ASYNC109 - public API
         """Send everything that is due now (``newsbot run --once``). True if nothing is left."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -150,24 +169,25 @@ class Sender:
             if not self._queues:
                 next_at = await self.store.outbox.next_due_at()
                 return 5.0 if next_at is None else min(5.0, max(0.05, next_at - now))
+            now = self.clock()
         soonest = self._next_refill - now
-        for chat_id in list(self._queues):
-            if len(self._tasks) >= self.max_in_flight:
-                return 0.01
-            if chat_id in self._busy:
-                continue  # its task wakes us when done
-            if self.transport.rate_limited:
-                delay = self.limiter.delay(chat_id, now)
-                if delay > 0:
-                    soonest = min(soonest, delay)
-                    continue
+        idle = [c for c in self._queues if c not in self._busy]  # busy chats: their task wakes us
+        room = self.max_in_flight - len(self._tasks)
+        if self.transport.rate_limited and idle:
+            # no more chats than the global window has room for, counting tasks that have
+            # started but not taken their slot yet; the others wait for their own limits
+            ready = self.limiter.ready_chats(idle, now)
+            room = min(room, len(ready) - self._untaken)
+            if room <= 0 or not ready:
+                soonest = min(soonest, *(self.limiter.delay(c, now) or soonest for c in idle))
+            idle = ready
+        for chat_id in idle[: max(0, room)]:
             queue = self._queues[chat_id]
             outbox_id = queue.popleft()
             if not queue:
                 del self._queues[chat_id]
-            if self.transport.rate_limited:
-                self.limiter.take(chat_id, now)
             self._busy.add(chat_id)
+            self._untaken += 1
             task = asyncio.create_task(self._deliver(chat_id, outbox_id))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -185,57 +205,96 @@ class Sender:
         return self._prefs[chat_id]
 
     async def _deliver(self, chat_id: int, outbox_id: int) -> None:
+        untaken = True
+        alert: Alert | None = None
         try:
-            alert = await self.store.outbox.claim(outbox_id, self.clock(), self.lease)
+            claimed_at = self.clock()
+            alert = await self.store.outbox.claim(outbox_id, claimed_at, self.lease)
             if alert is None:
                 return
             prefs = await self._chat(chat_id)
             if prefs is not None and not prefs.active:
-                await self.store.outbox.kill_chat(chat_id, "chat inactive")
+                self.stats.dead += await self.store.outbox.kill_chat(chat_id, "chat inactive")
+                self._forget_chat(chat_id)
                 return
             if prefs is not None and alert.kind != "digest":
                 until = hold_until(prefs, self.clock())
                 if until is not None:
                     await self.store.outbox.hold(alert.id, until)
                     return
-            await self._send(alert, prefs)
+            messages = self._render(alert, prefs)
+            message_id: int | None = None
+            for index, message in enumerate(messages):
+                if index < alert.parts_sent:
+                    continue
+                if self.transport.rate_limited:
+                    await self._turn(chat_id, deadline=claimed_at + self.lease / 2)
+                if untaken:
+                    untaken = False
+                    self._untaken -= 1
+                try:
+                    message_id = await self.transport.send(chat_id, alert.thread_id, message)
+                except DeliveryError as exc:
+                    await self._failed(alert, exc)
+                    return
+                self.stats.messages += 1
+                if len(messages) > 1:
+                    await self.store.outbox.part_sent(alert.id, index + 1)
+            await self.store.outbox.mark_sent(alert.id, self.clock(), message_id)
+            self.stats.sent += 1
+        except _GiveBack as exc:
+            assert alert is not None
+            log.debug("chat_id=%s outbox_id=%s: %s; released", chat_id, outbox_id, exc)
+            await self.store.outbox.retry(alert.id, self.clock(), str(exc))
+            self._requeue_first(alert)
         except Exception:
-            log.exception("chat_id=%s outbox_id=%s: delivery failed unexpectedly", chat_id, outbox_id)
+            log.exception(
+                "chat_id=%s outbox_id=%s: delivery failed unexpectedly", chat_id, outbox_id
+            )
             with contextlib.suppress(Exception):
-                await self.store.outbox.retry(outbox_id, self.clock() + 30, "internal error")
+                await self.store.outbox.retry(
+                    outbox_id, self.clock() + INTERNAL_RETRY, "internal error"
+                )
         finally:
+            if untaken:
+                self._untaken -= 1
             self._busy.discard(chat_id)
             if outbox_id not in self._queues.get(chat_id, ()):
                 self._known.discard(outbox_id)
             self._wake.set()
 
-    async def _send(self, alert: Alert, prefs: ChatPrefs | None) -> None:
+    def _render(self, alert: Alert, prefs: ChatPrefs | None) -> list[Message]:
         tz = zone(prefs.timezone) if prefs else None
         preview = prefs.link_preview if prefs else False
-        messages = render_alert(
-            alert, datetime.fromtimestamp(self.clock(), UTC), tz=tz, link_preview=preview
-        )
-        message_id: int | None = None
-        try:
-            for index, message in enumerate(messages):
-                if index < alert.parts_sent:
-                    continue
-                if index > alert.parts_sent and self.transport.rate_limited:
-                    await self._wait_turn(alert.chat_id)
-                message_id = await self.transport.send(alert.chat_id, alert.thread_id, message)
-                if len(messages) > 1:
-                    await self.store.outbox.part_sent(alert.id, index + 1)
-        except DeliveryError as exc:
-            await self._failed(alert, exc)
-            return
-        await self.store.outbox.mark_sent(alert.id, self.clock(), message_id)
-        self.stats.sent += 1
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        return render_alert(alert, now, tz=tz, link_preview=preview)
 
-    async def _wait_turn(self, chat_id: int) -> None:
-        """The next part of a split message waits for the chat's rate like any other message."""
-        while (delay := self.limiter.delay(chat_id, self.clock())) > 0:
-            await asyncio.sleep(delay)
-        self.limiter.take(chat_id, self.clock())
+    async def _turn(self, chat_id: int, deadline: float) -> None:
+        """Wait until the rate limiter lets this chat send, then take the slot (no await between).
+
+        Every message of a split digest waits its turn like any other message. A row that would
+        wait past half its lease is given back instead, so no other sender can claim it while
+        this one still means to send it.
+        """
+        while True:
+            now = self.clock()
+            wait = self.limiter.delay(chat_id, now)
+            if wait <= 0:
+                self.limiter.take(chat_id, now)
+                return
+            if self._stop is not None and self._stop.is_set():
+                raise _GiveBack("sender stopping")
+            if now + wait > deadline:
+                raise _GiveBack(f"rate limited for {wait:.1f}s, longer than the lease allows")
+            await self._sleep_turn(wait)
+
+    async def _sleep_turn(self, seconds: float) -> None:
+        if self._stop is None:
+            await asyncio.sleep(seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._stop.wait()
 
     async def _failed(self, alert: Alert, exc: DeliveryError) -> None:
         now = self.clock()
@@ -245,28 +304,38 @@ class Sender:
             await self.store.chats.deactivate(chat_id)
             self.stats.dead += await self.store.outbox.kill_chat(chat_id, str(exc))
             self._forget_chat(chat_id)
-            self._prefs[chat_id] = None
         elif isinstance(exc, ChatMigratedError):
-            log.info("chat_id=%s migrated to %s; moving its subscriptions", chat_id, exc.new_chat_id)
-            await self.store.chats.migrate(chat_id, exc.new_chat_id, now)
+            log.info(
+                "chat_id=%s migrated to %s; moving its subscriptions", chat_id, exc.new_chat_id
+            )
+            await self.store.chats.migrate(chat_id, exc.new_chat_id, now)  # rows move, pending
             self._forget_chat(chat_id)
             self._woken = True
         elif isinstance(exc, RejectedError):
-            log.error("chat_id=%s outbox_id=%s: Telegram refused the alert: %s", chat_id, alert.id, exc)
+            log.error(
+                "chat_id=%s outbox_id=%s: Telegram refused the alert: %s", chat_id, alert.id, exc
+            )
             await self.store.outbox.dead(alert.id, str(exc))
             self.stats.dead += 1
         elif isinstance(exc, MaybeSentError):
+            self.stats.maybe_sent += 1
             if alert.maybe_sent:  # re-sent once already: never a third copy
-                log.warning("chat_id=%s outbox_id=%s: timed out twice; counting as sent", chat_id, alert.id)
+                log.warning(
+                    "chat_id=%s outbox_id=%s: timed out twice; counting as sent", chat_id, alert.id
+                )
                 await self.store.outbox.mark_sent(alert.id, now)
             else:
+                log.warning("chat_id=%s outbox_id=%s: %s; re-sending once", chat_id, alert.id, exc)
                 await self.store.outbox.retry(alert.id, now, str(exc), maybe_sent=True)
+                self._requeue_first(alert)
                 self.stats.retried += 1
         elif isinstance(exc, RetryLaterError):
             if exc.retry_after is not None:
                 until = now + exc.retry_after
-                if self._bot_wide(now, chat_id):
-                    log.warning("flood control across chats: holding every chat for %.0fs", exc.retry_after)
+                if exc.bot_wide or self._bot_wide(now, chat_id):
+                    log.warning(
+                        "flood control across chats: holding every chat for %.0fs", exc.retry_after
+                    )
                     self.limiter.hold_all(until)
                 else:
                     self.limiter.hold(chat_id, until)
@@ -274,17 +343,20 @@ class Sender:
             else:
                 until = now + backoff(alert.attempts, self.rng)
                 self.stats.failed_chats.add(chat_id)
-            log.info("chat_id=%s outbox_id=%s: retry at +%.1fs (%s)", chat_id, alert.id, until - now, exc)
+            log.info(
+                "chat_id=%s outbox_id=%s: retry at +%.1fs (%s)", chat_id, alert.id, until - now, exc
+            )
             await self.store.outbox.retry(alert.id, until, str(exc))
             self.stats.retried += 1
         else:
-            await self.store.outbox.retry(alert.id, now + 30, str(exc))
+            await self.store.outbox.retry(alert.id, now + INTERNAL_RETRY, str(exc))
 
     def _forget_chat(self, chat_id: int) -> None:
         self._known.difference_update(self._queues.pop(chat_id, ()))
+        self._prefs.pop(chat_id, None)
 
     def _requeue_first(self, alert: Alert) -> None:
-        """Keep the chat's order: the held alert goes out first when the hold ends."""
+        """Keep the chat's order: the alert goes out first when the chat may send again."""
         queue = self._queues.setdefault(alert.chat_id, deque())
         if alert.id not in queue:
             queue.appendleft(alert.id)

@@ -4,8 +4,9 @@ into newsbot's delivery errors. The sender never sees a python-telegram-bot exce
     telegram.error.Forbidden, "chat not found"  -> ChatGoneError
     telegram.error.ChatMigrated                 -> ChatMigratedError(new_chat_id)
     telegram.error.RetryAfter                   -> RetryLaterError(retry_after)
-    TimedOut caused by a read timeout           -> MaybeSentError   (the request was written)
-    TimedOut (connect/pool), NetworkError, 5xx  -> RetryLaterError
+    read timeout or read error (httpx)          -> MaybeSentError   (the request was written)
+    TimedOut (connect/write/pool), NetworkError,
+    5xx                                         -> RetryLaterError
     "can't parse entities"                      -> resent once as plain text
     other BadRequest                            -> RejectedError
 """
@@ -33,9 +34,17 @@ from bot.models import Message
 
 log = logging.getLogger(__name__)
 
-_GONE = ("chat not found", "user is deactivated", "bot was kicked", "bot was blocked",
-         "have no rights to send", "not enough rights", "group chat was deactivated",
-         "peer_id_invalid", "bot is not a member")
+_GONE = (
+    "chat not found",
+    "user is deactivated",
+    "bot was kicked",
+    "bot was blocked",
+    "have no rights to send",
+    "not enough rights",
+    "group chat was deactivated",
+    "peer_id_invalid",
+    "bot is not a member",
+)
 
 
 class Transport(Protocol):
@@ -80,8 +89,11 @@ class TelegramTransport:
         except tg_error.BadRequest as exc:
             if "can't parse entities" not in exc.message.lower() or not message.plain_fallback:
                 raise self._translate(exc) from exc
-            log.warning("chat_id=%s: Telegram could not parse our HTML (%s); sending plain text",
-                        chat_id, exc.message)
+            log.warning(
+                "chat_id=%s: Telegram could not parse our HTML (%s); sending plain text",
+                chat_id,
+                exc.message,
+            )
         except tg_error.TelegramError as exc:
             raise self._translate(exc) from exc
         try:
@@ -90,7 +102,12 @@ class TelegramTransport:
             raise self._translate(exc) from exc
 
     async def _send(
-        self, chat_id: int, thread_id: int | None, text: str, parse_mode: str | None, message: Message
+        self,
+        chat_id: int,
+        thread_id: int | None,
+        text: str,
+        parse_mode: str | None,
+        message: Message,
     ) -> int | None:
         sent = await self.bot.send_message(
             chat_id=chat_id,
@@ -114,10 +131,11 @@ class TelegramTransport:
             if any(marker in text.lower() for marker in _GONE):
                 return ChatGoneError(text)
             return RejectedError(text)
+        if isinstance(exc.__cause__, httpx.ReadTimeout | httpx.ReadError):
+            # the request was written; the answer never came: it may have been delivered
+            return MaybeSentError(f"no answer after sending: {text}")
         if isinstance(exc, tg_error.TimedOut):
-            if isinstance(exc.__cause__, httpx.ReadTimeout):
-                return MaybeSentError(f"read timeout: {text}")
-            return RetryLaterError(f"timed out before sending: {text}")
+            return RetryLaterError(f"timed out before sending: {text}")  # connect, write, pool
         if isinstance(exc, tg_error.InvalidToken):
             return RetryLaterError("Telegram rejected the bot token", retry_after=60.0)
         return RetryLaterError(f"{exc.__class__.__name__}: {text}")
