@@ -196,6 +196,12 @@ def main() -> None:
     mentioned = people[:3000] + make_people(random.Random(SEED + 1), 2000)
     corpus = make_corpus(rng, mentioned, args.corpus)
     words = sum(len((t + " " + s).split()) for t, s in corpus) / len(corpus)
+    t0 = time.process_time()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    print(f"calibration: 10M-iteration Python loop in {time.process_time() - t0:.2f} s CPU")
+    print("rates are entries per CPU second on one core, normalization included")
     print(f"corpus: {len(corpus)} items, {words:.0f} words per item on average")
     print(
         f"{'rules':>6} {'compile s':>9} {'memory MB':>9} {'engine/s':>9} "
