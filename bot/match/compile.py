@@ -146,6 +146,7 @@ def _build(parsed: Sequence[tuple[RuleSpec, nodes.Node]]) -> engine.RuleSet:
             continue
         for kind, i in keys:
             (literal_rules if kind == "l" else fuzzy_rules)[i].append(ri)
+    requires = [_required_literals(p) for p in programs]
     automaton = None
     if builder.literals:
         automaton = ahocorasick.Automaton()
@@ -162,4 +163,13 @@ def _build(parsed: Sequence[tuple[RuleSpec, nodes.Node]]) -> engine.RuleSet:
         fuzzy=fuzzy,
         fuzzy_rules=[tuple(r) for r in fuzzy_rules],
         always=always,
+        requires=requires,
     )
+
+
+def _required_literals(program: engine.Program) -> frozenset[int] | None:
+    """Literal ids that must all hit for an AND of literals (and more) to match: a cheap
+    set test that discards most failing candidates before their program runs."""
+    children = program.children if isinstance(program, engine.AllOf) else (program,)
+    lids = frozenset(c.lid for c in children if isinstance(c, engine.Literal))
+    return lids if len(lids) > 1 else None

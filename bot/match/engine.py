@@ -274,6 +274,7 @@ class RuleSet:
         fuzzy: FuzzyIndex | None,
         fuzzy_rules: Sequence[tuple[int, ...]],
         always: Sequence[int],
+        requires: Sequence[frozenset[int] | None],
     ) -> None:
         self._ids = tuple(ids)
         self._feeds = tuple(feeds)
@@ -283,6 +284,7 @@ class RuleSet:
         self._fuzzy = fuzzy
         self._fuzzy_rules = tuple(fuzzy_rules)
         self._always = frozenset(always)
+        self._requires = tuple(requires)  # literal ids that must all hit, or None
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
@@ -330,10 +332,14 @@ class RuleSet:
             return []
         ctx = Context(t, s, words, hits, fuzzy)
         out: list[Match] = []
-        feeds, programs, ids = self._feeds, self._programs, self._ids
+        feeds, programs, ids, requires = self._feeds, self._programs, self._ids, self._requires
+        hit_lids = hits.keys()
         for ri in sorted(candidates):
             only = feeds[ri]
             if only is not None and feed_id is not None and feed_id not in only:
+                continue
+            needed = requires[ri]
+            if needed is not None and not hit_lids >= needed:
                 continue
             ranges = programs[ri].eval(ctx)
             if ranges is not None:
