@@ -83,11 +83,12 @@ class Sender:
     ) -> None:
         self.store = store
         self.transport = transport
-        self.limiter = limiter or RateLimiter()
+        # not `limiter or ...`: a RateLimiter has __len__, and a fresh one is falsy
+        self.limiter = limiter if limiter is not None else RateLimiter()
         self.lease = lease
         self.max_in_flight = max_in_flight
         self.clock = clock
-        self.rng = rng or random.Random()
+        self.rng = rng if rng is not None else random.Random()
         self.stats = SenderStats()
         self._wake = asyncio.Event()
         self._stop: asyncio.Event | None = None

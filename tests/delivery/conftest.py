@@ -78,6 +78,7 @@ async def seed(
     *,
     flood_threshold: int = 10**6,
     now: float | None = None,
+    ensure: bool = True,
 ) -> int:
     """Subscribe each chat to its own rule and record entries for it; return outbox rows written.
 
@@ -89,7 +90,8 @@ async def seed(
     owner: dict[str, int] = {}
     for chat_id, items in per_chat.items():
         kind = "private" if chat_id > 0 else "supergroup"
-        await store.chats.ensure(chat_id, kind, None, now)
+        if ensure:  # ensure() reactivates a chat that had gone
+            await store.chats.ensure(chat_id, kind, None, now)
         await store.chats.subscribe(chat_id, f"r{chat_id}", None, now)
         made = [entry(f"c{chat_id}-{i}") for i in range(items)] if isinstance(items, int) else items
         for e in made:
