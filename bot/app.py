@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 RULES_CHECK_EVERY = 2.0  # seconds between looks at the rules file
+STATE_FLUSH_EVERY = 1.0  # seconds between batched writes of feed states
 FIRST_POLL_SPREAD = 10.0  # seconds over which startup polls are spread
 
 
@@ -144,7 +145,7 @@ class App:
         feeds = await self.store.feeds.all()
         wanted = {f.spec.id for f in feeds}
         for job in self.scheduler.get_jobs():
-            if job.id not in wanted and job.id != "rules-watch":
+            if job.id not in wanted and job.id not in ("rules-watch", "state-flush"):
                 job.remove()
         for feed in feeds:
             spec = self.pipeline.rules.feeds.get(feed.spec.id, feed.spec)
@@ -176,7 +177,9 @@ class App:
         if rules.digest == self.pipeline.rules.digest:
             return
         self.pipeline.set_rules(rules)
+        await self.pipeline.flush()
         await self.store.feeds.sync_from_rules(rules.config.feeds, time.time())
+        await self.pipeline.load_states()
         await self.pipeline.refresh_watches()
         if self.scheduler is not None:
             await self.sync_jobs()
@@ -220,6 +223,7 @@ class App:
         )
         if not await self.store.feeds.add(spec, "chat", user_id, time.time()):
             raise FeedError("could not save the feed; try again")
+        self.pipeline.forget(feed_id)
         if self.scheduler is not None:
             self.schedule_feed(feed_id, spec.interval, None)
         return feed_id
@@ -240,6 +244,7 @@ class App:
         if state.source == "rules":
             raise FeedError(f"{feed_id} is listed in the rules file; remove it there")
         removed = await self.store.feeds.remove(feed_id)
+        self.pipeline.forget(feed_id)
         if removed and self.scheduler is not None and self.scheduler.get_job(feed_id):
             self.scheduler.remove_job(feed_id)
         return removed
@@ -320,8 +325,12 @@ async def open_app(settings: Settings, *, out: TextIO | None = None) -> AsyncIte
         st = app.rules_path.stat()
         app._rules_stat = (st.st_mtime_ns, st.st_size)
         await store.feeds.sync_from_rules(rules.config.feeds, time.time())
+        await pipeline.load_states()
         await pipeline.refresh_watches()
-        yield app
+        try:
+            yield app
+        finally:
+            await pipeline.flush()
 
 
 async def run_once(settings: Settings, *, out: TextIO | None = None) -> int:
@@ -373,6 +382,14 @@ async def run_forever(
             app.scheduler = scheduler
             scheduler.start()
             scheduler.add_job(
+                app.pipeline.flush,
+                "interval",
+                seconds=STATE_FLUSH_EVERY,
+                id="state-flush",
+                max_instances=1,
+                coalesce=True,
+            )
+            scheduler.add_job(
                 app.check_rules,
                 "interval",
                 seconds=RULES_CHECK_EVERY,
@@ -383,7 +400,7 @@ async def run_forever(
             await app.sync_jobs()
             log.info(
                 "newsbot running: %d feeds, %d rules, %s",
-                len(scheduler.get_jobs()) - 1,
+                len(scheduler.get_jobs()) - 2,
                 len(app.pipeline.rules.config.rules),
                 "Telegram" if tg else "alerts to the terminal",
             )

@@ -5,7 +5,7 @@
     parsed  = parser.parse(body, headers)                    # feed/parse: worker process, limits
     entries = normalize_entries(parsed)                      # feed/entries: keys, links, UTC, caps
     new     = store.entries.record(entries, decide=match)    # store: dedup + outbox rows, one txn
-    store.feeds.record_poll(next poll, cache state, health)  # feed/schedule decides the next poll
+    store.feeds.save_later(state after the poll)             # batched; feed/schedule: next poll
     sender.wake()                                            # delivery picks the new alerts up
 
 A feed that fails is logged with its id and reason and backs off; it never stops the others.
@@ -22,7 +22,7 @@ import random
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,6 +40,7 @@ from bot.feed.schedule import (
 from bot.match import RuleSet, compile_query, compile_rules
 from bot.models import Entry, FeedSpec, FeedState, Match, RulesConfig, RuleSpec
 from bot.store import WATCH_PREFIX, PollOutcome, Routing, Store
+from bot.store.feeds import apply_poll
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,8 @@ class Pipeline:
         self.clock = clock
         self.rng = rng or random.Random()
         self.watches = Watches()
+        self._states: dict[str, FeedState] = {}
+        self._routing: tuple[tuple[int, int], Routing] | None = None
 
     # ------------------------------------------------------------------ rules and watches
 
@@ -162,16 +165,19 @@ class Pipeline:
         self.watches = Watches(ruleset=ruleset, titles=titles)
 
     def routing(self) -> Routing:
-        titles = {r.id: r.display_title for r in self.rules.config.rules}
-        titles.update(self.watches.titles)
-        static: dict[str, tuple[int, ...]] = {}
-        for rule in self.rules.config.rules:
-            chats = rule.chats + ((CONSOLE_CHAT,) if self.console else ())
-            if chats:
-                static[rule.id] = chats
-        return Routing(
-            rule_titles=titles, static_chats=static, flood_threshold=self.flood_threshold
-        )
+        """Rule titles and rules-file routes, rebuilt only when rules or watches change."""
+        key = (id(self.rules), id(self.watches))
+        if self._routing is None or self._routing[0] != key:
+            titles = {r.id: r.display_title for r in self.rules.config.rules}
+            titles.update(self.watches.titles)
+            static: dict[str, tuple[int, ...]] = {}
+            for rule in self.rules.config.rules:
+                chats = rule.chats + ((CONSOLE_CHAT,) if self.console else ())
+                if chats:
+                    static[rule.id] = chats
+            routing = Routing(titles, static, flood_threshold=self.flood_threshold)
+            self._routing = (key, routing)
+        return self._routing[1]
 
     def decide(self, entry: Entry) -> list[Match]:
         """Which rules and watches match: pure, over the entry's title and summary."""
@@ -180,16 +186,46 @@ class Pipeline:
             matches.extend(self.watches.ruleset.match(entry.title, entry.summary))
         return matches
 
+    # ------------------------------------------------------------------ feed states
+
+    async def load_states(self) -> None:
+        """Read every feed's state once; polls then keep it in memory and write it in batches."""
+        self._states = {s.spec.id: s for s in await self.store.feeds.all(active_only=False)}
+
+    def forget(self, feed_id: str | None = None) -> None:
+        """Drop cached state (the feed was added, removed or changed outside a poll)."""
+        if feed_id is None:
+            self._states.clear()
+        else:
+            self._states.pop(feed_id, None)
+
+    async def _state(self, feed_id: str) -> FeedState | None:
+        state = self._states.get(feed_id)
+        if state is None:
+            state = await self.store.feeds.get(feed_id)
+            if state is not None:
+                self._states[feed_id] = state
+        return state
+
+    def _save(self, state: FeedState, outcome: PollOutcome, **changes: object) -> FeedState:
+        new = apply_poll(state, outcome)
+        if changes:
+            new = replace(new, **changes)  # type: ignore[arg-type]
+        self._states[new.spec.id] = new
+        self.store.feeds.save_later(new)
+        return new
+
+    async def flush(self) -> None:
+        await self.store.feeds.flush()
+
     # ------------------------------------------------------------------ one poll
 
     async def poll(self, feed_id: str) -> PollReport:
         """Poll one feed end to end. Never raises for the feed's own failures."""
-        state = await self.store.feeds.get(feed_id)
+        state = await self._state(feed_id)
         if state is None or not state.active:
             return PollReport(feed_id, ok=False, error="unknown or removed feed")
         spec = self.rules.feeds.get(feed_id, state.spec)
-        started = self.clock()
-        await self.store.feeds.start_attempt(feed_id, started)
         try:
             report = await self._poll(state, spec)
         except FeedError as exc:
@@ -213,18 +249,14 @@ class Pipeline:
             next_at = next_poll_after_success(
                 _dt(now), spec.interval, rng=self.rng, max_age=result.max_age, bounds=bounds
             ).timestamp()
-            await self.store.feeds.record_poll(
-                feed_id,
-                PollOutcome(
-                    now=now,
-                    next_poll=next_at,
-                    ok=True,
-                    not_modified=True,
-                    permanent_url=result.permanent_url,
-                ),
+            outcome = PollOutcome(
+                now=now,
+                next_poll=next_at,
+                ok=True,
+                not_modified=True,
+                permanent_url=result.permanent_url,
             )
-            await self._recovered(state)
-            log.debug("feed_id=%s: not modified", feed_id)
+            await self._succeeded(state, outcome)
             return PollReport(feed_id, ok=True, not_modified=True, next_poll=next_at)
         parsed = await self.parser.parse(result.body, result.headers, result.url)
         entries = normalize_entries(parsed, feed_id, _dt(now))
@@ -246,19 +278,16 @@ class Pipeline:
             ttl=parsed.ttl,
             bounds=bounds,
         ).timestamp()
-        await self.store.feeds.record_poll(
-            feed_id,
-            PollOutcome(
-                now=now,
-                next_poll=next_at,
-                ok=True,
-                etag=result.etag,
-                last_modified=result.last_modified,
-                new_entries=len(recorded.new),
-                permanent_url=result.permanent_url,
-            ),
+        outcome = PollOutcome(
+            now=now,
+            next_poll=next_at,
+            ok=True,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            new_entries=len(recorded.new),
+            permanent_url=result.permanent_url,
         )
-        await self._recovered(state)
+        await self._succeeded(state, outcome)
         if recorded.alerts:
             self.on_alerts()
         log.info(
@@ -285,6 +314,13 @@ class Pipeline:
         cutoff = now - backfill
         return lambda entry: entry.published is not None and entry.published.timestamp() >= cutoff
 
+    async def _succeeded(self, state: FeedState, outcome: PollOutcome) -> None:
+        if state.failing_notified:
+            self._save(state, outcome, failing_notified=False)
+            await self._tell_admins(f"Feed {state.spec.id} is working again.")
+        else:
+            self._save(state, outcome)
+
     async def _failed(self, state: FeedState, spec: FeedSpec, exc: Exception) -> PollReport:
         now = self.clock()
         failures = state.failures + 1
@@ -294,20 +330,15 @@ class Pipeline:
         ).timestamp()
         reason = _one_line(exc)
         log.warning("feed_id=%s: poll failed (%d in a row): %s", spec.id, failures, reason)
-        await self.store.feeds.record_poll(
-            spec.id, PollOutcome(now=now, next_poll=next_at, ok=False, error=reason)
-        )
+        outcome = PollOutcome(now=now, next_poll=next_at, ok=False, error=reason)
         if failures >= self.failing_streak and not state.failing_notified:
-            await self.store.feeds.set_failing_notified(spec.id, True)
+            self._save(state, outcome, failing_notified=True)
             await self._tell_admins(
                 f"Feed {spec.id} has failed {failures} times in a row: {reason}"
             )
+        else:
+            self._save(state, outcome)
         return PollReport(spec.id, ok=False, error=reason, next_poll=next_at)
-
-    async def _recovered(self, state: FeedState) -> None:
-        if state.failing_notified:
-            await self.store.feeds.set_failing_notified(state.spec.id, False)
-            await self._tell_admins(f"Feed {state.spec.id} is working again.")
 
     async def _tell_admins(self, text: str) -> None:
         if self.notify_admins is None:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.models import AlertState, ChatPrefs
 from bot.store import schema
-from bot.store.db import insert_ignore
+from bot.store.db import insert_ignore, write
 
 C, S, W = schema.chats, schema.subscriptions, schema.watches
 _PREF_FIELDS = ("muted_until", "digest", "quiet", "timezone", "link_preview", "title", "type")
@@ -51,7 +51,7 @@ class ChatStore:
 
     async def ensure(self, chat_id: int, type_: str, title: str | None, now: float) -> ChatPrefs:
         """Create the chat if new; reactivate it if it had gone (the user came back)."""
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             await conn.execute(
                 insert_ignore(conn, C).values(id=chat_id, type=type_, title=title, created_at=now)
             )
@@ -70,18 +70,18 @@ class ChatStore:
         unknown = set(values) - set(_PREF_FIELDS)
         if unknown:
             raise ValueError(f"unknown chat settings: {sorted(unknown)}")
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             await conn.execute(C.update().where(C.c.id == chat_id).values(**values))
 
     async def deactivate(self, chat_id: int) -> None:
         """The chat blocked us or is gone: stop its subscriptions (kept, for if it comes back)."""
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             await conn.execute(C.update().where(C.c.id == chat_id).values(active=False))
 
     async def migrate(self, old_id: int, new_id: int, now: float) -> None:
         """A group became a supergroup: move everything it owns to the new id."""
         OB, K = schema.outbox, schema.alert_keys
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             row = (await conn.execute(sa.select(C).where(C.c.id == old_id))).first()
             prefs = _prefs(row) if row else ChatPrefs(id=old_id)
             prefs = replace(prefs, id=new_id, type="supergroup")
@@ -148,7 +148,7 @@ class ChatStore:
     async def subscribe(
         self, chat_id: int, rule_id: str, thread_id: int | None, now: float
     ) -> bool:
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             result = await conn.execute(
                 insert_ignore(conn, S)
                 .values(chat_id=chat_id, rule_id=rule_id, thread_id=thread_id or 0, created_at=now)
@@ -160,7 +160,7 @@ class ChatStore:
         query = S.delete().where(S.c.chat_id == chat_id, S.c.rule_id == rule_id)
         if thread_id is not None:
             query = query.where(S.c.thread_id == thread_id)
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             return bool((await conn.execute(query)).rowcount)
 
     async def subscriptions(self, chat_id: int) -> list[Subscription]:
@@ -177,7 +177,7 @@ class ChatStore:
     # ------------------------------------------------------------------ watches
 
     async def add_watch(self, chat_id: int, thread_id: int | None, query: str, now: float) -> int:
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             result = await conn.execute(
                 W.insert()
                 .values(chat_id=chat_id, thread_id=thread_id or 0, query=query, created_at=now)
@@ -186,7 +186,7 @@ class ChatStore:
             return int(result.scalar_one())
 
     async def remove_watch(self, chat_id: int, watch_id: int) -> bool:
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             result = await conn.execute(
                 W.delete().where(W.c.chat_id == chat_id, W.c.id == watch_id)
             )

@@ -7,9 +7,12 @@ SQLite runs in WAL mode with a busy timeout so short write transactions never bl
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +67,25 @@ def make_engine(url: str) -> AsyncEngine:
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+_GATES: weakref.WeakKeyDictionary[sa.Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def write(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A write transaction. On SQLite writers queue on an asyncio lock first: SQLite admits one
+    writer at a time, and its own busy handler waits by sleeping, which would stall every poll.
+    PostgreSQL takes concurrent writers as they come."""
+    if engine.dialect.name != "sqlite":
+        async with engine.begin() as conn:
+            yield conn
+        return
+    gate = _GATES.get(engine.sync_engine)
+    if gate is None:
+        gate = _GATES[engine.sync_engine] = asyncio.Lock()
+    async with gate, engine.begin() as conn:
+        yield conn
 
 
 def insert_ignore(conn: AsyncConnection, table: sa.Table) -> Any:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.models import AlertState, Entry, Match
 from bot.store import schema
-from bot.store.db import insert_ignore
+from bot.store.db import insert_ignore, write
 
 E = schema.entries
 WATCH_PREFIX = "watch:"
@@ -77,7 +77,7 @@ class EntryStore:
         """Record one poll's ``entries``; write outbox rows for new, alertable, matching ones."""
         if not entries:
             return Recorded()
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             new = await self._insert_new(conn, feed_id, entries, now)
             if not new:
                 return Recorded()

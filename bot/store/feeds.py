@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.models import FeedSpec, FeedState
 from bot.store import schema
-from bot.store.db import insert_ignore
+from bot.store.db import insert_ignore, write
 
 T = schema.feeds
 
@@ -63,13 +64,48 @@ class PollOutcome:
     publish_gap: float | None = None
 
 
+def apply_poll(state: FeedState, outcome: PollOutcome, confirm_redirects: int = 3) -> FeedState:
+    """A feed's state after one poll (pure). A permanent redirect seen ``confirm_redirects``
+    times in a row becomes the URL fetched from then on (``moved_to``; the configured URL is
+    kept, and a new configured URL clears it); a temporary redirect or none resets the streak."""
+    changes: dict[str, Any] = {
+        "last_attempt": outcome.now,
+        "next_poll": outcome.next_poll,
+        "polls": state.polls + 1,
+    }
+    if outcome.ok:
+        changes.update(last_success=outcome.now, failures=0, last_error=None, polled_once=True)
+        if outcome.not_modified:
+            changes["not_modified"] = state.not_modified + 1
+        else:
+            changes.update(etag=outcome.etag, last_modified=outcome.last_modified)
+        if outcome.new_entries:
+            changes["last_new_entry"] = outcome.now
+        if outcome.publish_gap is not None:
+            changes["publish_gap"] = outcome.publish_gap
+        moved = outcome.permanent_url
+        if moved and moved != state.fetch_url:
+            count = state.redirect_count + 1 if state.redirect_url == moved else 1
+            if count >= confirm_redirects:
+                changes.update(moved_to=moved, redirect_url=None, redirect_count=0)
+            else:
+                changes.update(redirect_url=moved, redirect_count=count)
+        else:
+            changes.update(redirect_url=None, redirect_count=0)
+    else:
+        changes.update(failures=state.failures + 1, last_error=(outcome.error or "")[:300])
+    return replace(state, **changes)
+
+
 class FeedStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._dirty: dict[str, FeedState] = {}
+        self._flushing = asyncio.Lock()
 
     async def sync_from_rules(self, specs: Sequence[FeedSpec], now: float) -> None:
         """Make the rules-file feeds present and active; deactivate rules feeds no longer listed."""
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             existing = {
                 r.id: r for r in (await conn.execute(sa.select(T.c.id, T.c.url, T.c.source))).all()
             }
@@ -103,7 +139,7 @@ class FeedStore:
 
     async def add(self, spec: FeedSpec, source: str, added_by: int | None, now: float) -> bool:
         """Add a feed (chat, OPML). False if the id is taken."""
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             result = await conn.execute(
                 insert_ignore(conn, T)
                 .values(
@@ -121,7 +157,7 @@ class FeedStore:
             return result.first() is not None
 
     async def remove(self, feed_id: str) -> bool:
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             result = await conn.execute(
                 T.update().where(T.c.id == feed_id, T.c.active.is_(True)).values(active=False)
             )
@@ -148,61 +184,58 @@ class FeedStore:
             ).first()
         return row.id if row else None
 
-    async def start_attempt(self, feed_id: str, now: float) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(T.update().where(T.c.id == feed_id).values(last_attempt=now))
-
     async def record_poll(
         self, feed_id: str, outcome: PollOutcome, confirm_redirects: int = 3
-    ) -> None:
-        """Store a poll's outcome. A permanent redirect seen ``confirm_redirects`` times in a row
-        becomes the URL fetched from then on (``moved_to``; the configured URL is kept, and a new
-        configured URL clears it); a temporary redirect or none resets that streak."""
-        async with self.engine.begin() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(T.c.redirect_url, T.c.redirect_count, T.c.url, T.c.moved_to).where(
-                        T.c.id == feed_id
-                    )
-                )
-            ).first()
-            if row is None:
-                return
-            values: dict[str, Any] = {
-                "last_attempt": outcome.now,
-                "next_poll": outcome.next_poll,
-                "polls": T.c.polls + 1,
-            }
-            if outcome.ok:
-                values.update(
-                    last_success=outcome.now,
-                    failures=0,
-                    last_error=None,
-                    polled_once=True,
-                )
-                if outcome.not_modified:
-                    values["not_modified"] = T.c.not_modified + 1
-                else:
-                    values.update(etag=outcome.etag, last_modified=outcome.last_modified)
-                if outcome.new_entries:
-                    values["last_new_entry"] = outcome.now
-                if outcome.publish_gap is not None:
-                    values["publish_gap"] = outcome.publish_gap
-            else:
-                values.update(failures=T.c.failures + 1, last_error=(outcome.error or "")[:300])
-            current = row.moved_to or row.url
-            if outcome.ok and outcome.permanent_url and outcome.permanent_url != current:
-                count = row.redirect_count + 1 if row.redirect_url == outcome.permanent_url else 1
-                if count >= confirm_redirects:
-                    values.update(
-                        moved_to=outcome.permanent_url, redirect_url=None, redirect_count=0
-                    )
-                else:
-                    values.update(redirect_url=outcome.permanent_url, redirect_count=count)
-            elif outcome.ok:
-                values.update(redirect_url=None, redirect_count=0)
-            await conn.execute(T.update().where(T.c.id == feed_id).values(**values))
+    ) -> FeedState | None:
+        """Store one poll's outcome now (see :func:`apply_poll`); returns the new state."""
+        state = await self.get(feed_id)
+        if state is None:
+            return None
+        state = apply_poll(state, outcome, confirm_redirects)
+        await self.save_states([state])
+        return state
 
-    async def set_failing_notified(self, feed_id: str, value: bool) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(T.update().where(T.c.id == feed_id).values(failing_notified=value))
+    def save_later(self, state: FeedState) -> None:
+        """Queue a feed's state for the next :meth:`flush` (one transaction for many polls).
+        Losing queued states in a crash costs a refetch, never an alert: entries and their
+        alerts are committed by the poll itself."""
+        self._dirty[state.spec.id] = state
+
+    async def flush(self) -> int:
+        """Write every queued state; returns how many."""
+        async with self._flushing:
+            if not self._dirty:
+                return 0
+            states, self._dirty = list(self._dirty.values()), {}
+            await self.save_states(states)
+            return len(states)
+
+    async def save_states(self, states: Sequence[FeedState]) -> None:
+        if not states:
+            return
+        params = [
+            {
+                "b_id": st.spec.id,
+                "etag": st.etag,
+                "last_modified": st.last_modified,
+                "moved_to": st.moved_to,
+                "redirect_url": st.redirect_url,
+                "redirect_count": st.redirect_count,
+                "polled_once": st.polled_once,
+                "last_attempt": st.last_attempt,
+                "last_success": st.last_success,
+                "last_new_entry": st.last_new_entry,
+                "failures": st.failures,
+                "last_error": st.last_error,
+                "failing_notified": st.failing_notified,
+                "next_poll": st.next_poll,
+                "polls": st.polls,
+                "not_modified": st.not_modified,
+                "publish_gap": st.publish_gap,
+            }
+            for st in states
+        ]
+        columns = {key: sa.bindparam(key) for key in params[0] if key != "b_id"}
+        query = T.update().where(T.c.id == sa.bindparam("b_id")).values(**columns)
+        async with write(self.engine) as conn:
+            await conn.execute(query, params)

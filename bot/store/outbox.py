@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.models import Alert, AlertItem, AlertState, Span
 from bot.store import schema
+from bot.store.db import write
 from bot.store.entries import entry_published
 
 OB, OI = schema.outbox, schema.outbox_items
@@ -82,7 +83,7 @@ class OutboxStore:
 
     async def claim(self, outbox_id: int, now: float, lease: float) -> Alert | None:
         """Lease one row for sending; None if another sender has it or it is no longer due."""
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             row = (
                 await conn.execute(
                     OB.update()
@@ -114,7 +115,7 @@ class OutboxStore:
         )
 
     async def mark_sent(self, outbox_id: int, now: float, message_id: int | None = None) -> None:
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             await conn.execute(
                 OB.update()
                 .where(OB.c.id == outbox_id)
@@ -134,16 +135,16 @@ class OutboxStore:
         }
         if maybe_sent is not None:
             values["maybe_sent"] = maybe_sent
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             await conn.execute(OB.update().where(OB.c.id == outbox_id).values(**values))
 
     async def part_sent(self, outbox_id: int, parts: int) -> None:
         """Remember how many messages of a split alert went out, so a retry skips them."""
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             await conn.execute(OB.update().where(OB.c.id == outbox_id).values(parts_sent=parts))
 
     async def hold(self, outbox_id: int, until: float) -> None:
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             await conn.execute(
                 OB.update()
                 .where(OB.c.id == outbox_id)
@@ -153,7 +154,7 @@ class OutboxStore:
     async def release_held(self, now: float) -> list[int]:
         """Combine each chat's held rows that are due into one digest row. Returns the chat ids."""
         released: list[int] = []
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             rows = (
                 await conn.execute(
                     sa.select(OB.c.id, OB.c.chat_id, OB.c.thread_id)
@@ -197,7 +198,7 @@ class OutboxStore:
 
     async def dead(self, outbox_id: int, error: str) -> None:
         """Telegram refused this alert for good: keep it, with why, but never resend it."""
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             await conn.execute(
                 OB.update()
                 .where(OB.c.id == outbox_id)
@@ -206,7 +207,7 @@ class OutboxStore:
 
     async def kill_chat(self, chat_id: int, error: str) -> int:
         """The chat is gone: every row it is still owed becomes dead. Returns how many."""
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             result = await conn.execute(
                 OB.update()
                 .where(OB.c.chat_id == chat_id, OB.c.state.in_([PENDING, SENDING, HELD]))

@@ -64,6 +64,7 @@ async def world(db_url: str) -> AsyncIterator[World]:
 
             pipeline.notify_admins = tell
             await store.feeds.sync_from_rules(pipeline.rules.config.feeds, time.time())
+            await pipeline.load_states()
             await store.chats.ensure(7, "private", None, time.time())
             await store.chats.subscribe(7, "parade", None, time.time())
             yield w
@@ -100,6 +101,7 @@ async def test_not_modified_costs_no_parse_and_sends_validators(world: World) ->
     last = world.server.requests[-1].headers
     assert last.get("If-None-Match") == '"v1"'
     assert last.get("If-Modified-Since") == "Wed, 03 Sep 2025 01:00:00 GMT"
+    await world.pipeline.flush()
     state = await world.store.feeds.get("local")
     assert state is not None and state.polls == 2 and state.not_modified == 1
 
@@ -129,6 +131,7 @@ async def test_failing_feed_tells_admins_once_each_way(world: World) -> None:
     reports = [await world.pipeline.poll("local") for _ in range(5)]
     assert all(not r.ok for r in reports) and "503" in (reports[0].error or "")
     assert len(world.told) == 1 and "failed 3 times" in world.told[0]
+    await world.pipeline.flush()
     state = await world.store.feeds.get("local")
     assert state is not None and state.failures == 5 and state.next_poll is not None
     assert state.next_poll > time.time()  # backs off, keeps trying
@@ -149,6 +152,7 @@ async def test_permanent_redirect_is_followed_then_adopted(world: World) -> None
     world.server.redirect("/feed", "/new", status=301)
     for _ in range(3):
         assert (await world.pipeline.poll("local")).ok
+    await world.pipeline.flush()
     state = await world.store.feeds.get("local")
     assert state is not None and state.fetch_url == world.server.url("/new")
     before = len(world.server.requests)
@@ -161,6 +165,7 @@ async def test_temporary_redirect_is_never_adopted(world: World) -> None:
     world.server.redirect("/feed", "/new", status=302)
     for _ in range(4):
         assert (await world.pipeline.poll("local")).ok
+    await world.pipeline.flush()
     state = await world.store.feeds.get("local")
     assert state is not None and state.moved_to is None
 
