@@ -235,7 +235,7 @@ class FeedStore:
             }
             for st in states
         ]
-        columns = {key: sa.bindparam(key) for key in params[0] if key != "b_id"}
+        columns: dict[str, Any] = {k: sa.bindparam(k) for k in params[0] if k != "b_id"}
         query = T.update().where(T.c.id == sa.bindparam("b_id")).values(**columns)
         async with write(self.engine) as conn:
             await conn.execute(query, params)
