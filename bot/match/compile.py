@@ -73,7 +73,9 @@ class _Builder:
     def __init__(self) -> None:
         self.literals: dict[str, int] = {}  # automaton key -> literal id
         self.literal_chars: list[int] = []
+        self.literal_uses: list[int] = []  # how many leaves of all rules use each literal
         self.fuzzy_terms: dict[tuple[str, int], int] = {}
+        self.fuzzy_uses: list[int] = []
 
     def program(self, node: nodes.Node) -> engine.Program:
         if isinstance(node, nodes.Phrase):
@@ -81,10 +83,15 @@ class _Builder:
             lid = self.literals.setdefault(key, len(self.literals))
             if lid == len(self.literal_chars):
                 self.literal_chars.append(len(key))
+                self.literal_uses.append(0)
+            self.literal_uses[lid] += 1
             return engine.Literal(lid, len(node.words), node.fields)
         if isinstance(node, nodes.Fuzzy):
             term = (node.word, node.distance)
             fid = self.fuzzy_terms.setdefault(term, len(self.fuzzy_terms))
+            if fid == len(self.fuzzy_uses):
+                self.fuzzy_uses.append(0)
+            self.fuzzy_uses[fid] += 1
             return engine.FuzzyTerm(fid, node.fields)
         if isinstance(node, nodes.Regex):
             return engine.RegexTerm(compile_pattern(node.pattern), node.fields)
@@ -127,10 +134,12 @@ class _Builder:
             return min(options, key=self._selectivity, default=None)
         return None  # NOT, regex
 
-    def _selectivity(self, keys: frozenset[_Key]) -> tuple[int, int]:
-        """Fewer keys first, then longer literals (rarer in text)."""
+    def _selectivity(self, keys: frozenset[_Key]) -> tuple[int, int, int]:
+        """Fewer keys first, then keys used by fewer rules (a word that many rules mention,
+        such as a city or a topic, is likely common in entries too), then longer literals."""
+        uses = sum(self.literal_uses[i] if kind == "l" else self.fuzzy_uses[i] for kind, i in keys)
         shortest = min((self.literal_chars[i] if kind == "l" else 4 for kind, i in keys), default=0)
-        return (len(keys), -shortest)
+        return (len(keys), uses, -shortest)
 
 
 def _build(parsed: Sequence[tuple[RuleSpec, nodes.Node]]) -> engine.RuleSet:
@@ -139,14 +148,20 @@ def _build(parsed: Sequence[tuple[RuleSpec, nodes.Node]]) -> engine.RuleSet:
     literal_rules: list[list[int]] = [[] for _ in builder.literals]
     fuzzy_rules: list[list[int]] = [[] for _ in builder.fuzzy_terms]
     always: list[int] = []
+    requires: list[frozenset[int] | None] = []
     for ri, program in enumerate(programs):
         keys = builder.necessary(program)
+        required = _required_literals(program)
         if keys is None:
             always.append(ri)
-            continue
-        for kind, i in keys:
-            (literal_rules if kind == "l" else fuzzy_rules)[i].append(ri)
-    requires = [_required_literals(p) for p in programs]
+        else:
+            for kind, i in keys:
+                (literal_rules if kind == "l" else fuzzy_rules)[i].append(ri)
+            if len(keys) == 1:  # the key that made the rule a candidate has hit
+                ((kind, i),) = keys
+                if kind == "l":
+                    required -= {i}
+        requires.append(required or None)
     automaton = None
     if builder.literals:
         automaton = ahocorasick.Automaton()
@@ -167,9 +182,15 @@ def _build(parsed: Sequence[tuple[RuleSpec, nodes.Node]]) -> engine.RuleSet:
     )
 
 
-def _required_literals(program: engine.Program) -> frozenset[int] | None:
-    """Literal ids that must all hit for an AND of literals (and more) to match: a cheap
-    set test that discards most failing candidates before their program runs."""
-    children = program.children if isinstance(program, engine.AllOf) else (program,)
-    lids = frozenset(c.lid for c in children if isinstance(c, engine.Literal))
-    return lids if len(lids) > 1 else None
+def _required_literals(program: engine.Program) -> frozenset[int]:
+    """Literal ids that must all hit (somewhere in the entry) for ``program`` to match: a
+    cheap set test that discards most failing candidates before their program runs."""
+    if isinstance(program, engine.Literal):
+        return frozenset({program.lid})
+    if isinstance(program, engine.AllOf):
+        return frozenset().union(*map(_required_literals, program.children))
+    if isinstance(program, engine.Near):
+        return _required_literals(program.left) | _required_literals(program.right)
+    if isinstance(program, engine.AnyOf):
+        return frozenset.intersection(*map(_required_literals, program.children))
+    return frozenset()  # NOT, fuzzy, regex
