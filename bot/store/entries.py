@@ -141,9 +141,8 @@ class EntryStore:
                 }
                 for e in chunk
             ]
-            result = await conn.execute(
-                insert_ignore(conn, E).values(params).returning(E.c.id, E.c.key)
-            )
+            # executemany: one cached statement that SQLAlchemy batches ("insertmanyvalues")
+            result = await conn.execute(insert_ignore(conn, E).returning(E.c.id, E.c.key), params)
             ids = {row.key: row.id for row in result}
             out.extend((e, ids[e.key]) for e in chunk if e.key in ids)
         fresh_keys = {e.key for e in fresh}
@@ -222,7 +221,7 @@ class EntryStore:
         owed: set[tuple[int, str]] = set()
         for chunk in _chunks(claims):
             result = await conn.execute(
-                insert_ignore(conn, K).values(list(chunk)).returning(K.c.chat_id, K.c.story_key)
+                insert_ignore(conn, K).returning(K.c.chat_id, K.c.story_key), list(chunk)
             )
             owed.update((row.chat_id, row.story_key) for row in result)
         groups: list[tuple[int, int, list[_Pending]]] = []  # chat, thread, items of one row
