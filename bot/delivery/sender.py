@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 BOT_WIDE_CHATS = 3  # 429s from this many chats within BOT_WIDE_WINDOW seconds: hold everything
 BOT_WIDE_WINDOW = 1.0
+ARRIVAL_JITTER = 0.04  # seconds: how much later than its slot a request may reach Telegram
 INTERNAL_RETRY = 30.0  # seconds before an alert that failed for an unexpected reason is retried
 
 
@@ -63,6 +64,21 @@ class SenderStats:
     maybe_sent: int = 0  # read timeouts: the message may have arrived
     dead: int = 0
     failed_chats: set[int] = field(default_factory=set)
+
+
+def telegram_limits(jitter: float = ARRIVAL_JITTER) -> RateLimiter:
+    """Telegram's limits as seen *by Telegram*: 30 messages in any 1 s, 1/s per chat (bursts of
+    3), 20 in any minute per group or channel.
+
+    The limiter counts the moments slots are taken; a request reaches Telegram a little later,
+    and not always equally later. Every window (and the per-chat interval) is stretched by
+    ``jitter`` so the limits also hold on arrival times: 30 per 1.04 s is 96% of the ceiling.
+    """
+    return RateLimiter(
+        private_rate=1.0 / (1.0 + jitter),
+        global_window=1.0 + jitter,
+        group_window=60.0 + jitter,
+    )
 
 
 class _GiveBack(Exception):  # control flow: never escapes the sender
@@ -84,7 +100,7 @@ class Sender:
         self.store = store
         self.transport = transport
         # not `limiter or ...`: a RateLimiter has __len__, and a fresh one is falsy
-        self.limiter = limiter if limiter is not None else RateLimiter()
+        self.limiter = limiter if limiter is not None else telegram_limits()
         self.lease = lease
         self.max_in_flight = max_in_flight
         self.clock = clock
@@ -139,10 +155,9 @@ class Sender:
         return False
 
     async def _sleep(self, seconds: float, stop: asyncio.Event | None) -> None:
-        if seconds <= 0:
+        if seconds <= 0 or self._wake.is_set():  # woken while stepping: step again now
             await asyncio.sleep(0)
             return
-        self._wake.clear()
         waiters = [asyncio.ensure_future(self._wake.wait())]
         if stop is not None:
             waiters.append(asyncio.ensure_future(stop.wait()))
@@ -163,6 +178,7 @@ class Sender:
 
     async def _step(self) -> float:
         """Start every send that may start now; return how long to wait before the next step."""
+        self._wake.clear()  # here, not in _sleep: a wake-up during the step must not be lost
         now = self.clock()
         if not self._queues or now >= self._next_refill or self._woken:
             self._woken = False

@@ -7,7 +7,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ import telegram
 from telegram.request import HTTPXRequest
 
 from bot.delivery.ratelimit import RateLimiter
-from bot.delivery.sender import Sender
+from bot.delivery.sender import ARRIVAL_JITTER, Sender
 from bot.delivery.transport import TelegramTransport
 from bot.models import Entry, FeedSpec, Match, Span
 from bot.store import Routing, Store
@@ -163,8 +163,17 @@ class Limits:
     group_window: float = 60.0
     group_burst: int = 3
 
-    def limiter(self) -> RateLimiter:
-        return RateLimiter(**asdict(self))
+    def limiter(self, jitter: float = ARRIVAL_JITTER) -> RateLimiter:
+        """A limiter for these limits, stretched by ``jitter`` as the sender's default is."""
+        return RateLimiter(
+            global_rate=self.global_rate,
+            global_window=self.global_window + jitter,
+            private_rate=1.0 / (1.0 / self.private_rate + jitter),
+            private_burst=self.private_burst,
+            group_per_minute=self.group_per_minute,
+            group_window=self.group_window + jitter,
+            group_burst=self.group_burst,
+        )
 
     def violations(self, sends: Sequence[tuple[int | str, float]]) -> dict[str, int]:
         """Limit violations in recorded (chat, time) sends."""
