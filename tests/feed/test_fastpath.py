@@ -74,9 +74,8 @@ def test_corpus_fast_path_agrees_with_feedparser() -> None:
             continue
         if view(fast) != view(slow):
             diverging.append(name)
-    print(
-        f"\nfast path: {fast_count} of {len(files)} corpus files, {len(files) - fast_count} fall back"
-    )
+    fallback = len(files) - fast_count
+    print(f"\nfast path: {fast_count} of {len(files)} corpus files, {fallback} fall back")
     assert not diverging, diverging
     assert fast_count >= MIN_FAST_CORPUS
 
@@ -86,7 +85,8 @@ def _rss_items(n: int) -> str:
         f"<item><title>Story {i}: R&amp;D &lt;b&gt;news&lt;/b&gt;</title>"
         f"<link>https://example.com/{i}?utm_source=rss&amp;id={i}</link>"
         f'<guid isPermaLink="false">tag:example.com,2024:{i}</guid>'
-        f"<description><![CDATA[<p>Teaser <b>{i}</b> with <a href='/x'>a link</a> &amp; more.</p>]]>"
+        f"<description><![CDATA[<p>Teaser <b>{i}</b> with <a href='/x'>a link</a>"
+        " &amp; more.</p>]]>"
         "</description>"
         f"<content:encoded><![CDATA[<div><p>Full text {i}</p>{'<p>para</p>' * 50}</div>]]>"
         "</content:encoded>"
@@ -169,7 +169,8 @@ GENERATED: dict[str, tuple[str, bool]] = {
         "<link>https://example.net/</link><description>d</description></channel>"
         + "".join(
             f'<item rdf:about="https://example.net/{i}"><title>Item {i}</title>'
-            f"<link>https://example.net/{i}</link><description>D &lt;b&gt;{i}&lt;/b&gt;</description>"
+            f"<link>https://example.net/{i}</link>"
+            f"<description>D &lt;b&gt;{i}&lt;/b&gt;</description>"
             f"<dc:date>2024-04-0{i + 1}T08:00:00+01:00</dc:date><dc:creator>Bob</dc:creator></item>"
             for i in range(3)
         )
@@ -248,7 +249,7 @@ REFUSED = {
 
 @pytest.mark.parametrize("name", list(REFUSED), ids=list(REFUSED))
 def test_documents_that_fall_back(name: str) -> None:
-    fast, slow = both(REFUSED[name], {"content-type": "application/xml"})
+    fast, _ = both(REFUSED[name], {"content-type": "application/xml"})
     assert fast is None
 
 
