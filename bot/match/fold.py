@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from functools import lru_cache
 from itertools import accumulate, compress, repeat
 from operator import add
@@ -66,7 +67,8 @@ _ASCII_WORD = re.compile(r"[a-z0-9][a-z0-9_]*(?:'[a-z0-9][a-z0-9_]*)*")
 
 # Typographic characters mapped to ASCII before choosing the fast path.
 _TYPOGRAPHIC = {
-    **dict.fromkeys("\u2019\u2018\u02bc\u2032\u00b4\u02b9", "'"),
+    # not U+02BC and U+02B9: they are letters (Lm), so "0\u02bc\u20180" is one word
+    **dict.fromkeys("\u2019\u2018\u2032\u00b4", "'"),
     **dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033", '"'),
     **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-"),
     **dict.fromkeys("\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007", " "),
@@ -78,8 +80,11 @@ _TYPOGRAPHIC = {
     "\u00a3": "$",
     "\u00b0": " ",
 }
-_TYPOGRAPHIC_KEYS = frozenset(_TYPOGRAPHIC)
 _ASCII = frozenset(map(chr, range(128)))
+# Fast-path stand-ins for non-ASCII characters, filled on first sight (see ``_stand_in``).
+_STAND_INS: dict[str, str] = {}
+_WORD_START = re.compile(r"[^\W_]")
+_WORD_INNER = re.compile(rf"[\w{_INNER}]")
 # ASCII bytes: upper case to lower case, punctuation (all but letters, digits, apostrophe
 # and underscore) to spaces.
 _ASCII_TABLE = bytes(c if chr(c).isalnum() or chr(c) in "'_" else 0x20 for c in range(256)).lower()
@@ -239,14 +244,20 @@ def _fold_word(raw: str) -> tuple[tuple[str, int, int], ...]:
 class Tokens:
     """The folded words of one text, with lazily computed spans into the original text."""
 
-    __slots__ = ("_ends", "_plain", "_starts", "text", "words")
+    __slots__ = ("_ends", "_expand", "_plain", "_starts", "text", "words")
 
     def __init__(
-        self, text: str, words: list[str], spans: list[tuple[int, int]] | None, plain: str
+        self,
+        text: str,
+        words: list[str],
+        spans: list[tuple[int, int]] | None,
+        plain: str,
+        expand: dict[str, int] | None = None,
     ) -> None:
         self.text = text
         self.words = words
         self._plain = plain  # fast path: lower-cased text, punctuation turned to spaces
+        self._expand = expand  # fast path: characters whose stand-in is k > 0 chars longer
         self._starts: list[int] | None = None
         self._ends: list[int] | None = None  # None with _starts set: start + len(word)
         if spans is not None:
@@ -269,6 +280,8 @@ class Tokens:
 
     def _locate(self) -> list[int]:
         plain = self._plain
+        if self._expand is not None:
+            return self._locate_expanded()
         if "'" not in plain and "_" not in plain:
             # C-level: offsets of the pieces of split(" "), keeping the non-empty ones
             pieces = plain.split(" ")
@@ -292,19 +305,57 @@ class Tokens:
         self._starts = starts
         return starts
 
+    def _locate_expanded(self) -> list[int]:
+        """Offsets when some stand-ins were longer than their characters (``ж`` → ``zh``):
+        locate in the plain text, then subtract the growth of the stand-ins before each
+        offset (an offset is never inside a stand-in, which has no separators)."""
+        expand = self._expand
+        assert expand is not None
+        self._expand = None
+        starts = self._locate()
+        ends = self._ends
+        if ends is None:
+            ends = [a + len(w) for a, w in zip(starts, self.words, strict=True)]
+        bounds: list[int] = []  # plain offset after each longer stand-in
+        growth: list[int] = [0]  # total growth up to each bound
+        total = 0
+        for m in _NON_ASCII.finditer(self.text):
+            k = expand.get(m.group())
+            if k:
+                total += k
+                bounds.append(m.start() + total + 1)
+                growth.append(total)
+        self._starts = starts = [a - growth[bisect_right(bounds, a)] for a in starts]
+        self._ends = [b - growth[bisect_right(bounds, b)] for b in ends]
+        return starts
+
 
 _RUN = re.compile(r"[^ ]+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def tokenize(text: str) -> Tokens:
     """Split ``text`` into folded words (see the module docstring)."""
     ascii_text = text
+    expand: dict[str, int] | None = None  # stand-ins longer than their character
     if not text.isascii():
+        if "_" in text:
+            return _tokenize_unicode(text)  # a non-ASCII word's span omits a final "_"
         extra = set(text).difference(_ASCII)
-        if not extra <= _TYPOGRAPHIC_KEYS:
-            return _tokenize_unicode(text)
+        stand_ins = _STAND_INS
         for c in extra:
-            ascii_text = ascii_text.replace(c, _TYPOGRAPHIC[c])
+            to = stand_ins.get(c)
+            if to is None:
+                to = stand_ins[c] = _stand_in(c)
+            if not to:
+                return _tokenize_unicode(text)
+            if len(to) > 1:
+                if expand is None:
+                    expand = {}
+                expand[c] = len(to) - 1
+            elif to == "s" and any(a + c in text for a in APOSTROPHES):
+                return _tokenize_unicode(text)  # Cyrillic "Xi'с" has no possessive to drop
+            ascii_text = ascii_text.replace(c, to)
     plain = ascii_text.encode("ascii").translate(_ASCII_TABLE).decode("ascii")
     runs = plain.split()
     if "'" in plain or "_" in plain:
@@ -317,7 +368,28 @@ def tokenize(text: str) -> Tokens:
             else:
                 words.append(run)
         runs = words
-    return Tokens(text, runs, None, plain)
+    return Tokens(text, runs, None, plain, expand)
+
+
+def _stand_in(c: str) -> str:
+    """What the fast path puts in place of the non-ASCII character ``c``: ASCII text that
+    the full tokenizer's result does not tell apart from ``c``, or "" when ``c`` needs the
+    full tokenizer (marks, format characters, scripts that stay non-ASCII...).
+
+    A letter or digit that folds to ASCII letters and digits (``č`` → ``c``, ``Ж`` →
+    ``zh``, ``ß`` → ``ss``) stands for itself; a character that can be neither part of a
+    word nor an apostrophe separates words, as a space does.
+    """
+    if c in _TYPOGRAPHIC:
+        return _TYPOGRAPHIC[c]
+    if _WORD_START.match(c):
+        kind, folded, _ = _char_info(c)
+        if kind == _LETTER and folded.isascii() and folded.isalnum() and folded == folded.lower():
+            return folded
+        return ""
+    if c in APOSTROPHES or _WORD_INNER.match(c):
+        return ""
+    return " "
 
 
 def _tokenize_unicode(text: str) -> Tokens:

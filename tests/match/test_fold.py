@@ -89,3 +89,67 @@ def test_spans_are_inside_the_text(text: str) -> None:
     assert len(tokens.spans) == len(tokens.words)
     for a, b in tokens.spans:
         assert 0 <= a < b <= len(text)
+
+
+# Characters that exercise every tokenizer path: ASCII, typographic stand-ins, letters that
+# fold to ASCII (one-to-one and longer: ß, ж, ﬁ), an "s" look-alike after an apostrophe,
+# marks and format characters, scripts without spaces, separators outside ASCII.
+MIXED_ALPHABET = (
+    "aZs S0'_-., "
+    "\u2019\u2018\u02bc\u00b4\u201c\u201d\u2014\u00a0\u2009"
+    "áéöüčšžİĐłø"
+    "МоскваПекинсжщЖЩё"
+    "ßﬁＰ²½ǅ"
+    "αβΘ"
+    "\u0301\u00ad\u200b"
+    "习近김"
+    "№©«»¿"
+    "عبرית"
+)
+
+
+@settings(max_examples=1000)
+@given(st.text(alphabet=MIXED_ALPHABET))
+def test_fast_paths_agree_with_unicode_path(text: str) -> None:
+    fast = tokenize(text)
+    slow = fold_module._tokenize_unicode(text)
+    assert fast.words == slow.words
+    assert fast.spans == slow.spans
+
+
+@settings(max_examples=300)
+@given(st.text())
+def test_any_text_agrees_with_unicode_path(text: str) -> None:
+    fast = tokenize(text)
+    slow = fold_module._tokenize_unicode(text)
+    assert fast.words == slow.words
+    assert fast.spans == slow.spans
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Москва и Пекин подписали соглашение.",
+        "Vučić’s “visit” to Beijing — Straße",
+        "Жук's ﬁnance: Щедрин’s report",
+        "Xi’с Xi'С",
+        "ＰＵＴＩＮ and Ｐutin²",
+    ],
+)
+def test_mixed_text_takes_the_fast_path_when_it_can(text: str) -> None:
+    tokens = tokenize(text)
+    slow = fold_module._tokenize_unicode(text)
+    assert (tokens.words, tokens.spans) == (slow.words, slow.spans)
+
+
+def test_stand_ins() -> None:
+    stand_in = fold_module._stand_in
+    assert stand_in("č") == "c"
+    assert stand_in("Ж") == "zh"
+    assert stand_in("ß") == "ss"
+    assert stand_in("\u2014") == "-"
+    assert stand_in("№") == " "
+    assert stand_in("\u0301") == ""  # combining mark: full tokenizer
+    assert stand_in("\u00ad") == ""  # soft hyphen: full tokenizer
+    assert stand_in("习") == ""  # one word per character: full tokenizer
+    assert stand_in("ع") == ""  # stays non-ASCII: full tokenizer
