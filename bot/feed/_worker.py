@@ -175,8 +175,9 @@ def parse_feedparser(body: bytes, headers: dict[str, str]) -> tuple[Any, ...]:
 # one scan over the document's tags, and any shape not handled below is a fallback.
 
 _OK_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
-_HOSTILE = re.compile(rb"<!(?i:doctype|entity)|xml:base")
-_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xc2[\x80-\x9f]")  # C0, C1 (UTF-8)
+_DECLARATION = re.compile(rb"<!(?!--|\[CDATA\[)")  # <!DOCTYPE, <!ENTITY, any other
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_C1 = re.compile(rb"\xc2[\x80-\x9f]")  # C1 controls in UTF-8: feedparser reads them as cp1252
 _BARE_AMP = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos|#[0-9]+|#[xX][0-9a-fA-F]+);)")
 _XHTML = re.compile(rb"""type\s*=\s*["'][^"']*xhtml""", re.IGNORECASE)
 _DECL = re.compile(rb"""\A(?:\xef\xbb\xbf)?\s*<\?xml\s[^>]*?encoding\s*=\s*["']([^"']*)""")
@@ -214,6 +215,10 @@ _RSS_CHILDREN = {b"title", b"link", b"guid", b"description", b"content:encoded",
 _ATOM_CHILDREN = {b"title", b"link", b"id", b"summary", b"content", b"author",
                   b"published", b"updated"}  # fmt: skip
 _REPEATABLE = frozenset({b"link", *_DATES})  # Atom links; dates (last one wins)
+
+
+def _looks_like_html(value: str, looks_like_html: Any) -> bool:
+    return ("<" in value or "&" in value) and bool(looks_like_html(value))
 
 
 def _attrs(raw: bytes) -> dict[bytes, str] | None:
@@ -271,7 +276,7 @@ def _scan(body: bytes, atom: bool) -> list[_Item] | None:
             stack.append(qname)
         if item is None:
             if name in (b"item", b"entry"):
-                attrs = _attrs(raw_attrs)
+                attrs = _attrs(raw_attrs) if raw_attrs else {}
                 if attrs is None or any(
                     k != b"rdf:about" and not k.startswith(b"xmlns") for k in attrs
                 ):
@@ -290,7 +295,7 @@ def _scan(body: bytes, atom: bool) -> list[_Item] | None:
             if name in item.seen and name not in _REPEATABLE:
                 return None
             item.seen.add(name)
-            attrs = _attrs(raw_attrs)
+            attrs = _attrs(raw_attrs) if raw_attrs else {}
             if attrs is None:
                 return None
             item.children.append((name, attrs, match.start()))
@@ -322,7 +327,7 @@ def _root(body: bytes) -> tuple[str, bytes] | None:
         if close:
             return None
         if qname == b"rss":
-            attrs = _attrs(raw_attrs) or {}
+            attrs = (_attrs(raw_attrs) if raw_attrs else {}) or {}
             declared = attrs.get(b"version", "")
             version = _RSS_VERSIONS.get(declared) or ("rss20" if declared.startswith("2.") else "")
             return (version, qname) if version else None
@@ -350,6 +355,8 @@ def _plain_utf8(body: bytes, headers: dict[str, str]) -> bool:
 
 def _fp_text(value: str) -> str:
     """feedparser re-reads UTF-8 that was mis-decoded as Latin-1; so do we."""
+    if value.isascii():
+        return value
     try:
         return value.encode("iso-8859-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
@@ -370,7 +377,7 @@ def _fast_entry(
     title_type = _content_type(kids.get(b"title", ({}, 0))[0], "text/plain")
     if title_type not in _TEXT_TYPES:
         return None
-    if not atom and title_type == "text/plain" and looks_like_html(title):
+    if not atom and title_type == "text/plain" and _looks_like_html(title, looks_like_html):
         title_type = "text/html"
 
     # id: <guid>/<id> (resolved like a URI when it is a permalink), else rdf:about
@@ -384,7 +391,7 @@ def _fast_entry(
             return None
         if guid_is_link:
             ident = urljoin("", ident)
-    elif "rdf:about" in {k.decode() for k in item.attrs}:
+    elif b"rdf:about" in item.attrs:
         ident = item.attrs[b"rdf:about"] or None
     # link: RSS <link> text; Atom: the last rel=alternate link of an html type; else the guid
     link: str | None = None
@@ -426,7 +433,7 @@ def _fast_entry(
         kind = _content_type(kids[sum_tag][0], "text/plain" if atom else "text/html")
         if kind not in _TEXT_TYPES:
             return None
-        if not atom and kind == "text/plain" and looks_like_html(summary):
+        if not atom and kind == "text/plain" and _looks_like_html(summary, looks_like_html):
             kind = "text/html"
         summary_html = "html" in kind or "<" in summary
     elif content:
@@ -471,9 +478,11 @@ def _fast_entry(
 
 def parse_fast(body: bytes, headers: dict[str, str]) -> tuple[Any, ...] | None:
     """The fast path on a :func:`prepare`-d document, or None when feedparser must decide."""
-    if _HOSTILE.search(body) or _CONTROL.search(body) or _BARE_AMP.search(body):
+    if _DECLARATION.search(body) or b"xml:base" in body or _CONTROL.search(body):
         return None
-    if "content-location" in headers or _XHTML.search(body):
+    if (b"\xc2" in body and _C1.search(body)) or _BARE_AMP.search(body):
+        return None
+    if "content-location" in headers or (b"xhtml" in body.lower() and _XHTML.search(body)):
         return None
     if not _plain_utf8(body, headers):
         return None
