@@ -1,8 +1,10 @@
 """Parser worker process: ``python -m bot.feed._worker CPU_SECONDS MEMORY_BYTES``.
 
 Reads length-prefixed ``marshal`` frames ``(body, headers)`` on stdin and answers
-``("ok", feed)`` or ``("error", message)`` frames on stdout. Only the standard library and
-feedparser are imported; feedparser runs on bytes + headers, never on a URL or path.
+``("ok", feed)`` or ``("error", message)`` frames on stdout. Only the standard library,
+feedparser and fastfeedparser are imported; both run on bytes + headers, never on a URL or
+path. fastfeedparser is a fast path (:func:`parse_fast`) taken only when its answer matches
+feedparser's; anything in doubt goes to feedparser (:func:`parse_feedparser`), the authority.
 
 Limits: RLIMIT_AS caps memory for the process's life; RLIMIT_CPU's soft limit is re-armed
 before every parse to "CPU used so far + budget", so one pathological input gets SIGXCPU

@@ -5,8 +5,9 @@ burns tens of seconds of CPU; a "safe" entity referenced thousands of times expa
 of millions of characters), so it never runs in the bot's process:
 
 * each worker is a plain subprocess (``python -m bot.feed._worker``) speaking length-prefixed
-  ``marshal`` frames over its stdin/stdout; it imports only the standard library and
-  feedparser, and returns plain tuples (no feedparser dict ever leaves it);
+  ``marshal`` frames over its stdin/stdout; it imports only the standard library,
+  feedparser and fastfeedparser (a fast path for plain UTF-8 feeds, checked against
+  feedparser's semantics), and returns plain tuples (no parser dict ever leaves it);
 * limits: RLIMIT_AS (``memory``), RLIMIT_CPU re-armed per parse (``cpu_time``), and a
   wall-clock kill (``wall_time``) from here;
 * a killed, crashed or failing parse is that feed's :class:`~bot.errors.ParseError`; the dead
