@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.chats import ChatStore, Subscription, Watch
-from bot.store.db import async_url, make_engine, migrate
+from bot.store.db import Database, async_url, migrate
 from bot.store.entries import WATCH_PREFIX, EntryStore, Recorded, Routing
 from bot.store.feeds import FeedStore, PollOutcome
 from bot.store.outbox import Due, OutboxStore
@@ -33,18 +33,19 @@ class Store:
     @classmethod
     @asynccontextmanager
     async def open(cls, url: str) -> AsyncIterator[Store]:
-        engine = make_engine(url)
+        db = Database(url)
+        engine = db.engine
         try:
             await migrate(engine)
             yield cls(
                 engine,
-                FeedStore(engine),
-                EntryStore(engine),
-                OutboxStore(engine),
-                ChatStore(engine),
+                FeedStore(db),
+                EntryStore(db),
+                OutboxStore(db),
+                ChatStore(db),
             )
         finally:
-            await engine.dispose()
+            await db.dispose()
 
 
 __all__ = [

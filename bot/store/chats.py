@@ -6,11 +6,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.models import AlertState, ChatPrefs
 from bot.store import schema
-from bot.store.db import insert_ignore, write
+from bot.store.db import Database, insert_ignore
 
 C, S, W = schema.chats, schema.subscriptions, schema.watches
 _PREF_FIELDS = ("muted_until", "digest", "quiet", "timezone", "link_preview", "title", "type")
@@ -46,20 +45,24 @@ def _prefs(row: Any) -> ChatPrefs:
 
 
 class ChatStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.engine = db.engine
 
     async def ensure(self, chat_id: int, type_: str, title: str | None, now: float) -> ChatPrefs:
         """Create the chat if new; reactivate it if it had gone (the user came back)."""
-        async with write(self.engine) as conn:
-            await conn.execute(
+
+        def tx(conn: sa.Connection) -> Any:
+            conn.execute(
                 insert_ignore(conn, C).values(id=chat_id, type=type_, title=title, created_at=now)
             )
-            await conn.execute(
+            conn.execute(
                 C.update().where(C.c.id == chat_id).values(active=True, type=type_, title=title)
             )
-            row = (await conn.execute(sa.select(C).where(C.c.id == chat_id))).one()
-        return _prefs(row)
+            return _prefs(conn.execute(sa.select(C).where(C.c.id == chat_id)).one())
+
+        prefs: ChatPrefs = await self.db.write(tx)
+        return prefs
 
     async def get(self, chat_id: int) -> ChatPrefs | None:
         async with self.engine.connect() as conn:
@@ -70,27 +73,34 @@ class ChatStore:
         unknown = set(values) - set(_PREF_FIELDS)
         if unknown:
             raise ValueError(f"unknown chat settings: {sorted(unknown)}")
-        async with write(self.engine) as conn:
-            await conn.execute(C.update().where(C.c.id == chat_id).values(**values))
+
+        def tx(conn: sa.Connection) -> Any:
+            conn.execute(C.update().where(C.c.id == chat_id).values(**values))
+
+        await self.db.write(tx)
 
     async def deactivate(self, chat_id: int) -> None:
         """The chat blocked us or is gone: stop its subscriptions (kept, for if it comes back)."""
-        async with write(self.engine) as conn:
-            await conn.execute(C.update().where(C.c.id == chat_id).values(active=False))
+
+        def tx(conn: sa.Connection) -> Any:
+            conn.execute(C.update().where(C.c.id == chat_id).values(active=False))
+
+        await self.db.write(tx)
 
     async def migrate(self, old_id: int, new_id: int, now: float) -> None:
         """A group became a supergroup: move everything it owns to the new id."""
         OB, K = schema.outbox, schema.alert_keys
-        async with write(self.engine) as conn:
-            row = (await conn.execute(sa.select(C).where(C.c.id == old_id))).first()
+
+        def tx(conn: sa.Connection) -> Any:
+            row = (conn.execute(sa.select(C).where(C.c.id == old_id))).first()
             prefs = _prefs(row) if row else ChatPrefs(id=old_id)
             prefs = replace(prefs, id=new_id, type="supergroup")
-            await conn.execute(
+            conn.execute(
                 insert_ignore(conn, C).values(
                     id=new_id, type="supergroup", title=prefs.title, created_at=now
                 )
             )
-            await conn.execute(
+            conn.execute(
                 C.update()
                 .where(C.c.id == new_id)
                 .values(
@@ -105,13 +115,13 @@ class ChatStore:
             )
             existing = {
                 (r.rule_id, r.thread_id)
-                for r in await conn.execute(
+                for r in conn.execute(
                     sa.select(S.c.rule_id, S.c.thread_id).where(S.c.chat_id == new_id)
                 )
             }
-            for r in (await conn.execute(sa.select(S).where(S.c.chat_id == old_id))).all():
+            for r in (conn.execute(sa.select(S).where(S.c.chat_id == old_id))).all():
                 if (r.rule_id, r.thread_id) not in existing:
-                    await conn.execute(
+                    conn.execute(
                         S.insert().values(
                             chat_id=new_id,
                             rule_id=r.rule_id,
@@ -119,9 +129,9 @@ class ChatStore:
                             created_at=r.created_at,
                         )
                     )
-            await conn.execute(S.delete().where(S.c.chat_id == old_id))
-            await conn.execute(W.update().where(W.c.chat_id == old_id).values(chat_id=new_id))
-            await conn.execute(
+            conn.execute(S.delete().where(S.c.chat_id == old_id))
+            conn.execute(W.update().where(W.c.chat_id == old_id).values(chat_id=new_id))
+            conn.execute(
                 OB.update()
                 .where(
                     OB.c.chat_id == old_id,
@@ -133,35 +143,42 @@ class ChatStore:
             )
             keys = [
                 r.story_key
-                for r in await conn.execute(sa.select(K.c.story_key).where(K.c.chat_id == old_id))
+                for r in conn.execute(sa.select(K.c.story_key).where(K.c.chat_id == old_id))
             ]
             if keys:
-                await conn.execute(
+                conn.execute(
                     insert_ignore(conn, K).values(
                         [{"chat_id": new_id, "story_key": k, "created_at": now} for k in keys]
                     )
                 )
-            await conn.execute(C.update().where(C.c.id == old_id).values(active=False))
+            conn.execute(C.update().where(C.c.id == old_id).values(active=False))
+
+        await self.db.write(tx)
 
     # ------------------------------------------------------------------ subscriptions
 
     async def subscribe(
         self, chat_id: int, rule_id: str, thread_id: int | None, now: float
     ) -> bool:
-        async with write(self.engine) as conn:
-            result = await conn.execute(
+        def tx(conn: sa.Connection) -> Any:
+            result = conn.execute(
                 insert_ignore(conn, S)
                 .values(chat_id=chat_id, rule_id=rule_id, thread_id=thread_id or 0, created_at=now)
                 .returning(S.c.rule_id)
             )
             return result.first() is not None
 
+        return await self.db.write(tx)
+
     async def unsubscribe(self, chat_id: int, rule_id: str, thread_id: int | None = None) -> bool:
         query = S.delete().where(S.c.chat_id == chat_id, S.c.rule_id == rule_id)
         if thread_id is not None:
             query = query.where(S.c.thread_id == thread_id)
-        async with write(self.engine) as conn:
-            return bool((await conn.execute(query)).rowcount)
+
+        def tx(conn: sa.Connection) -> Any:
+            return bool((conn.execute(query)).rowcount)
+
+        return await self.db.write(tx)
 
     async def subscriptions(self, chat_id: int) -> list[Subscription]:
         async with self.engine.connect() as conn:
@@ -177,20 +194,22 @@ class ChatStore:
     # ------------------------------------------------------------------ watches
 
     async def add_watch(self, chat_id: int, thread_id: int | None, query: str, now: float) -> int:
-        async with write(self.engine) as conn:
-            result = await conn.execute(
+        def tx(conn: sa.Connection) -> Any:
+            result = conn.execute(
                 W.insert()
                 .values(chat_id=chat_id, thread_id=thread_id or 0, query=query, created_at=now)
                 .returning(W.c.id)
             )
             return int(result.scalar_one())
 
+        return await self.db.write(tx)
+
     async def remove_watch(self, chat_id: int, watch_id: int) -> bool:
-        async with write(self.engine) as conn:
-            result = await conn.execute(
-                W.delete().where(W.c.chat_id == chat_id, W.c.id == watch_id)
-            )
+        def tx(conn: sa.Connection) -> Any:
+            result = conn.execute(W.delete().where(W.c.chat_id == chat_id, W.c.id == watch_id))
             return bool(result.rowcount)
+
+        return await self.db.write(tx)
 
     async def watches(self, chat_id: int | None = None) -> list[Watch]:
         query = sa.select(W).order_by(W.c.id)

@@ -10,11 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -69,26 +68,58 @@ def make_engine(url: str) -> AsyncEngine:
     return engine
 
 
-_GATES: weakref.WeakKeyDictionary[sa.Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+T = TypeVar("T")
 
 
-@asynccontextmanager
-async def write(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A write transaction. On SQLite writers queue on an asyncio lock first: SQLite admits one
-    writer at a time, and its own busy handler waits by sleeping, which would stall every poll.
-    PostgreSQL takes concurrent writers as they come."""
-    if engine.dialect.name != "sqlite":
-        async with engine.begin() as conn:
-            yield conn
-        return
-    gate = _GATES.get(engine.sync_engine)
-    if gate is None:
-        gate = _GATES[engine.sync_engine] = asyncio.Lock()
-    async with gate, engine.begin() as conn:
-        yield conn
+class Database:
+    """The engine plus one way to write. Every write is a plain function of a sync Connection,
+    run as one transaction:
+
+    - SQLite: in one dedicated writer thread with a sync engine. SQLite admits one writer at a
+      time anyway, and a whole transaction then costs one thread hop instead of the four or
+      five per statement that aiosqlite needs (measured: 16 ms -> 2 ms per 50-entry poll).
+    - PostgreSQL: ``AsyncConnection.run_sync`` on asyncpg; concurrent writers as they come.
+
+    Reads use the async engine (aiosqlite or asyncpg) directly.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.dialect = self.engine.dialect.name
+        self._sync: sa.Engine | None = None
+        self._writer: ThreadPoolExecutor | None = None
+        if self.dialect == "sqlite":
+            self._sync = sa.create_engine(
+                async_url(url).replace("sqlite+aiosqlite:", "sqlite:", 1),
+                poolclass=sa.pool.SingletonThreadPool,
+            )
+            sa.event.listen(self._sync, "connect", _sqlite_pragmas)
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+
+    async def write(self, fn: Callable[[sa.Connection], T]) -> T:
+        """Run ``fn(conn)`` in one write transaction and return what it returns."""
+        if self._sync is None:
+            async with self.engine.begin() as conn:
+                return await conn.run_sync(fn)
+        sync = self._sync
+
+        def transaction() -> T:
+            with sync.begin() as conn:
+                return fn(conn)
+
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, transaction)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        if self._writer is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._writer.shutdown, True)
+        if self._sync is not None:
+            self._sync.dispose()
 
 
-def insert_ignore(conn: AsyncConnection, table: sa.Table) -> Any:
+def insert_ignore(conn: sa.Connection | AsyncConnection, table: sa.Table) -> Any:
     """An INSERT that skips rows conflicting with a unique key (SQLite and PostgreSQL)."""
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     return insert(table).on_conflict_do_nothing()

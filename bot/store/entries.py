@@ -16,11 +16,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.models import AlertState, Entry, Match
 from bot.store import schema
-from bot.store.db import insert_ignore, write
+from bot.store.db import Database, insert_ignore
 
 E = schema.entries
 WATCH_PREFIX = "watch:"
@@ -61,8 +60,9 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> list[Sequence[Any]]:
 
 
 class EntryStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.engine = db.engine
 
     async def record(
         self,
@@ -77,8 +77,9 @@ class EntryStore:
         """Record one poll's ``entries``; write outbox rows for new, alertable, matching ones."""
         if not entries:
             return Recorded()
-        async with write(self.engine) as conn:
-            new = await self._insert_new(conn, feed_id, entries, now)
+
+        def transaction(conn: sa.Connection) -> Recorded:
+            new = self._insert_new(conn, feed_id, entries, now)
             if not new:
                 return Recorded()
             wanted = [(e, i) for e, i in new if alertable(e)]
@@ -86,12 +87,14 @@ class EntryStore:
             decided = [(e, i, m) for e, i, m in decided if m]
             if not decided:
                 return Recorded(new=tuple(e for e, _ in new))
-            per_chat = await self._recipients(conn, decided, routing, now)
-            alerts = await self._write_outbox(conn, per_chat, routing.flood_threshold, now)
+            per_chat = self._recipients(conn, decided, routing, now)
+            alerts = self._write_outbox(conn, per_chat, routing.flood_threshold, now)
             return Recorded(new=tuple(e for e, _ in new), alerts=alerts, chats=frozenset(per_chat))
 
-    async def _insert_new(
-        self, conn: AsyncConnection, feed_id: str, entries: Sequence[Entry], now: float
+        return await self.db.write(transaction)
+
+    def _insert_new(
+        self, conn: sa.Connection, feed_id: str, entries: Sequence[Entry], now: float
     ) -> list[tuple[Entry, int]]:
         # one entry per key within this poll, keeping feed order
         unique: dict[str, Entry] = {}
@@ -105,7 +108,7 @@ class EntryStore:
             keys = [e.key for e in chunk]
             links = [e.story_key for e in chunk]
             titles = [e.title for e in chunk]
-            rows = await conn.execute(
+            rows = conn.execute(
                 sa.select(E.c.key, E.c.story_key, E.c.title, E.c.published).where(
                     E.c.feed_id == feed_id,
                     sa.or_(E.c.key.in_(keys), E.c.story_key.in_(links), E.c.title.in_(titles)),
@@ -142,15 +145,15 @@ class EntryStore:
                 for e in chunk
             ]
             # executemany: one cached statement that SQLAlchemy batches ("insertmanyvalues")
-            result = await conn.execute(insert_ignore(conn, E).returning(E.c.id, E.c.key), params)
+            result = conn.execute(insert_ignore(conn, E).returning(E.c.id, E.c.key), params)
             ids = {row.key: row.id for row in result}
             out.extend((e, ids[e.key]) for e in chunk if e.key in ids)
         fresh_keys = {e.key for e in fresh}
         return [(e, i) for e, i in out if e.key in fresh_keys]
 
-    async def _recipients(
+    def _recipients(
         self,
-        conn: AsyncConnection,
+        conn: sa.Connection,
         decided: list[tuple[Entry, int, list[Match]]],
         routing: Routing,
         now: float,
@@ -164,7 +167,7 @@ class EntryStore:
         )
         routes: dict[str, list[tuple[int, int]]] = {}
         for chunk in _chunks(plain):
-            rows = await conn.execute(
+            rows = conn.execute(
                 sa.select(S.c.chat_id, S.c.rule_id, S.c.thread_id)
                 .join(C, C.c.id == S.c.chat_id)
                 .where(S.c.rule_id.in_(chunk), live)
@@ -173,7 +176,7 @@ class EntryStore:
             for row in rows:
                 routes.setdefault(row.rule_id, []).append((row.chat_id, row.thread_id))
         for chunk in _chunks(watch_ids):
-            rows = await conn.execute(
+            rows = conn.execute(
                 sa.select(W.c.id, W.c.chat_id, W.c.thread_id)
                 .join(C, C.c.id == W.c.chat_id)
                 .where(W.c.id.in_(chunk), live)
@@ -203,9 +206,9 @@ class EntryStore:
                         pending.rules.append(title)
         return per_chat
 
-    async def _write_outbox(
+    def _write_outbox(
         self,
-        conn: AsyncConnection,
+        conn: sa.Connection,
         per_chat: dict[int, dict[str, _Pending]],
         threshold: int,
         now: float,
@@ -220,7 +223,7 @@ class EntryStore:
         ]
         owed: set[tuple[int, str]] = set()
         for chunk in _chunks(claims):
-            result = await conn.execute(
+            result = conn.execute(
                 insert_ignore(conn, K).returning(K.c.chat_id, K.c.story_key), list(chunk)
             )
             owed.update((row.chat_id, row.story_key) for row in result)
@@ -236,7 +239,7 @@ class EntryStore:
         if not groups:
             return 0
         OB, OI = schema.outbox, schema.outbox_items
-        result = await conn.execute(
+        result = conn.execute(
             OB.insert().returning(OB.c.id, sort_by_parameter_order=True),
             [
                 {
@@ -261,7 +264,7 @@ class EntryStore:
             for oid, (_, _, items) in zip(ids, groups, strict=True)
             for p in items
         ]
-        await conn.execute(OI.insert(), items_params)
+        conn.execute(OI.insert(), items_params)
         return len(ids)
 
     async def count(self, feed_id: str | None = None) -> int:

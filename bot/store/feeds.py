@@ -8,11 +8,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.models import FeedSpec, FeedState
 from bot.store import schema
-from bot.store.db import insert_ignore, write
+from bot.store.db import Database, insert_ignore
 
 T = schema.feeds
 
@@ -98,16 +97,18 @@ def apply_poll(state: FeedState, outcome: PollOutcome, confirm_redirects: int = 
 
 
 class FeedStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.engine = db.engine
         self._dirty: dict[str, FeedState] = {}
         self._flushing = asyncio.Lock()
 
     async def sync_from_rules(self, specs: Sequence[FeedSpec], now: float) -> None:
         """Make the rules-file feeds present and active; deactivate rules feeds no longer listed."""
-        async with write(self.engine) as conn:
+
+        def tx(conn: sa.Connection) -> Any:
             existing = {
-                r.id: r for r in (await conn.execute(sa.select(T.c.id, T.c.url, T.c.source))).all()
+                r.id: r for r in (conn.execute(sa.select(T.c.id, T.c.url, T.c.source))).all()
             }
             for spec in specs:
                 values = {
@@ -129,18 +130,21 @@ class FeedStore:
                             next_poll=None,
                             moved_to=None,
                         )
-                    await conn.execute(T.update().where(T.c.id == spec.id).values(**values))
+                    conn.execute(T.update().where(T.c.id == spec.id).values(**values))
                 else:
-                    await conn.execute(T.insert().values(id=spec.id, created_at=now, **values))
+                    conn.execute(T.insert().values(id=spec.id, created_at=now, **values))
             listed = {s.id for s in specs}
             gone = [fid for fid, r in existing.items() if r.source == "rules" and fid not in listed]
             if gone:
-                await conn.execute(T.update().where(T.c.id.in_(gone)).values(active=False))
+                conn.execute(T.update().where(T.c.id.in_(gone)).values(active=False))
+
+        await self.db.write(tx)
 
     async def add(self, spec: FeedSpec, source: str, added_by: int | None, now: float) -> bool:
         """Add a feed (chat, OPML). False if the id is taken."""
-        async with write(self.engine) as conn:
-            result = await conn.execute(
+
+        def tx(conn: sa.Connection) -> Any:
+            result = conn.execute(
                 insert_ignore(conn, T)
                 .values(
                     id=spec.id,
@@ -156,12 +160,16 @@ class FeedStore:
             )
             return result.first() is not None
 
+        return await self.db.write(tx)
+
     async def remove(self, feed_id: str) -> bool:
-        async with write(self.engine) as conn:
-            result = await conn.execute(
+        def tx(conn: sa.Connection) -> Any:
+            result = conn.execute(
                 T.update().where(T.c.id == feed_id, T.c.active.is_(True)).values(active=False)
             )
             return bool(result.rowcount)
+
+        return await self.db.write(tx)
 
     async def get(self, feed_id: str) -> FeedState | None:
         async with self.engine.connect() as conn:
@@ -237,5 +245,8 @@ class FeedStore:
         ]
         columns: dict[str, Any] = {k: sa.bindparam(k) for k in params[0] if k != "b_id"}
         query = T.update().where(T.c.id == sa.bindparam("b_id")).values(**columns)
-        async with write(self.engine) as conn:
-            await conn.execute(query, params)
+
+        def tx(conn: sa.Connection) -> Any:
+            conn.execute(query, params)
+
+        await self.db.write(tx)

@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.models import Alert, AlertItem, AlertState, Span
 from bot.store import schema
-from bot.store.db import write
+from bot.store.db import Database
 from bot.store.entries import entry_published
 
 OB, OI = schema.outbox, schema.outbox_items
@@ -42,8 +42,9 @@ def _claimable(now: float) -> sa.ColumnElement[bool]:
 
 
 class OutboxStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.engine = db.engine
 
     async def due(self, now: float, limit: int = 1000, per_chat: int = 20) -> list[Due]:
         """Claimable rows, oldest first, at most ``per_chat`` for any one chat (fairness)."""
@@ -83,9 +84,10 @@ class OutboxStore:
 
     async def claim(self, outbox_id: int, now: float, lease: float) -> Alert | None:
         """Lease one row for sending; None if another sender has it or it is no longer due."""
-        async with write(self.engine) as conn:
+
+        def tx(conn: sa.Connection) -> Any:
             row = (
-                await conn.execute(
+                conn.execute(
                     OB.update()
                     .where(OB.c.id == outbox_id, _claimable(now))
                     .values(state=SENDING, lease_until=now + lease, attempts=OB.c.attempts + 1)
@@ -102,7 +104,12 @@ class OutboxStore:
             ).first()
             if row is None:
                 return None
-            items = await _items(conn, outbox_id)
+            return row, _items(conn, outbox_id)
+
+        claimed = await self.db.write(tx)
+        if claimed is None:
+            return None
+        row, items = claimed
         return Alert(
             id=row.id,
             chat_id=row.chat_id,
@@ -115,14 +122,16 @@ class OutboxStore:
         )
 
     async def mark_sent(self, outbox_id: int, now: float, message_id: int | None = None) -> None:
-        async with write(self.engine) as conn:
-            await conn.execute(
+        def tx(conn: sa.Connection) -> Any:
+            conn.execute(
                 OB.update()
                 .where(OB.c.id == outbox_id)
                 .values(
                     state=SENT, sent_at=now, message_id=message_id, lease_until=None, error=None
                 )
             )
+
+        await self.db.write(tx)
 
     async def retry(
         self, outbox_id: int, not_before: float, error: str, maybe_sent: bool | None = None
@@ -135,28 +144,37 @@ class OutboxStore:
         }
         if maybe_sent is not None:
             values["maybe_sent"] = maybe_sent
-        async with write(self.engine) as conn:
-            await conn.execute(OB.update().where(OB.c.id == outbox_id).values(**values))
+
+        def tx(conn: sa.Connection) -> Any:
+            conn.execute(OB.update().where(OB.c.id == outbox_id).values(**values))
+
+        await self.db.write(tx)
 
     async def part_sent(self, outbox_id: int, parts: int) -> None:
         """Remember how many messages of a split alert went out, so a retry skips them."""
-        async with write(self.engine) as conn:
-            await conn.execute(OB.update().where(OB.c.id == outbox_id).values(parts_sent=parts))
+
+        def tx(conn: sa.Connection) -> Any:
+            conn.execute(OB.update().where(OB.c.id == outbox_id).values(parts_sent=parts))
+
+        await self.db.write(tx)
 
     async def hold(self, outbox_id: int, until: float) -> None:
-        async with write(self.engine) as conn:
-            await conn.execute(
+        def tx(conn: sa.Connection) -> Any:
+            conn.execute(
                 OB.update()
                 .where(OB.c.id == outbox_id)
                 .values(state=HELD, not_before=until, lease_until=None)
             )
 
+        await self.db.write(tx)
+
     async def release_held(self, now: float) -> list[int]:
         """Combine each chat's held rows that are due into one digest row. Returns the chat ids."""
         released: list[int] = []
-        async with write(self.engine) as conn:
+
+        def tx(conn: sa.Connection) -> Any:
             rows = (
-                await conn.execute(
+                conn.execute(
                     sa.select(OB.c.id, OB.c.chat_id, OB.c.thread_id)
                     .where(OB.c.state == HELD, OB.c.not_before <= now)
                     .order_by(OB.c.id)
@@ -169,14 +187,14 @@ class OutboxStore:
                 thread.setdefault(row.chat_id, row.thread_id)
             for chat_id, ids in by_chat.items():
                 if len(ids) == 1:
-                    await conn.execute(
+                    conn.execute(
                         OB.update()
                         .where(OB.c.id == ids[0])
                         .values(state=PENDING, not_before=now, kind="digest")
                     )
                 else:
                     new_id = (
-                        await conn.execute(
+                        conn.execute(
                             OB.insert()
                             .values(
                                 chat_id=chat_id,
@@ -189,31 +207,39 @@ class OutboxStore:
                             .returning(OB.c.id)
                         )
                     ).scalar_one()
-                    await conn.execute(
+                    conn.execute(
                         OI.update().where(OI.c.outbox_id.in_(ids)).values(outbox_id=new_id)
                     )
-                    await conn.execute(OB.delete().where(OB.c.id.in_(ids)))
+                    conn.execute(OB.delete().where(OB.c.id.in_(ids)))
                 released.append(chat_id)
+
+        await self.db.write(tx)
         return released
 
     async def dead(self, outbox_id: int, error: str) -> None:
         """Telegram refused this alert for good: keep it, with why, but never resend it."""
-        async with write(self.engine) as conn:
-            await conn.execute(
+
+        def tx(conn: sa.Connection) -> Any:
+            conn.execute(
                 OB.update()
                 .where(OB.c.id == outbox_id)
                 .values(state=DEAD, lease_until=None, error=error[:300])
             )
 
+        await self.db.write(tx)
+
     async def kill_chat(self, chat_id: int, error: str) -> int:
         """The chat is gone: every row it is still owed becomes dead. Returns how many."""
-        async with write(self.engine) as conn:
-            result = await conn.execute(
+
+        def tx(conn: sa.Connection) -> Any:
+            result = conn.execute(
                 OB.update()
                 .where(OB.c.chat_id == chat_id, OB.c.state.in_([PENDING, SENDING, HELD]))
                 .values(state=DEAD, lease_until=None, error=error[:300])
             )
             return int(result.rowcount or 0)
+
+        return await self.db.write(tx)
 
     async def counts(self) -> dict[str, int]:
         async with self.engine.connect() as conn:
@@ -233,9 +259,9 @@ class OutboxStore:
             return [(r.chat_id, r.entry_id) for r in (await conn.execute(query)).all()]
 
 
-async def _items(conn: AsyncConnection, outbox_id: int) -> tuple[AlertItem, ...]:
+def _items(conn: sa.Connection, outbox_id: int) -> tuple[AlertItem, ...]:
     E, F = schema.entries, schema.feeds
-    rows = await conn.execute(
+    rows = conn.execute(
         sa.select(
             OI.c.rules,
             OI.c.spans,
