@@ -19,9 +19,10 @@ Callers get a new body (:class:`Fetched`), "not modified" (:class:`NotModified`)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -124,6 +125,27 @@ class Fetcher:
         self._allow_private = allow_private
         resolver = getattr(session.connector, "_resolver", None)
         self._guard = resolver if isinstance(resolver, SSRFGuard) else None
+        connector = session.connector
+        total = getattr(connector, "limit", 0) or 100
+        self._per_host = getattr(connector, "limit_per_host", 0) or total
+        self._all = asyncio.Semaphore(total)
+        self._hosts: dict[str, tuple[asyncio.Semaphore, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def _slot(self, host: str) -> AsyncIterator[None]:
+        """Wait for a connection slot (overall and for this host) BEFORE the deadline starts:
+        a poll queued behind 1,000 others is waiting, not slow. Idle hosts are forgotten."""
+        sem, users = self._hosts.get(host) or (asyncio.Semaphore(self._per_host), 0)
+        self._hosts[host] = (sem, users + 1)
+        try:
+            async with sem, self._all:
+                yield
+        finally:
+            sem, users = self._hosts[host]
+            if users <= 1:
+                del self._hosts[host]
+            else:
+                self._hosts[host] = (sem, users - 1)
 
     async def fetch(
         self,
@@ -146,7 +168,7 @@ class Fetcher:
         if check and self._guard is None:
             raise BlockedAddressError("the HTTP session has no SSRF guard (use make_session)")
         try:
-            async with asyncio.timeout(self.limits.deadline):
+            async with self._slot(target.raw_host), asyncio.timeout(self.limits.deadline):
                 with guarded_scope(check):
                     return await self._follow(target, etag, last_modified, check)
         except TimeoutError as exc:
