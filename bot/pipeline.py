@@ -55,10 +55,10 @@ class Rules:
     config: RulesConfig
     ruleset: RuleSet
     digest: str = ""
+    feeds: Mapping[str, FeedSpec] = field(default_factory=dict, compare=False)
 
-    @property
-    def feeds(self) -> Mapping[str, FeedSpec]:
-        return {f.id: f for f in self.config.feeds}
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "feeds", {f.id: f for f in self.config.feeds})
 
 
 def compile_rules_file(path: str | Path) -> Rules:
