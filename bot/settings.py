@@ -10,7 +10,7 @@
 | NEWSBOT_ALLOW_PRIVATE_FEEDS   | 0                            |
 | NEWSBOT_ANYONE_CAN_ADD_FEEDS  | 0                            |
 | NEWSBOT_FLOOD_THRESHOLD       | 5                            |
-| NEWSBOT_SENDER_LEASE          | 30 (seconds)                 |
+| NEWSBOT_SENDER_LEASE          | 60 (seconds)                 |
 | NEWSBOT_FAILING_STREAK        | 5                            |
 """
 
@@ -52,7 +52,7 @@ class Settings:
     allow_private_feeds: bool = False
     anyone_can_add_feeds: bool = False
     flood_threshold: int = 5
-    sender_lease: float = 30.0  # seconds a claimed alert stays leased to its sender
+    sender_lease: float = 60.0  # seconds a claimed alert stays leased (longer than one send)
     failing_streak: int = 5  # consecutive poll failures before admins are told
     user_agent: str = "newsbot/0.1 (+https://github.com/newsbot; feed alert bot)"
 
@@ -88,7 +88,7 @@ class Settings:
             allow_private_feeds=_flag(env.get("NEWSBOT_ALLOW_PRIVATE_FEEDS")),
             anyone_can_add_feeds=_flag(env.get("NEWSBOT_ANYONE_CAN_ADD_FEEDS")),
             flood_threshold=_int(env, "NEWSBOT_FLOOD_THRESHOLD", 5),
-            sender_lease=float(_int(env, "NEWSBOT_SENDER_LEASE", 30)),
+            sender_lease=float(_int(env, "NEWSBOT_SENDER_LEASE", 60)),
             failing_streak=max(1, _int(env, "NEWSBOT_FAILING_STREAK", 5)),
         )
         return replace(settings, **overrides) if overrides else settings

@@ -185,9 +185,20 @@ class EntryStore:
                 routes.setdefault(f"{WATCH_PREFIX}{row.id}", []).append(
                     (row.chat_id, row.thread_id)
                 )
-        for rule_id, chat_ids in routing.static_chats.items():
-            if rule_id in rule_ids:
-                routes.setdefault(rule_id, []).extend((c, 0) for c in chat_ids)
+        static = {
+            rule_id: chat_ids
+            for rule_id, chat_ids in routing.static_chats.items()
+            if rule_id in rule_ids
+        }
+        if static:
+            # chats the rules file names get alerts unless they are known to be gone or muted
+            wanted = sorted({c for chat_ids in static.values() for c in chat_ids})
+            silent = {
+                row.id
+                for row in conn.execute(sa.select(C.c.id).where(C.c.id.in_(wanted), sa.not_(live)))
+            }
+            for rule_id, chat_ids in static.items():
+                routes.setdefault(rule_id, []).extend((c, 0) for c in chat_ids if c not in silent)
         per_chat: dict[int, dict[str, _Pending]] = {}
         for entry, entry_id, matches in decided:
             for match in matches:

@@ -191,3 +191,14 @@ async def test_failure_is_recorded_with_one_line_error(store: Store, bad: str) -
     await store.feeds.record_poll("f1", PollOutcome(NOW, NOW + 60, ok=False, error=bad or "boom"))
     state = await store.feeds.get("f1")
     assert state is not None and state.failures == 1 and len(state.last_error or "") <= 300
+
+
+async def test_rules_file_chats_skip_gone_and_muted_chats(store: Store) -> None:
+    await setup(store, chats=())
+    await store.chats.ensure(-1001, "channel", None, NOW)
+    await store.chats.deactivate(-1001)
+    await store.chats.ensure(-1002, "channel", None, NOW)
+    await store.chats.update(-1002, muted_until=NOW + 60)
+    routing = {"parade": (-1001, -1002, -1003)}  # -1003 was never seen: it still gets alerts
+    assert await record(store, "f1", [entry("a")], static_chats=routing) == (1, 1)
+    assert [d.chat_id for d in await store.outbox.due(NOW)] == [-1003]
