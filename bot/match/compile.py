@@ -179,7 +179,24 @@ def _build(parsed: Sequence[tuple[RuleSpec, nodes.Node]]) -> engine.RuleSet:
         fuzzy_rules=[tuple(r) for r in fuzzy_rules],
         always=always,
         requires=requires,
+        direct=[_direct(p) for p in programs],
     )
+
+
+def _direct(program: engine.Program) -> engine.Direct | None:
+    """The literals of a rule that is one literal or an OR of literals, none of them
+    restricted to a field: such a rule matches whenever one of them hits."""
+    if isinstance(program, engine.Literal):
+        return ((program.lid, program.size),) if program.fields == nodes.BOTH else None
+    if isinstance(program, engine.AnyOf):
+        out: list[tuple[int, int]] = []
+        for child in program.children:
+            sub = _direct(child)
+            if sub is None:
+                return None
+            out += sub
+        return tuple(out)
+    return None
 
 
 def _required_literals(program: engine.Program) -> frozenset[int]:

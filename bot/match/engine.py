@@ -40,8 +40,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from itertools import accumulate, chain, repeat
-from operator import add
+from itertools import chain
+from operator import itemgetter
 from typing import Any, Protocol
 
 from bot.models import Match, Span
@@ -57,23 +57,42 @@ Ranges = list[tuple[int, int]]  # word ranges [start, end) in the combined word 
 class Context:
     """What one ``match`` call knows about its entry, shared by every rule's program."""
 
-    __slots__ = ("_regex_texts", "fuzzy", "hits", "nt", "summary", "title", "words")
+    __slots__ = ("_regex_texts", "fuzzy", "hits", "nt", "summary", "text", "title", "words")
 
     def __init__(
         self,
         title: Tokens,
         summary: Tokens,
         words: list[str],
+        text: str,
         hits: dict[int, list[int]],
         fuzzy: dict[int, set[str]],
     ) -> None:
         self.title = title
         self.summary = summary
         self.words = words  # title words, "\n", summary words
+        self.text = text  # " " + " ".join(words) + " ": what the automaton scanned
         self.nt = len(title.words)
-        self.hits = hits  # literal id -> indexes of the last word of each occurrence
+        self.hits = hits  # literal id -> offset in text of the end of each occurrence
         self.fuzzy = fuzzy  # fuzzy id -> entry words within its distance
         self._regex_texts: dict[int, tuple[str, list[int]]] = {}
+
+    def occurrences(self, lid: int, size: int, fields: int) -> Ranges:
+        """Word ranges of the occurrences of literal ``lid`` (of ``size`` words) in fields.
+
+        The index of the word an occurrence ends in is the number of spaces before its end
+        in ``text``, less one (the leading space)."""
+        ends = self.hits.get(lid)
+        if not ends:
+            return []
+        count = self.text.count
+        if fields == BOTH:
+            return [(c - size, c) for c in [count(" ", 0, e) for e in ends]]
+        if fields == TITLE:
+            nt = self.nt
+            return [(c - size, c) for c in [count(" ", 0, e) for e in ends] if c <= nt]
+        nt = self.nt
+        return [(c - size, c) for c in [count(" ", 0, e) for e in ends] if c > nt + 1]
 
     def in_field(self, start: int, fields: int) -> bool:
         return bool(fields & (TITLE if start < self.nt else SUMMARY))
@@ -117,16 +136,10 @@ class Literal:
         self.fields = fields
 
     def positions(self, ctx: Context) -> Ranges:
-        ends = ctx.hits.get(self.lid)
-        if not ends:
-            return []
-        back = self.size - 1
-        if self.fields == BOTH:
-            return [(e - back, e + 1) for e in ends]
-        return [(e - back, e + 1) for e in ends if ctx.in_field(e, self.fields)]
+        return ctx.occurrences(self.lid, self.size, self.fields)
 
     def eval(self, ctx: Context) -> Ranges | None:
-        return self.positions(ctx) or None
+        return ctx.occurrences(self.lid, self.size, self.fields) or None
 
 
 class FuzzyTerm:
@@ -140,17 +153,14 @@ class FuzzyTerm:
         near = ctx.fuzzy.get(self.fid)
         if not near:
             return []
-        words = ctx.words
+        words, fields, nt = ctx.words, self.fields, ctx.nt
         out: Ranges = []
         for w in near:
-            i = words.index(w)
-            while True:
-                if ctx.in_field(i, self.fields):
+            i = -1
+            for _ in range(words.count(w)):
+                i = words.index(w, i + 1)
+                if fields == BOTH or (i < nt) == (fields == TITLE):
                     out.append((i, i + 1))
-                try:
-                    i = words.index(w, i + 1)
-                except ValueError:
-                    break
         return out
 
     def eval(self, ctx: Context) -> Ranges | None:
@@ -206,12 +216,22 @@ class AllOf:
 
 
 class AnyOf:
-    __slots__ = ("children",)
+    __slots__ = ("children", "positional")
 
     def __init__(self, children: Sequence[Program]) -> None:
         self.children = tuple(children)
+        # an OR of terms: its ranges are all the terms' positions (a NEAR side, too)
+        self.positional: tuple[Positional, ...] | None = None
+        if all(isinstance(c, Literal | FuzzyTerm | RegexTerm) for c in children) or all(
+            isinstance(c, Literal | FuzzyTerm | RegexTerm)
+            or (isinstance(c, AnyOf) and c.positional is not None)
+            for c in children
+        ):
+            self.positional = tuple(children)  # type: ignore[arg-type]
 
     def eval(self, ctx: Context) -> Ranges | None:
+        if self.positional is not None:
+            return self.positions(ctx) or None
         out: Ranges | None = None
         for child in self.children:
             found = child.eval(ctx)
@@ -220,9 +240,9 @@ class AnyOf:
         return out
 
     def positions(self, ctx: Context) -> Ranges:
+        assert self.positional is not None
         out: Ranges = []
-        for child in self.children:
-            assert isinstance(child, Literal | FuzzyTerm | RegexTerm | AnyOf)
+        for child in self.positional:
             out += child.positions(ctx)
         return out
 
@@ -275,6 +295,7 @@ class RuleSet:
         fuzzy_rules: Sequence[tuple[int, ...]],
         always: Sequence[int],
         requires: Sequence[frozenset[int] | None],
+        direct: Sequence[Direct | None] | None = None,
     ) -> None:
         self._ids = tuple(ids)
         self._feeds = tuple(feeds)
@@ -285,6 +306,12 @@ class RuleSet:
         self._fuzzy_rules = tuple(fuzzy_rules)
         self._always = frozenset(always)
         self._requires = tuple(requires)  # literal ids that must all hit, or None
+        # rules that match whenever they are candidates (see ``Direct``)
+        self._direct = tuple(direct) if direct is not None else (None,) * len(self._ids)
+        # rules with a feed filter or a required-literals test
+        self._checked = frozenset(
+            ri for ri, (f, r) in enumerate(zip(self._feeds, self._requires, strict=True)) if f or r
+        )
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
@@ -301,51 +328,79 @@ class RuleSet:
         t = tokenize(title)
         s = tokenize(summary)
         words = t.words + _SEPARATOR + s.words
-        candidates: set[int] = set(self._always)
-        hits: dict[int, list[int]] = {}
+        candidates: set[int] | frozenset[int] = self._always
+        found: list[tuple[int, int]] = []
+        lids: set[int] | frozenset[int] = _NO_LIDS
+        text = " " + " ".join(words) + " "
         if self._automaton is not None:
-            found = list(self._automaton.iter(" " + " ".join(words) + " "))
+            found = list(self._automaton.iter(text))
             if found:
-                # offset, in the joined text, of the space after each word
-                ends = list(accumulate(map(add, map(len, words), repeat(1))))
-                for end, lid in found:
-                    i = bisect_left(ends, end)
-                    at = hits.get(lid)
-                    if at is None:
-                        hits[lid] = [i]
-                    else:
-                        at.append(i)
-                literal_rules = self._literal_rules
-                candidates.update(chain.from_iterable([literal_rules[lid] for lid in hits]))
+                lids = set(map(_second, found))
+                candidates = candidates.union(
+                    chain.from_iterable(map(self._literal_rules.__getitem__, lids))
+                )
         fuzzy: dict[int, set[str]] = {}
         if self._fuzzy is not None:
-            fuzzy_rules = self._fuzzy_rules
-            for w, fids in self._fuzzy.matches(set(words)).items():
-                for fid in fids:
-                    near = fuzzy.get(fid)
-                    if near is None:
-                        fuzzy[fid] = {w}
-                        candidates.update(fuzzy_rules[fid])
-                    else:
-                        near.add(w)
+            near = self._fuzzy.matches(words)
+            if near:
+                fuzzy_rules = self._fuzzy_rules
+                more: list[tuple[int, ...]] = []
+                for w, fids in near.items():
+                    for fid in fids:
+                        near_words = fuzzy.get(fid)
+                        if near_words is None:
+                            fuzzy[fid] = {w}
+                            more.append(fuzzy_rules[fid])
+                        else:
+                            near_words.add(w)
+                candidates = candidates.union(chain.from_iterable(more))
         if not candidates:
             return []
-        ctx = Context(t, s, words, hits, fuzzy)
+        todo = sorted(candidates)
+        if not self._checked.isdisjoint(candidates):
+            feeds, requires = self._feeds, self._requires
+            kept: list[int] = []
+            for ri in todo:
+                only = feeds[ri]
+                if only is not None and feed_id is not None and feed_id not in only:
+                    continue
+                needed = requires[ri]
+                if needed is not None and not lids >= needed:
+                    continue
+                kept.append(ri)
+            if not kept:
+                return []
+            todo = kept
+        hits: dict[int, list[int]] = {}  # literal id -> offsets of the ends of occurrences
+        for end, lid in found:
+            at = hits.get(lid)
+            if at is None:
+                hits[lid] = [end]
+            else:
+                at.append(end)
+        ctx = Context(t, s, words, text, hits, fuzzy)
         out: list[Match] = []
-        feeds, programs, ids, requires = self._feeds, self._programs, self._ids, self._requires
-        hit_lids = hits.keys()
-        for ri in sorted(candidates):
-            only = feeds[ri]
-            if only is not None and feed_id is not None and feed_id not in only:
-                continue
-            needed = requires[ri]
-            if needed is not None and not hit_lids >= needed:
-                continue
-            ranges = programs[ri].eval(ctx)
-            if ranges is not None:
-                out.append(Match(ids[ri], _spans(ctx, ranges)))
+        programs, ids, direct = self._programs, self._ids, self._direct
+        for ri in todo:
+            fast = direct[ri]
+            if fast is None:
+                ranges = programs[ri].eval(ctx)
+                if ranges is None:
+                    continue
+            else:  # the hit that made it a candidate decides; all its occurrences are spans
+                ranges = []
+                for lid, size in fast:
+                    ranges += ctx.occurrences(lid, size, BOTH)
+            out.append(Match(ids[ri], _spans(ctx, ranges)))
         return out
 
+
+# A rule that is one literal, or an OR of literals, that may match in either field: it
+# matches exactly when one of its literals hits, i.e. whenever it is a candidate.  Its
+# literals as (literal id, words in the literal).
+Direct = tuple[tuple[int, int], ...]
+_NO_LIDS: frozenset[int] = frozenset()
+_second = itemgetter(1)
 
 _SEPARATOR = ["\n"]
 
@@ -361,13 +416,17 @@ def _spans(ctx: Context, ranges: Ranges) -> tuple[Span, ...]:
     out: list[Span] = []
     field = ""
     start = end = -1
+    title, summary = ctx.title.span, ctx.summary.span
     for a, b in sorted(set(ranges)):
         if a < nt:
-            name, (s, e) = "title", ctx.title.span(a, b)
+            name = "title"
+            s, e = title(a, b)
         else:
-            name, (s, e) = "summary", ctx.summary.span(a - nt - 1, b - nt - 1)
-        if name == field and s <= end:
-            end = max(end, e)
+            name = "summary"
+            s, e = summary(a - nt - 1, b - nt - 1)
+        if name is field and s <= end:
+            if e > end:
+                end = e
             continue
         if field:
             out.append(Span(field, start, end))

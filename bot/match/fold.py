@@ -244,7 +244,7 @@ def _fold_word(raw: str) -> tuple[tuple[str, int, int], ...]:
 class Tokens:
     """The folded words of one text, with lazily computed spans into the original text."""
 
-    __slots__ = ("_ends", "_expand", "_plain", "_starts", "text", "words")
+    __slots__ = ("_ends", "_expand", "_lookups", "_plain", "_starts", "text", "words")
 
     def __init__(
         self,
@@ -253,11 +253,15 @@ class Tokens:
         spans: list[tuple[int, int]] | None,
         plain: str,
         expand: dict[str, int] | None = None,
+        runs: bool = False,
     ) -> None:
         self.text = text
         self.words = words
         self._plain = plain  # fast path: lower-cased text, punctuation turned to spaces
         self._expand = expand  # fast path: characters whose stand-in is k > 0 chars longer
+        # ``runs``: the words are the runs of non-spaces of ``plain``, so a word can be found
+        # on its own (a few such lookups are cheaper than locating every word)
+        self._lookups = 0 if runs and expand is None else _MANY
         self._starts: list[int] | None = None
         self._ends: list[int] | None = None  # None with _starts set: start + len(word)
         if spans is not None:
@@ -273,10 +277,26 @@ class Tokens:
         """Offsets in the original text of the words ``first`` to ``stop - 1``."""
         starts = self._starts
         if starts is None:
+            if self._lookups < _MANY and stop <= _MAX_NTH:
+                self._lookups += 1
+                words = self.words
+                start = _nth_word(first).match(self._plain).end()  # type: ignore[union-attr]
+                if stop == first + 1:
+                    return start, start + len(words[first])
+                last = _nth_word(stop - 1).match(self._plain).end()  # type: ignore[union-attr]
+                return start, last + len(words[stop - 1])
             starts = self._locate()
         ends = self._ends
         end = ends[stop - 1] if ends is not None else starts[stop - 1] + len(self.words[stop - 1])
         return starts[first], end
+
+    def offsets(self) -> tuple[list[int], list[int] | None, list[str]]:
+        """Start offsets of the words, end offsets (None: start + length of the word), and
+        the words."""
+        starts = self._starts
+        if starts is None:
+            starts = self._locate()
+        return starts, self._ends, self.words
 
     def _locate(self) -> list[int]:
         plain = self._plain
@@ -331,6 +351,19 @@ class Tokens:
 
 
 _RUN = re.compile(r"[^ ]+")
+_MANY = 4  # lookups of single words before locating all of them
+_MAX_NTH = 256
+_NTH: dict[int, re.Pattern[str]] = {}
+
+
+def _nth_word(i: int) -> re.Pattern[str]:
+    """A pattern whose match on a plain text ends where its word ``i`` starts."""
+    pattern = _NTH.get(i)
+    if pattern is None:
+        pattern = _NTH[i] = re.compile(f" *(?:[^ ]+ +){{{i}}}")
+    return pattern
+
+
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
@@ -358,17 +391,17 @@ def tokenize(text: str) -> Tokens:
             ascii_text = ascii_text.replace(c, to)
     plain = ascii_text.encode("ascii").translate(_ASCII_TABLE).decode("ascii")
     runs = plain.split()
-    if "'" in plain or "_" in plain:
-        words = []
-        for run in runs:
-            if "'" in run or "_" in run:
-                for raw in _ASCII_WORD.findall(run):
-                    cut = _possessive_cut(raw)
-                    words.append(raw[:cut].replace("'", "").replace("_", ""))
-            else:
-                words.append(run)
-        runs = words
-    return Tokens(text, runs, None, plain, expand)
+    if "'" not in plain and "_" not in plain:
+        return Tokens(text, runs, None, plain, expand, runs=True)
+    words = []
+    for run in runs:
+        if "'" in run or "_" in run:
+            for raw in _ASCII_WORD.findall(run):
+                cut = _possessive_cut(raw)
+                words.append(raw[:cut].replace("'", "").replace("_", ""))
+        else:
+            words.append(run)
+    return Tokens(text, words, None, plain, expand)
 
 
 def _stand_in(c: str) -> str:

@@ -2,9 +2,11 @@
 
 Terms are bucketed by length; a word is compared (rapidfuzz Levenshtein with
 ``score_cutoff``) only with terms whose length is within the largest distance of its own.
-News vocabulary repeats heavily, so the answer per distinct word is memoized in a bounded
-dict (cleared when full); reads and writes of a dict are atomic under the GIL, so sharing a
-RuleSet between threads stays safe.
+News vocabulary repeats heavily, so the answer per distinct word is memoized (bounded:
+replaced by an empty memo when full).  Per entry, two C-level set operations on the
+entry's word list find the words never seen before and the words known to satisfy some
+term.  The memo is one tuple swapped as a whole and sets and dicts are only grown in place,
+operations that are atomic under the GIL, so sharing a RuleSet between threads stays safe.
 """
 
 from __future__ import annotations
@@ -29,33 +31,36 @@ class FuzzyIndex:
             fids.append(fid)
             distances.append(distance)
         self._buckets = buckets
-        self._cache: dict[str, tuple[int, ...]] = {}
-        self._hit_words: set[str] = set()  # cached words with a non-empty answer
+        self._memo = _Memo()
 
     def __len__(self) -> int:
         return sum(len(b[0]) for b in self._buckets.values())
 
     def lookup(self, word: str) -> tuple[int, ...]:
         """Fuzzy ids of the terms within their distance of ``word``."""
-        return self.matches({word}).get(word, ())
+        return self.matches([word]).get(word, ())
 
-    def matches(self, words: set[str]) -> dict[str, tuple[int, ...]]:
-        """The words of ``words`` that satisfy some fuzzy term, with the terms' ids.
-
-        Set operations against the memo keep the per-entry cost C-level for known words.
-        """
-        cache = self._cache
-        hit_words = self._hit_words
-        fresh = {word: self._compute(word) for word in words.difference(cache)}
-        if fresh:
-            if len(cache) + len(fresh) > CACHE_SIZE:
-                cache.clear()
-                hit_words.clear()
-            cache.update(fresh)
-            hit_words.update(w for w, found in fresh.items() if found)
-        out = {w: found for w in words.intersection(hit_words) if (found := cache.get(w))}
-        out.update((w, found) for w, found in fresh.items() if found)
-        return out
+    def matches(self, words: Sequence[str]) -> dict[str, tuple[int, ...]]:
+        """The words of ``words`` that satisfy some fuzzy term, with the terms' ids."""
+        memo = self._memo
+        if not memo.known.issuperset(words):
+            fresh = {w: self._compute(w) for w in set(words).difference(memo.known)}
+            if len(memo.known) + len(fresh) > CACHE_SIZE:
+                memo = self._memo = _Memo()
+            for w, fids in fresh.items():  # answers first, then "known": readers see both
+                if fids:
+                    memo.found[w] = fids
+                    memo.hit_words.add(w)
+            memo.known.update(fresh)
+            out = {w: fids for w, fids in fresh.items() if fids}
+            for w in memo.hit_words.intersection(words):
+                out[w] = memo.found[w]
+            return out
+        hit = memo.hit_words.intersection(words)
+        if not hit:
+            return {}
+        found = memo.found
+        return {w: found[w] for w in hit}
 
     def _compute(self, word: str) -> tuple[int, ...]:
         size = len(word)
@@ -73,3 +78,14 @@ class FuzzyIndex:
                 if score <= distances[i]:
                     found.append(fids[i])
         return tuple(sorted(found))
+
+
+class _Memo:
+    """Words already compared with every term; those within reach of some term, and which."""
+
+    __slots__ = ("found", "hit_words", "known")
+
+    def __init__(self) -> None:
+        self.known: set[str] = set()
+        self.hit_words: set[str] = set()
+        self.found: dict[str, tuple[int, ...]] = {}
