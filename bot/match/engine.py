@@ -380,6 +380,7 @@ class RuleSet:
                 at.append(end)
         ctx = Context(t, s, words, text, hits, fuzzy)
         out: list[Match] = []
+        done: dict[tuple[tuple[int, int], ...], tuple[Span, ...]] = {}
         programs, ids, direct = self._programs, self._ids, self._direct
         for ri in todo:
             fast = direct[ri]
@@ -391,7 +392,14 @@ class RuleSet:
                 ranges = []
                 for lid, size in fast:
                     ranges += ctx.occurrences(lid, size, BOTH)
-            out.append(Match(ids[ri], _spans(ctx, ranges)))
+            if len(ranges) == 1:
+                out.append(Match(ids[ri], _spans(ctx, ranges)))
+                continue
+            key = tuple(ranges)  # rules matching by the same words share their spans
+            spans = done.get(key)
+            if spans is None:
+                spans = done[key] = _spans(ctx, ranges)
+            out.append(Match(ids[ri], spans))
         return out
 
 

@@ -279,12 +279,11 @@ class Tokens:
         if starts is None:
             if self._lookups < _MANY and stop <= _MAX_NTH:
                 self._lookups += 1
-                words = self.words
-                start = _nth_word(first).match(self._plain).end()  # type: ignore[union-attr]
+                start = _NTH[first].match(self._plain).end()  # type: ignore[union-attr]
                 if stop == first + 1:
-                    return start, start + len(words[first])
-                last = _nth_word(stop - 1).match(self._plain).end()  # type: ignore[union-attr]
-                return start, last + len(words[stop - 1])
+                    return start, start + len(self.words[first])
+                last = _NTH[stop - 1].match(self._plain).end()  # type: ignore[union-attr]
+                return start, last + len(self.words[stop - 1])
             starts = self._locate()
         ends = self._ends
         end = ends[stop - 1] if ends is not None else starts[stop - 1] + len(self.words[stop - 1])
@@ -352,16 +351,9 @@ class Tokens:
 
 _RUN = re.compile(r"[^ ]+")
 _MANY = 4  # lookups of single words before locating all of them
-_MAX_NTH = 256
-_NTH: dict[int, re.Pattern[str]] = {}
-
-
-def _nth_word(i: int) -> re.Pattern[str]:
-    """A pattern whose match on a plain text ends where its word ``i`` starts."""
-    pattern = _NTH.get(i)
-    if pattern is None:
-        pattern = _NTH[i] = re.compile(f" *(?:[^ ]+ +){{{i}}}")
-    return pattern
+_MAX_NTH = 128
+# _NTH[i].match(plain).end() is where word i of a plain text starts
+_NTH = [re.compile(f" *(?:[^ ]+ +){{{i}}}") for i in range(_MAX_NTH)]
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
