@@ -144,16 +144,19 @@ class PeakRSS:
     def __init__(self, pool: ParserPool) -> None:
         self.pool = pool
         self.peak = 0
+        self.peak_main = 0
         self._me = psutil.Process()
 
     def sample(self) -> None:
-        total = self._me.memory_info().rss
+        main = self._me.memory_info().rss
+        total = main
         for pid in self.pool.pids():
             try:
                 total += psutil.Process(pid).memory_info().rss
             except psutil.Error:
                 pass
         self.peak = max(self.peak, total)
+        self.peak_main = max(self.peak_main, main)
 
     async def run(self) -> None:
         while True:
@@ -222,7 +225,12 @@ async def bench(args: argparse.Namespace, port: int, workdir: Path) -> dict[str,
         finally:
             await session.close()
     print(f"full round: {new} new entries recorded, {alerts} outbox rows ({outbox})")
-    return {"full_s": full_s, "steady_s": steady_s, "peak": meter.peak}
+    return {
+        "full_s": full_s,
+        "steady_s": steady_s,
+        "peak": meter.peak,
+        "peak_main": meter.peak_main,
+    }
 
 
 def baseline(args: argparse.Namespace, port: int) -> tuple[float, float]:
