@@ -28,7 +28,6 @@ from pathlib import Path
 
 from bot.config import load_rules
 from bot.errors import FeedError, HTTPStatusError, NewsbotError, RulesError
-from bot.feed.entries import normalize_entries
 from bot.feed.fetch import Fetcher, NotModified
 from bot.feed.parse import ParserPool
 from bot.feed.schedule import (
@@ -258,8 +257,9 @@ class Pipeline:
             )
             await self._succeeded(state, outcome)
             return PollReport(feed_id, ok=True, not_modified=True, next_poll=next_at)
-        parsed = await self.parser.parse(result.body, result.headers, result.url)
-        entries = normalize_entries(parsed, feed_id, _dt(now))
+        parsed, entries = await self.parser.parse_entries(
+            result.body, result.headers, result.url, feed_id, _dt(now)
+        )
         recorded = await self.store.entries.record(
             feed_id,
             entries,

@@ -536,6 +536,39 @@ def parse_fast(body: bytes, headers: dict[str, str]) -> tuple[Any, ...] | None:
     )
 
 
+def parse_normalized(
+    body: bytes, headers: dict[str, str], url: str, feed_id: str, now: float
+) -> tuple[Any, ...]:
+    """Parse, then normalize here too (bot.feed.entries: pure), so the bot's event loop only
+    rebuilds records: entries come back as plain tuples in ``Entry`` field order, with
+    ``published`` as epoch seconds."""
+    from datetime import UTC, datetime
+
+    from bot.feed.entries import normalize_entries
+    from bot.feed.parse import feed_from_tuple
+
+    parsed = feed_from_tuple(parse(body, headers), url)
+    entries = normalize_entries(parsed, feed_id, datetime.fromtimestamp(now, UTC))
+    return (
+        parsed.title,
+        parsed.link,
+        parsed.ttl,
+        tuple(
+            (
+                e.key,
+                e.title,
+                e.link,
+                e.summary,
+                e.published.timestamp() if e.published is not None else None,
+                e.author,
+            )
+            for e in entries
+        ),
+        parsed.bozo,
+        parsed.version,
+    )
+
+
 def main() -> None:
     cpu_budget = float(sys.argv[1]) if len(sys.argv) > 1 else 10.0
     memory = int(sys.argv[2]) if len(sys.argv) > 2 else 0
@@ -553,7 +586,7 @@ def main() -> None:
         frame = _read_exact(stdin, _HEADER.unpack(head)[0])
         if frame is None:
             return
-        body, headers = marshal.loads(frame)  # noqa: S302 - from our parent only
+        body, headers, *normalize = marshal.loads(frame)  # noqa: S302 - from our parent only
         usage = resource.getrusage(resource.RUSAGE_SELF)
         soft = math.ceil(usage.ru_utime + usage.ru_stime + cpu_budget)
         if cpu_hard != resource.RLIM_INFINITY:
@@ -561,7 +594,10 @@ def main() -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (soft, cpu_hard))
         started = time.monotonic()
         try:
-            answer: tuple[Any, ...] = ("ok", parse(body, headers))
+            if normalize:
+                answer: tuple[Any, ...] = ("ok", parse_normalized(body, headers, *normalize))
+            else:
+                answer = ("ok", parse(body, headers))
         except MemoryError:
             answer = ("fatal", "out of memory")
         except Exception as exc:  # any parser failure is this feed's ParseError

@@ -35,6 +35,7 @@ from types import TracebackType
 from typing import Any
 
 from bot.errors import ParseError
+from bot.models import Entry
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ def _utc(parts: Any) -> datetime | None:
         return None
 
 
-def _feed_from_tuple(data: tuple[Any, ...], url: str) -> ParsedFeed:
+def feed_from_tuple(data: tuple[Any, ...], url: str) -> ParsedFeed:
     title, link, ttl, entries, bozo, version = data
     raw = tuple(
         RawEntry(
@@ -213,9 +214,40 @@ class ParserPool:
 
     async def parse(self, body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
         """Parse one document; raises ParseError (not a feed, killed at a limit, crashed)."""
+        feed = feed_from_tuple(await self._call((bytes(body), _lower(headers))), url)
+        _check_is_feed(feed)
+        return feed
+
+    async def parse_entries(
+        self, body: bytes, headers: Mapping[str, str], url: str, feed_id: str, now: datetime
+    ) -> tuple[ParsedFeed, list[Entry]]:
+        """Parse and normalize (``bot.feed.entries``) in the worker: the event loop only gets
+        records back. Returns the feed (without raw entries) and its normalized entries."""
+        data = await self._call((bytes(body), _lower(headers), url, feed_id, now.timestamp()))
+        title, link, ttl, rows, bozo, version = data
+        feed = ParsedFeed(
+            title=title, link=link, ttl=ttl, entries=(), bozo=bozo, version=version, url=url
+        )
+        entries = [
+            Entry(
+                feed_id,
+                key,
+                title_,
+                link_,
+                summary,
+                datetime.fromtimestamp(published, UTC) if published is not None else None,
+                author,
+            )
+            for key, title_, link_, summary, published, author in rows
+        ]
+        if not version and not entries:
+            _check_is_feed(feed)
+        return feed, entries
+
+    async def _call(self, request: tuple[Any, ...]) -> Any:
         if self._closed:
             raise ParseError("parser pool is closed")
-        frame = marshal.dumps((bytes(body), {str(k).lower(): str(v) for k, v in headers.items()}))
+        frame = marshal.dumps(request)
         worker = await self._idle.get()
         healthy = False
         try:
@@ -237,11 +269,7 @@ class ParserPool:
             kind = answer[0]
             if kind == "ok":
                 healthy = True
-                feed = _feed_from_tuple(answer[1], url)
-                if not feed.version and not feed.entries:
-                    reason = f": {feed.bozo}" if feed.bozo else ""
-                    raise ParseError(f"not a feed{reason}")
-                return feed
+                return answer[1]
             healthy = kind == "error"
             raise ParseError(f"parser failed: {answer[1]}")
         finally:
@@ -253,6 +281,16 @@ class ParserPool:
     async def _retire(self, worker: _Worker) -> None:
         self._all.discard(worker)
         await worker.kill()
+
+
+def _lower(headers: Mapping[str, str]) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in headers.items()}
+
+
+def _check_is_feed(feed: ParsedFeed) -> None:
+    if not feed.version and not feed.entries:
+        reason = f": {feed.bozo}" if feed.bozo else ""
+        raise ParseError(f"not a feed{reason}")
 
 
 def _death(worker: _Worker) -> str:

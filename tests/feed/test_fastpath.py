@@ -18,7 +18,7 @@ import pytest
 
 from bot.feed import _worker
 from bot.feed.entries import normalize_entries
-from bot.feed.parse import ParsedFeed, ParserPool, _feed_from_tuple
+from bot.feed.parse import ParsedFeed, ParserPool, feed_from_tuple
 from tests.feed.test_corpus import CORPUS, declared_headers
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
@@ -41,7 +41,7 @@ def both(body: bytes, headers: dict[str, str]) -> tuple[Any, Any]:
 
 
 def view(data: tuple[Any, ...]) -> tuple[Any, ...]:
-    feed = _feed_from_tuple(data, URL)
+    feed = feed_from_tuple(data, URL)
     entries = [
         (e.key, e.link, e.title, e.summary, e.published, e.author)
         for e in normalize_entries(feed, "f", NOW)
@@ -330,7 +330,7 @@ async def test_pool_takes_the_fast_path_and_matches(pool: ParserPool, tmp_path: 
     body, headers = _worker.prepare(document.encode(), RSS)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        authority = _feed_from_tuple(_worker.parse_feedparser(body, headers), URL)
+        authority = feed_from_tuple(_worker.parse_feedparser(body, headers), URL)
     assert _key(parsed) == _key(authority)
     secret, uri = _secret_file(tmp_path)
     leaked = await pool.parse(_xxe(uri), RSS, URL)

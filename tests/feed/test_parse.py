@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +101,23 @@ async def test_closed_pool_refuses() -> None:
         pass
     with pytest.raises(ParseError):
         await pool.parse(rss(1).encode(), XML, "https://e.com/")
+
+
+async def test_parse_entries_equals_parse_then_normalize(
+    pool: ParserPool, shared_dir: Path
+) -> None:
+    """The worker-side normalization gives exactly what normalizing in the bot would."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    files = sorted((shared_dir / "corpora" / "feedparser" / "wellformed").rglob("*.xml"))[::7]
+    compared = 0
+    for path in files:
+        body = path.read_bytes()
+        try:
+            parsed = await pool.parse(body, {}, "http://feed.example/x.xml")
+        except ParseError:
+            continue
+        meta, entries = await pool.parse_entries(body, {}, "http://feed.example/x.xml", "f", now)
+        assert entries == normalize_entries(parsed, "f", now), path.name
+        assert (meta.title, meta.ttl, meta.version) == (parsed.title, parsed.ttl, parsed.version)
+        compared += 1
+    assert compared > 100
