@@ -80,9 +80,9 @@ _TYPOGRAPHIC = {
     "\u00a3": "$",
     "\u00b0": " ",
 }
-_ASCII = frozenset(map(chr, range(128)))
 # Fast-path stand-ins for non-ASCII characters, filled on first sight (see ``_stand_in``).
 _STAND_INS: dict[str, str] = {}
+_MAX_STAND_INS = 20_000
 _WORD_START = re.compile(r"[^\W_]")
 _WORD_INNER = re.compile(rf"[\w{_INNER}]")
 # ASCII bytes: upper case to lower case, punctuation (all but letters, digits, apostrophe
@@ -366,12 +366,14 @@ def tokenize(text: str) -> Tokens:
     if not text.isascii():
         if "_" in text:
             return _tokenize_unicode(text)  # a non-ASCII word's span omits a final "_"
-        extra = set(text).difference(_ASCII)
+        extra = set(_NON_ASCII.findall(text))
         stand_ins = _STAND_INS
         for c in extra:
             to = stand_ins.get(c)
             if to is None:
-                to = stand_ins[c] = _stand_in(c)
+                to = _stand_in(c)
+                if len(stand_ins) < _MAX_STAND_INS:
+                    stand_ins[c] = to
             if not to:
                 return _tokenize_unicode(text)
             if len(to) > 1:
