@@ -164,6 +164,29 @@ class PeakRSS:
             await asyncio.sleep(0.02)
 
 
+class CPU:
+    """CPU seconds used since creation by this process and by the parser workers."""
+
+    def __init__(self, pool: ParserPool) -> None:
+        self.pool = pool
+        self.start = self._now()
+
+    def _now(self) -> tuple[float, dict[int, float]]:
+        workers = {}
+        for pid in self.pool.pids():
+            try:
+                t = psutil.Process(pid).cpu_times()
+                workers[pid] = t.user + t.system
+            except psutil.Error:
+                pass
+        return time.process_time(), workers
+
+    def used(self) -> tuple[float, float]:
+        main, workers = self._now()
+        before = self.start[1]
+        return main - self.start[0], sum(t - before.get(pid, 0.0) for pid, t in workers.items())
+
+
 def bench_rules(port: int, count: int) -> Rules:
     base = load_rules(ROOT / "rules" / "default.yaml")
     feeds = tuple(
@@ -195,10 +218,12 @@ async def bench(args: argparse.Namespace, port: int, workdir: Path) -> dict[str,
             # warm-up (connections, workers, caches): 20 feeds outside both rounds
             await asyncio.gather(*(pipeline.poll(f"f{n}") for n in range(total - 20, total)))
 
+            cpu = CPU(pool)
             started = time.perf_counter()
             reports = await asyncio.gather(*(pipeline.poll(f"f{n}") for n in range(args.feeds)))
             await pipeline.flush()
             full_s = time.perf_counter() - started
+            full_cpu = cpu.used()
             failed = [r for r in reports if not r.ok]
             assert not failed, failed[:3]
             new = sum(r.new for r in reports)
@@ -212,10 +237,12 @@ async def bench(args: argparse.Namespace, port: int, workdir: Path) -> dict[str,
             ]
             await store.feeds.save_states(seeded)
             await pipeline.load_states()
+            cpu = CPU(pool)
             started = time.perf_counter()
             reports = await asyncio.gather(*(pipeline.poll(f"f{n}") for n in range(args.steady)))
             await pipeline.flush()
             steady_s = time.perf_counter() - started
+            steady_cpu = cpu.used()
             assert all(r.not_modified for r in reports), [r for r in reports if not r.not_modified][
                 :3
             ]
@@ -225,6 +252,11 @@ async def bench(args: argparse.Namespace, port: int, workdir: Path) -> dict[str,
         finally:
             await session.close()
     print(f"full round: {new} new entries recorded, {alerts} outbox rows ({outbox})")
+    print(
+        f"CPU per feed, full round: bot {full_cpu[0] / args.feeds * 1000:.1f} ms,"
+        f" parser workers {full_cpu[1] / args.feeds * 1000:.1f} ms;"
+        f" 304 round: bot {steady_cpu[0] / args.steady * 1e6:.0f} us"
+    )
     return {
         "full_s": full_s,
         "steady_s": steady_s,
