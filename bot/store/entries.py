@@ -59,6 +59,34 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> list[Sequence[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+# Built once: SQLAlchemy then reuses the compiled form without recomputing its cache key.
+_C, _S, _W = schema.chats, schema.subscriptions, schema.watches
+_LIVE = sa.and_(
+    _C.c.active.is_(True),
+    sa.or_(_C.c.muted_until.is_(None), _C.c.muted_until <= sa.bindparam("now")),
+)
+_SUBSCRIBERS = (
+    sa.select(_S.c.chat_id, _S.c.rule_id, _S.c.thread_id)
+    .join(_C, _C.c.id == _S.c.chat_id)
+    .where(_S.c.rule_id.in_(sa.bindparam("ids", expanding=True)), _LIVE)
+    .order_by(_S.c.created_at)
+)
+_WATCHERS = (
+    sa.select(_W.c.id, _W.c.chat_id, _W.c.thread_id)
+    .join(_C, _C.c.id == _W.c.chat_id)
+    .where(_W.c.id.in_(sa.bindparam("ids", expanding=True)), _LIVE)
+)
+_SILENT = sa.select(_C.c.id).where(_C.c.id.in_(sa.bindparam("ids", expanding=True)), sa.not_(_LIVE))
+_KNOWN = sa.select(E.c.key, E.c.story_key, E.c.title, E.c.published).where(
+    E.c.feed_id == sa.bindparam("feed_id"),
+    sa.or_(
+        E.c.key.in_(sa.bindparam("keys", expanding=True)),
+        E.c.story_key.in_(sa.bindparam("links", expanding=True)),
+        E.c.title.in_(sa.bindparam("titles", expanding=True)),
+    ),
+)
+
+
 class EntryStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -109,10 +137,7 @@ class EntryStore:
             links = [e.story_key for e in chunk]
             titles = [e.title for e in chunk]
             rows = conn.execute(
-                sa.select(E.c.key, E.c.story_key, E.c.title, E.c.published).where(
-                    E.c.feed_id == feed_id,
-                    sa.or_(E.c.key.in_(keys), E.c.story_key.in_(links), E.c.title.in_(titles)),
-                )
+                _KNOWN, {"feed_id": feed_id, "keys": keys, "links": links, "titles": titles}
             )
             for row in rows:
                 known_keys.add(row.key)
@@ -161,26 +186,13 @@ class EntryStore:
         rule_ids = {m.rule_id for _, _, ms in decided for m in ms}
         plain = [r for r in rule_ids if not r.startswith(WATCH_PREFIX)]
         watch_ids = [int(r[len(WATCH_PREFIX) :]) for r in rule_ids if r.startswith(WATCH_PREFIX)]
-        C, S, W = schema.chats, schema.subscriptions, schema.watches
-        live = sa.and_(
-            C.c.active.is_(True), sa.or_(C.c.muted_until.is_(None), C.c.muted_until <= now)
-        )
         routes: dict[str, list[tuple[int, int]]] = {}
         for chunk in _chunks(plain):
-            rows = conn.execute(
-                sa.select(S.c.chat_id, S.c.rule_id, S.c.thread_id)
-                .join(C, C.c.id == S.c.chat_id)
-                .where(S.c.rule_id.in_(chunk), live)
-                .order_by(S.c.created_at)
-            )
+            rows = conn.execute(_SUBSCRIBERS, {"ids": list(chunk), "now": now})
             for row in rows:
                 routes.setdefault(row.rule_id, []).append((row.chat_id, row.thread_id))
         for chunk in _chunks(watch_ids):
-            rows = conn.execute(
-                sa.select(W.c.id, W.c.chat_id, W.c.thread_id)
-                .join(C, C.c.id == W.c.chat_id)
-                .where(W.c.id.in_(chunk), live)
-            )
+            rows = conn.execute(_WATCHERS, {"ids": list(chunk), "now": now})
             for row in rows:
                 routes.setdefault(f"{WATCH_PREFIX}{row.id}", []).append(
                     (row.chat_id, row.thread_id)
@@ -193,10 +205,7 @@ class EntryStore:
         if static:
             # chats the rules file names get alerts unless they are known to be gone or muted
             wanted = sorted({c for chat_ids in static.values() for c in chat_ids})
-            silent = {
-                row.id
-                for row in conn.execute(sa.select(C.c.id).where(C.c.id.in_(wanted), sa.not_(live)))
-            }
+            silent = {row.id for row in conn.execute(_SILENT, {"ids": wanted, "now": now})}
             for rule_id, chat_ids in static.items():
                 routes.setdefault(rule_id, []).extend((c, 0) for c in chat_ids if c not in silent)
         per_chat: dict[int, dict[str, _Pending]] = {}
