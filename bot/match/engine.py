@@ -33,7 +33,14 @@ Engine
     cost per entry grows with its length and hits, not with the number of rules.  Each
     rule has a set of *necessary* keys (literals or fuzzy terms, one of which must hit for
     the rule to match); only rules whose necessary keys hit, plus the few rules without
-    any (pure NOT, pure regex), are evaluated.
+    any (pure NOT, pure regex), are evaluated.  Among a rule's options the key fewest
+    rules use is chosen (a word many rules mention, such as a city, is likely common in
+    entries too).  A candidate is then dropped at C speed when one of its *required*
+    literals (all of an AND's or a NEAR's literals) did not hit.  Rules that are one
+    literal or an OR of literals, in either field, match whenever they are candidates
+    (the *direct* path: no program runs, spans come from the hits).  Word indexes of
+    literal hits are computed only for the rules evaluated, and character offsets only
+    for the words of matching rules.
 """
 
 from __future__ import annotations
