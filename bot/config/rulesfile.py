@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -220,23 +221,34 @@ def _url(node: yaml.Node, p: _Problems, base_dir: Path) -> str | None:
     return None
 
 
+def _records(
+    entry: tuple[yaml.Node, yaml.Node] | None,
+    p: _Problems,
+    what: str,
+    allowed: set[str],
+    required: tuple[str, str],
+) -> Iterator[tuple[yaml.Node, dict[str, tuple[yaml.Node, yaml.Node]]]]:
+    """The mappings of a list section (``feeds:``, ``rules:``) that have the required keys;
+    unknown keys and missing ones are reported."""
+    for node in _sequence(entry, p, f"'{what}s'"):
+        m = _mapping(node, p, f"a {what}")
+        if m is None:
+            continue
+        for key, (knode, _) in m.items():
+            if key not in allowed:
+                p.add(knode, f"{what}: unknown key {key!r} (expected {', '.join(sorted(allowed))})")
+        if not all(k in m for k in required):
+            p.add(node, f"a {what} needs both {required[0]!r} and {required[1]!r}")
+            continue
+        yield node, m
+
+
 def _feeds(
     entry: tuple[yaml.Node, yaml.Node] | None, p: _Problems, base_dir: Path
 ) -> list[FeedSpec]:
     feeds: list[FeedSpec] = []
     seen: set[str] = set()
-    for node in _sequence(entry, p, "'feeds'"):
-        m = _mapping(node, p, "a feed")
-        if m is None:
-            continue
-        for key, (knode, _) in m.items():
-            if key not in _FEED_KEYS:
-                p.add(
-                    knode, f"feed: unknown key {key!r} (expected {', '.join(sorted(_FEED_KEYS))})"
-                )
-        if "id" not in m or "url" not in m:
-            p.add(node, "a feed needs both 'id' and 'url'")
-            continue
+    for _node, m in _records(entry, p, "feed", _FEED_KEYS, ("id", "url")):
         fid = _ident(m["id"][1], p, "feed id")
         url = _url(m["url"][1], p, base_dir)
         if fid is not None and fid in seen:
@@ -306,18 +318,7 @@ def _rules(
 ) -> list[RuleSpec]:
     rules: list[RuleSpec] = []
     seen: set[str] = set()
-    for node in _sequence(entry, p, "'rules'"):
-        m = _mapping(node, p, "a rule")
-        if m is None:
-            continue
-        for key, (knode, _) in m.items():
-            if key not in _RULE_KEYS:
-                p.add(
-                    knode, f"rule: unknown key {key!r} (expected {', '.join(sorted(_RULE_KEYS))})"
-                )
-        if "id" not in m or "query" not in m:
-            p.add(node, "a rule needs both 'id' and 'query'")
-            continue
+    for node, m in _records(entry, p, "rule", _RULE_KEYS, ("id", "query")):
         rid = _ident(m["id"][1], p, "rule id")
         if rid is not None and rid in seen:
             p.add(m["id"][1], f"duplicate rule id {rid!r}")

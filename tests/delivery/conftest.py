@@ -21,6 +21,7 @@ from bot.delivery.transport import TelegramTransport
 from bot.models import Entry, FeedSpec, Match, Span
 from bot.store import Routing, Store
 from tests.fakebotapi import FakeBotAPI
+from tests.waiting import wait_until
 
 TOKEN = "123:ABC"
 
@@ -114,16 +115,7 @@ async def seed(
 
 async def until(check: Callable[[], Any], timeout: float = 5.0, what: str = "") -> None:  # noqa: ASYNC109
     """Wait for a sync or async condition, re-checked every 20 ms, failing after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or check}")
-        await asyncio.sleep(0.02)
+    await wait_until(check, within=timeout, what=what)
 
 
 # ---------------------------------------------------------------------- limit checks on send times

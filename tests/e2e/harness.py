@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -51,20 +50,6 @@ class Bot:
         self.stop.set()
         assert self.task is not None
         await asyncio.wait_for(self.task, timeout=30)
-
-
-async def wait_until(check: Callable[[], object], within: float = 15.0, what: str = "") -> None:
-    """Poll an async or sync condition until true (no bare sleeps: bounded, with a reason)."""
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what or check}")
-        await asyncio.sleep(0.05)
 
 
 async def polls(db_url: str, feed_id: str) -> int:
