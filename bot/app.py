@@ -118,7 +118,7 @@ class App:
             "interval",
             seconds=max(1.0, interval),
             args=[feed_id],
-            id=feed_id,
+            id=_job_id(feed_id),
             next_run_time=when,
             max_instances=1,
             coalesce=True,
@@ -132,7 +132,7 @@ class App:
             self._inflight.add(task)
         try:
             report = await self.pipeline.poll(feed_id)
-            job = self.scheduler.get_job(feed_id) if self.scheduler else None
+            job = self.scheduler.get_job(_job_id(feed_id)) if self.scheduler else None
             if job is not None and report.next_poll is not None:
                 job.modify(next_run_time=datetime.fromtimestamp(report.next_poll, UTC))
         finally:
@@ -143,13 +143,13 @@ class App:
         """One scheduler job per active feed, at its interval."""
         assert self.scheduler is not None
         feeds = await self.store.feeds.all()
-        wanted = {f.spec.id for f in feeds}
+        wanted = {_job_id(f.spec.id) for f in feeds}
         for job in self.scheduler.get_jobs():
-            if job.id not in wanted and job.id not in ("rules-watch", "state-flush"):
+            if job.id.startswith("feed:") and job.id not in wanted:
                 job.remove()
         for feed in feeds:
             spec = self.pipeline.rules.feeds.get(feed.spec.id, feed.spec)
-            job = self.scheduler.get_job(feed.spec.id)
+            job = self.scheduler.get_job(_job_id(feed.spec.id))
             if job is None:
                 self.schedule_feed(feed.spec.id, spec.interval, feed.next_poll)
             elif job.trigger.interval.total_seconds() != max(1.0, spec.interval):
@@ -245,8 +245,8 @@ class App:
             raise FeedError(f"{feed_id} is listed in the rules file; remove it there")
         removed = await self.store.feeds.remove(feed_id)
         self.pipeline.forget(feed_id)
-        if removed and self.scheduler is not None and self.scheduler.get_job(feed_id):
-            self.scheduler.remove_job(feed_id)
+        if removed and self.scheduler is not None and self.scheduler.get_job(_job_id(feed_id)):
+            self.scheduler.remove_job(_job_id(feed_id))
         return removed
 
     async def status(self) -> str:
@@ -267,6 +267,10 @@ class App:
     def rules_view(self) -> RulesView:
         config = self.pipeline.rules.config
         return RulesView(rules=config.rules, entities=config.entities)
+
+
+def _job_id(feed_id: str) -> str:
+    return f"feed:{feed_id}"
 
 
 def build_telegram(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
