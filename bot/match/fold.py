@@ -277,17 +277,31 @@ class Tokens:
         """Offsets in the original text of the words ``first`` to ``stop - 1``."""
         starts = self._starts
         if starts is None:
-            if self._lookups < _MANY and stop <= _MAX_NTH:
+            if self._lookups < _MANY:
                 self._lookups += 1
-                start = _NTH[first].match(self._plain).end()  # type: ignore[union-attr]
+                words = self.words
+                start = self._find(first)
                 if stop == first + 1:
-                    return start, start + len(self.words[first])
-                last = _NTH[stop - 1].match(self._plain).end()  # type: ignore[union-attr]
-                return start, last + len(self.words[stop - 1])
+                    return start, start + len(words[first])
+                return start, self._find(stop - 1) + len(words[stop - 1])
             starts = self._locate()
         ends = self._ends
         end = ends[stop - 1] if ends is not None else starts[stop - 1] + len(self.words[stop - 1])
         return starts[first], end
+
+    def _find(self, i: int) -> int:
+        """Where word ``i`` starts, when the words are the runs of non-spaces of the plain
+        text: its occurrence as a whole word in the plain text, counting the same word's
+        earlier occurrences."""
+        words = self.words
+        word = words[i]
+        key = " " + word + " "
+        padded = " " + self._plain + " "
+        at = padded.find(key)  # the space before the word: its offset in plain
+        if words.index(word) != i:
+            for _ in range(words[:i].count(word)):
+                at = padded.find(key, at + 1)
+        return at
 
     def offsets(self) -> tuple[list[int], list[int] | None, list[str]]:
         """Start offsets of the words, end offsets (None: start + length of the word), and
@@ -350,10 +364,7 @@ class Tokens:
 
 
 _RUN = re.compile(r"[^ ]+")
-_MANY = 4  # lookups of single words before locating all of them
-_MAX_NTH = 128
-# _NTH[i].match(plain).end() is where word i of a plain text starts
-_NTH = [re.compile(f" *(?:[^ ]+ +){{{i}}}") for i in range(_MAX_NTH)]
+_MANY = 8  # single-word lookups in one text before locating all of its words
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")

@@ -153,3 +153,19 @@ def test_stand_ins() -> None:
     assert stand_in("\u00ad") == ""  # soft hyphen: full tokenizer
     assert stand_in("习") == ""  # one word per character: full tokenizer
     assert stand_in("ع") == ""  # stays non-ASCII: full tokenizer
+
+
+@settings(max_examples=300)
+@given(
+    st.text(alphabet="abc xyz,.'-\u2019é", max_size=40),
+    st.lists(st.tuples(st.integers(0, 30), st.integers(1, 4)), max_size=12),
+)
+def test_word_lookups_agree_with_all_spans(text: str, picks: list[tuple[int, int]]) -> None:
+    """Spans asked for one range at a time (single-word lookups, then locating all words)
+    equal the spans of the full tokenizer."""
+    tokens = tokenize(text)
+    slow = fold_module._tokenize_unicode(text).spans
+    for first, size in picks:
+        if first + size <= len(slow):
+            start, end = tokens.span(first, first + size)
+            assert (start, end) == (slow[first][0], slow[first + size - 1][1])
