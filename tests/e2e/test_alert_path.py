@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.store import Store
-from tests.e2e.harness import TOKEN, Bot, polls, rss, servers, settings_for, wait_until
+from tests.e2e.harness import TOKEN, Bot, polls, rss, servers, settings_for
+from tests.waiting import wait_until
 
 RULES = """
 feeds:

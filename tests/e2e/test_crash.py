@@ -23,7 +23,8 @@ import sqlalchemy as sa
 
 from bot.store import Store
 from bot.store.schema import outbox
-from tests.e2e.harness import TOKEN, polls, rss, servers, wait_until
+from tests.e2e.harness import TOKEN, polls, rss, servers
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow  # two bot start-ups: about 15 s
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.store import Store
-from tests.e2e.harness import Bot, rss, servers, settings_for, wait_until
+from tests.e2e.harness import Bot, rss, servers, settings_for
+from tests.waiting import wait_until
 
 ADMIN = 4242
 RULES = """
