@@ -15,6 +15,7 @@ sets ``backfill``. Rules are swapped atomically (``set_rules``) when the rules f
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import math
@@ -243,7 +244,7 @@ class Pipeline:
             guarded=not (spec.trusted and state.spec.trusted),
         )
         now = self.clock()
-        bounds = PollBounds.around(spec.interval, spec.min_interval, spec.max_interval)
+        bounds = _bounds(spec.interval, spec.min_interval, spec.max_interval)
         if isinstance(result, NotModified):
             next_at = next_poll_after_success(
                 _dt(now), spec.interval, rng=self.rng, max_age=result.max_age, bounds=bounds
@@ -348,6 +349,11 @@ class Pipeline:
             await self.notify_admins(text)
         except Exception:
             log.exception("could not notify admins")
+
+
+@functools.lru_cache(maxsize=1024)
+def _bounds(interval: float, low: float | None, high: float | None) -> PollBounds:
+    return PollBounds.around(interval, low, high)
 
 
 def _line_order(problem: str) -> tuple[int, int, str]:

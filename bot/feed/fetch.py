@@ -19,10 +19,9 @@ Callers get a new body (:class:`Fetched`), "not modified" (:class:`NotModified`)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,6 +87,7 @@ def make_session(
     guard: SSRFGuard | None = None,
     limit_per_host: int = 4,
     limit: int = 100,
+    connect_timeout: float = 10.0,
 ) -> aiohttp.ClientSession:
     """The one shared HTTP session. Call inside the running loop; the caller closes it.
 
@@ -103,6 +103,8 @@ def make_session(
     )
     return aiohttp.ClientSession(
         connector=connector,
+        # the whole-fetch deadline is Fetcher's own asyncio.timeout; aiohttp only bounds connect
+        timeout=aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout),
         headers={"User-Agent": user_agent},
         auto_decompress=False,
         cookie_jar=aiohttp.DummyCookieJar(),
@@ -131,21 +133,35 @@ class Fetcher:
         self._all = asyncio.Semaphore(total)
         self._hosts: dict[str, tuple[asyncio.Semaphore, int]] = {}
 
-    @contextlib.asynccontextmanager
-    async def _slot(self, host: str) -> AsyncIterator[None]:
+    async def _acquire(self, host: str) -> asyncio.Semaphore:
         """Wait for a connection slot (overall and for this host) BEFORE the deadline starts:
         a poll queued behind 1,000 others is waiting, not slow. Idle hosts are forgotten."""
         sem, users = self._hosts.get(host) or (asyncio.Semaphore(self._per_host), 0)
         self._hosts[host] = (sem, users + 1)
         try:
-            async with sem, self._all:
-                yield
-        finally:
-            sem, users = self._hosts[host]
-            if users <= 1:
-                del self._hosts[host]
-            else:
-                self._hosts[host] = (sem, users - 1)
+            await sem.acquire()
+        except BaseException:
+            self._release_host(host)
+            raise
+        try:
+            await self._all.acquire()
+        except BaseException:
+            sem.release()
+            self._release_host(host)
+            raise
+        return sem
+
+    def _release(self, host: str, sem: asyncio.Semaphore) -> None:
+        self._all.release()
+        sem.release()
+        self._release_host(host)
+
+    def _release_host(self, host: str) -> None:
+        sem, users = self._hosts[host]
+        if users <= 1:
+            del self._hosts[host]
+        else:
+            self._hosts[host] = (sem, users - 1)
 
     async def fetch(
         self,
@@ -167,8 +183,10 @@ class Fetcher:
         check = guarded and not self._allow_private
         if check and self._guard is None:
             raise BlockedAddressError("the HTTP session has no SSRF guard (use make_session)")
+        host = target.raw_host
+        sem = await self._acquire(host)
         try:
-            async with self._slot(target.raw_host), asyncio.timeout(self.limits.deadline):
+            async with asyncio.timeout(self.limits.deadline):
                 with guarded_scope(check):
                     return await self._follow(target, etag, last_modified, check)
         except TimeoutError as exc:
@@ -179,6 +197,8 @@ class Fetcher:
             raise FetchError(f"invalid URL {exc}") from exc
         except aiohttp.ClientError as exc:
             raise FetchError(f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            self._release(host, sem)
 
     async def _follow(
         self, url: URL, etag: str | None, last_modified: str | None, check: bool
@@ -200,9 +220,6 @@ class Fetcher:
                 headers=headers,
                 allow_redirects=False,
                 auto_decompress=False,
-                timeout=aiohttp.ClientTimeout(
-                    total=self.limits.deadline, connect=self.limits.connect_timeout
-                ),
                 # Guarded connections live in their own pool slots: a connection opened
                 # for a trusted feed (maybe to an intranet host) is never reused by one.
                 server_hostname=url.raw_host.rstrip(".") if check and url.raw_host else None,
