@@ -15,6 +15,7 @@ sets ``backfill``. Rules are swapped atomically (``set_rules``) when the rules f
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import logging
@@ -115,6 +116,7 @@ class Pipeline:
         notify_admins: Callable[[str], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        max_concurrent_polls: int = 128,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
@@ -129,6 +131,9 @@ class Pipeline:
         self.rng = rng or random.Random()
         self.watches = Watches()
         self._states: dict[str, FeedState] = {}
+        # Bodies, parse results and entries live only while a poll runs: bounding the polls in
+        # progress bounds memory however many feeds fall due at once.
+        self._polling = asyncio.Semaphore(max_concurrent_polls)
         self._routing: tuple[tuple[int, int], Routing] | None = None
 
     # ------------------------------------------------------------------ rules and watches
@@ -222,6 +227,10 @@ class Pipeline:
 
     async def poll(self, feed_id: str) -> PollReport:
         """Poll one feed end to end. Never raises for the feed's own failures."""
+        async with self._polling:
+            return await self._poll_one(feed_id)
+
+    async def _poll_one(self, feed_id: str) -> PollReport:
         state = await self._state(feed_id)
         if state is None or not state.active:
             return PollReport(feed_id, ok=False, error="unknown or removed feed")
