@@ -85,6 +85,7 @@ COMMANDS: tuple[Command, ...] = (
         "/timezone Europe/Berlin",
         "chat_admin",
     ),
+    Command("preview", "on|off", "show link previews under alerts", "/preview on", "chat_admin"),
     Command("feeds", "", "feed health (operators)", "/feeds", "operator", menu=False),
     Command("status", "", "bot status (operators)", "/status", "operator", menu=False),
     Command(
@@ -192,6 +193,13 @@ def parse_digest(args: str) -> str:
     if word not in DIGESTS:
         raise UsageError("digest", f"{word!r} is not one of off, hourly, daily.")
     return word
+
+
+def parse_preview(args: str) -> bool:
+    word = _one_word("preview", args, "on or off").lower()
+    if word not in ("on", "off"):
+        raise UsageError("preview", f"{word!r} is not on or off.")
+    return word == "on"
 
 
 _HHMM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")

@@ -37,6 +37,7 @@ from bot.chat.commands import (
     parse_feed_id,
     parse_index,
     parse_mute,
+    parse_preview,
     parse_query,
     parse_quiet,
     parse_rule_id,
@@ -369,6 +370,12 @@ class ChatHandlers:
         await self._ensure(r.chat)
         await self.s.store.chats.update(r.chat.id, digest=mode)
         await reply(r.message, render.digest_set(mode))
+
+    async def cmd_preview(self, r: Request, bot: telegram.Bot) -> None:
+        on = parse_preview(r.args)
+        await self._ensure(r.chat)
+        await self.s.store.chats.update(r.chat.id, link_preview=on)
+        await reply(r.message, render.preview_set(on))
 
     async def cmd_quiet(self, r: Request, bot: telegram.Bot) -> None:
         quiet = parse_quiet(r.args)

@@ -232,6 +232,7 @@ def settings_lines(prefs: ChatPrefs, now: float) -> list[str]:
         f"digest: {esc(prefs.digest)}",
         f"quiet hours: {esc(prefs.quiet or 'off')}",
         f"time zone: {esc(prefs.timezone)}",
+        f"link previews: {'on' if prefs.link_preview else 'off'}",
     ]
 
 
@@ -334,6 +335,10 @@ UNMUTED = "Alerts resumed."
 
 def digest_set(mode: str) -> str:
     return "Digest off: alerts arrive one by one." if mode == "off" else f"Digest: {esc(mode)}."
+
+
+def preview_set(on: bool) -> str:
+    return "Link previews on." if on else "Link previews off."
 
 
 def quiet_set(quiet: str | None, timezone: str) -> str:

@@ -168,6 +168,15 @@ async def test_digest_quiet_timezone(bot: Harness) -> None:
     assert prefs is not None and prefs.quiet is None
 
 
+async def test_link_previews_per_chat(bot: Harness) -> None:
+    assert (await bot.send(USER, "/preview on")).plain_text == "Link previews on."
+    prefs = await bot.store.chats.get(USER)
+    assert prefs is not None and prefs.link_preview is True
+    assert "link previews: on" in (await bot.send(USER, "/list")).plain_text
+    reply = await bot.send(USER, "/preview maybe")
+    assert "/preview on|off" in reply.plain_text
+
+
 BAD_ARGUMENTS = [
     ("/subscribe", "/subscribe RULE_ID"),
     ("/unsubscribe a b", "/unsubscribe RULE_ID"),
