@@ -17,6 +17,17 @@ SCHEMA_VERSION = 1
 
 metadata = sa.MetaData()
 
+
+def _serial_id() -> sa.Column[int]:
+    """An auto-incrementing 64-bit id (SQLite wants INTEGER for its rowid alias)."""
+    return sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    )
+
+
 meta = sa.Table(
     "meta",
     metadata,
@@ -59,12 +70,7 @@ feeds = sa.Table(
 entries = sa.Table(
     "entries",
     metadata,
-    sa.Column(
-        "id",
-        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-        primary_key=True,
-        autoincrement=True,
-    ),
+    _serial_id(),
     sa.Column("feed_id", sa.String(64), nullable=False),
     sa.Column("key", sa.Text, nullable=False),
     sa.Column("story_key", sa.Text, nullable=False),
@@ -107,12 +113,7 @@ subscriptions = sa.Table(
 watches = sa.Table(
     "watches",
     metadata,
-    sa.Column(
-        "id",
-        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-        primary_key=True,
-        autoincrement=True,
-    ),
+    _serial_id(),
     sa.Column(
         "chat_id", sa.BigInteger, sa.ForeignKey("chats.id", ondelete="CASCADE"), nullable=False
     ),
@@ -125,12 +126,7 @@ watches = sa.Table(
 outbox = sa.Table(
     "outbox",
     metadata,
-    sa.Column(
-        "id",
-        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-        primary_key=True,
-        autoincrement=True,
-    ),
+    _serial_id(),
     sa.Column("chat_id", sa.BigInteger, nullable=False),
     sa.Column("thread_id", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("state", sa.String(8), nullable=False),  # AlertState
