@@ -64,7 +64,17 @@ Ranges = list[tuple[int, int]]  # word ranges [start, end) in the combined word 
 class Context:
     """What one ``match`` call knows about its entry, shared by every rule's program."""
 
-    __slots__ = ("_regex_texts", "fuzzy", "hits", "nt", "summary", "text", "title", "words")
+    __slots__ = (
+        "_regex_texts",
+        "_where",
+        "fuzzy",
+        "hits",
+        "nt",
+        "summary",
+        "text",
+        "title",
+        "words",
+    )
 
     def __init__(
         self,
@@ -83,6 +93,21 @@ class Context:
         self.hits = hits  # literal id -> offset in text of the end of each occurrence
         self.fuzzy = fuzzy  # fuzzy id -> entry words within its distance
         self._regex_texts: dict[int, tuple[str, list[int]]] = {}
+        self._where: dict[str, list[int]] = {}  # fuzzy-hit word -> its word indexes
+
+    def where(self, word: str) -> list[int]:
+        """Indexes of ``word`` in ``words`` (computed once per entry: fuzzy terms near the
+        same word share them)."""
+        found = self._where.get(word)
+        if found is None:
+            words = self.words
+            found = []
+            i = -1
+            for _ in range(words.count(word)):
+                i = words.index(word, i + 1)
+                found.append(i)
+            self._where[word] = found
+        return found
 
     def occurrences(self, lid: int, size: int, fields: int) -> Ranges:
         """Word ranges of the occurrences of literal ``lid`` (of ``size`` words) in fields.
@@ -160,12 +185,10 @@ class FuzzyTerm:
         near = ctx.fuzzy.get(self.fid)
         if not near:
             return []
-        words, fields, nt = ctx.words, self.fields, ctx.nt
+        fields, nt, where = self.fields, ctx.nt, ctx.where
         out: Ranges = []
         for w in near:
-            i = -1
-            for _ in range(words.count(w)):
-                i = words.index(w, i + 1)
+            for i in where(w):
                 if fields == BOTH or (i < nt) == (fields == TITLE):
                     out.append((i, i + 1))
         return out
@@ -387,7 +410,8 @@ class RuleSet:
                 at.append(end)
         ctx = Context(t, s, words, text, hits, fuzzy)
         out: list[Match] = []
-        done: dict[tuple[tuple[int, int], ...], tuple[Span, ...]] = {}
+        # rules matching by the same words share their spans
+        done: dict[tuple[int, int] | tuple[tuple[int, int], ...], tuple[Span, ...]] = {}
         programs, ids, direct = self._programs, self._ids, self._direct
         for ri in todo:
             fast = direct[ri]
@@ -399,10 +423,7 @@ class RuleSet:
                 ranges = []
                 for lid, size in fast:
                     ranges += ctx.occurrences(lid, size, BOTH)
-            if len(ranges) == 1:
-                out.append(Match(ids[ri], _spans(ctx, ranges)))
-                continue
-            key = tuple(ranges)  # rules matching by the same words share their spans
+            key = ranges[0] if len(ranges) == 1 else tuple(ranges)
             spans = done.get(key)
             if spans is None:
                 spans = done[key] = _spans(ctx, ranges)
@@ -418,6 +439,7 @@ _NO_LIDS: frozenset[int] = frozenset()
 _second = itemgetter(1)
 
 _SEPARATOR = ["\n"]
+_span = tuple.__new__  # builds a Span (a NamedTuple) without its Python-level __new__
 
 
 def _spans(ctx: Context, ranges: Ranges) -> tuple[Span, ...]:
@@ -426,8 +448,8 @@ def _spans(ctx: Context, ranges: Ranges) -> tuple[Span, ...]:
     if len(ranges) == 1:
         a, b = ranges[0]
         if a < nt:
-            return (Span("title", *ctx.title.span(a, b)),)
-        return (Span("summary", *ctx.summary.span(a - nt - 1, b - nt - 1)),)
+            return (_span(Span, ("title", *ctx.title.span(a, b))),)
+        return (_span(Span, ("summary", *ctx.summary.span(a - nt - 1, b - nt - 1))),)
     out: list[Span] = []
     field = ""
     start = end = -1
@@ -444,8 +466,8 @@ def _spans(ctx: Context, ranges: Ranges) -> tuple[Span, ...]:
                 end = e
             continue
         if field:
-            out.append(Span(field, start, end))
+            out.append(_span(Span, (field, start, end)))
         field, start, end = name, s, e
     if field:
-        out.append(Span(field, start, end))
+        out.append(_span(Span, (field, start, end)))
     return tuple(out)
