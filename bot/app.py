@@ -370,6 +370,8 @@ async def run_forever(
                     add_feed=app.add_feed,
                     remove_feed=app.remove_feed,
                     status=app.status,
+                    max_watches=settings.max_watches,
+                    max_query_length=settings.max_query_length,
                 )
                 install(tg, services)
                 await tg.initialize()

@@ -12,6 +12,8 @@
 | NEWSBOT_FLOOD_THRESHOLD       | 5                            |
 | NEWSBOT_SENDER_LEASE          | 60 (seconds)                 |
 | NEWSBOT_FAILING_STREAK        | 5                            |
+| NEWSBOT_MAX_WATCHES           | 20 per chat                  |
+| NEWSBOT_MAX_QUERY_LENGTH      | 500 characters               |
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class Settings:
     flood_threshold: int = 5
     sender_lease: float = 60.0  # seconds a claimed alert stays leased (longer than one send)
     failing_streak: int = 5  # consecutive poll failures before admins are told
+    max_watches: int = 20  # personal /watch queries per chat
+    max_query_length: int = 500  # characters in one /watch query
     user_agent: str = "newsbot/0.1 (+https://github.com/newsbot; feed alert bot)"
 
     def __repr__(self) -> str:
@@ -90,6 +94,8 @@ class Settings:
             flood_threshold=_int(env, "NEWSBOT_FLOOD_THRESHOLD", 5),
             sender_lease=float(_int(env, "NEWSBOT_SENDER_LEASE", 60)),
             failing_streak=max(1, _int(env, "NEWSBOT_FAILING_STREAK", 5)),
+            max_watches=max(0, _int(env, "NEWSBOT_MAX_WATCHES", 20)),
+            max_query_length=max(10, _int(env, "NEWSBOT_MAX_QUERY_LENGTH", 500)),
         )
         return replace(settings, **overrides) if overrides else settings
 
