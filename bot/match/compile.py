@@ -149,9 +149,11 @@ def _build(parsed: Sequence[tuple[RuleSpec, nodes.Node]]) -> engine.RuleSet:
     fuzzy_rules: list[list[int]] = [[] for _ in builder.fuzzy_terms]
     always: list[int] = []
     requires: list[frozenset[int] | None] = []
+    alternatives: list[tuple[frozenset[int], ...] | None] = []
     for ri, program in enumerate(programs):
         keys = builder.necessary(program)
         required = _required_literals(program)
+        groups = set(_alternatives(program))
         if keys is None:
             always.append(ri)
         else:
@@ -161,7 +163,11 @@ def _build(parsed: Sequence[tuple[RuleSpec, nodes.Node]]) -> engine.RuleSet:
                 ((kind, i),) = keys
                 if kind == "l":
                     required -= {i}
+            if all(kind == "l" for kind, _ in keys):  # a group the trigger always meets
+                trigger = {i for _, i in keys}
+                groups = {g for g in groups if not g >= trigger}
         requires.append(required or None)
+        alternatives.append(tuple(sorted(groups, key=sorted)) or None)
     automaton = None
     if builder.literals:
         automaton = ahocorasick.Automaton()
@@ -179,7 +185,11 @@ def _build(parsed: Sequence[tuple[RuleSpec, nodes.Node]]) -> engine.RuleSet:
         fuzzy_rules=[tuple(r) for r in fuzzy_rules],
         always=always,
         requires=requires,
-        direct=[_direct(p) for p in programs],
+        alternatives=alternatives,
+        direct=(direct := [_direct(p) for p in programs]),
+        leaves=[
+            None if d is not None else _leaves(p) for p, d in zip(programs, direct, strict=True)
+        ],
     )
 
 
@@ -196,6 +206,59 @@ def _direct(program: engine.Program) -> engine.Direct | None:
                 return None
             out += sub
         return tuple(out)
+    return None
+
+
+def _leaves(program: engine.Program) -> engine.Leaves | None:
+    """The terms of a rule that is one literal or fuzzy term or an OR of them (any fields):
+    it matches where one of them occurs, so no program needs to run."""
+    if isinstance(program, engine.Literal):
+        return ((program.lid, program.size, program.fields),)
+    if isinstance(program, engine.FuzzyTerm):
+        return ((-1 - program.fid, 1, program.fields),)
+    if isinstance(program, engine.AnyOf):
+        out: list[tuple[int, int, int]] = []
+        for child in program.children:
+            sub = _leaves(child)
+            if sub is None:
+                return None
+            out += sub
+        return tuple(out)
+    return None
+
+
+def _alternatives(program: engine.Program) -> list[frozenset[int]]:
+    """Groups of literal ids of which at least one each must hit for ``program`` to match:
+    the ORs of literals inside its ANDs and NEARs (a literal alone is in the required
+    literals already)."""
+    if isinstance(program, engine.AllOf):
+        return [g for child in program.children for g in _alternatives(child)]
+    if isinstance(program, engine.Near):
+        return _alternatives(program.left) + _alternatives(program.right)
+    if isinstance(program, engine.AnyOf):
+        group = _any_literal(program)
+        return [group] if group is not None and len(group) > 1 else []
+    return []
+
+
+def _any_literal(program: engine.Program) -> frozenset[int] | None:
+    """Literal ids one of which hits whenever ``program`` matches; None: none such."""
+    if isinstance(program, engine.Literal):
+        return frozenset({program.lid})
+    if isinstance(program, engine.AnyOf):
+        union: set[int] = set()
+        for child in program.children:
+            sub = _any_literal(child)
+            if sub is None:
+                return None
+            union |= sub
+        return frozenset(union)
+    if isinstance(program, engine.AllOf | engine.Near):
+        children = (
+            program.children if isinstance(program, engine.AllOf) else (program.left, program.right)
+        )
+        options = [g for g in map(_any_literal, children) if g is not None]
+        return min(options, key=len, default=None)
     return None
 
 

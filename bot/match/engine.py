@@ -126,6 +126,19 @@ class Context:
         nt = self.nt
         return [(c - size, c) for c in [count(" ", 0, e) for e in ends] if c > nt + 1]
 
+    def fuzzy_positions(self, fid: int, fields: int) -> Ranges:
+        """Word ranges of the entry words within reach of fuzzy term ``fid``, in fields."""
+        near = self.fuzzy.get(fid)
+        if not near:
+            return []
+        nt, where = self.nt, self.where
+        out: Ranges = []
+        for w in near:
+            for i in where(w):
+                if fields == BOTH or (i < nt) == (fields == TITLE):
+                    out.append((i, i + 1))
+        return out
+
     def in_field(self, start: int, fields: int) -> bool:
         return bool(fields & (TITLE if start < self.nt else SUMMARY))
 
@@ -182,16 +195,7 @@ class FuzzyTerm:
         self.fields = fields
 
     def positions(self, ctx: Context) -> Ranges:
-        near = ctx.fuzzy.get(self.fid)
-        if not near:
-            return []
-        fields, nt, where = self.fields, ctx.nt, ctx.where
-        out: Ranges = []
-        for w in near:
-            for i in where(w):
-                if fields == BOTH or (i < nt) == (fields == TITLE):
-                    out.append((i, i + 1))
-        return out
+        return ctx.fuzzy_positions(self.fid, self.fields)
 
     def eval(self, ctx: Context) -> Ranges | None:
         return self.positions(ctx) or None
@@ -325,7 +329,9 @@ class RuleSet:
         fuzzy_rules: Sequence[tuple[int, ...]],
         always: Sequence[int],
         requires: Sequence[frozenset[int] | None],
+        alternatives: Sequence[tuple[frozenset[int], ...] | None] | None = None,
         direct: Sequence[Direct | None] | None = None,
+        leaves: Sequence[Leaves | None] | None = None,
     ) -> None:
         self._ids = tuple(ids)
         self._feeds = tuple(feeds)
@@ -336,11 +342,21 @@ class RuleSet:
         self._fuzzy_rules = tuple(fuzzy_rules)
         self._always = frozenset(always)
         self._requires = tuple(requires)  # literal ids that must all hit, or None
+        # groups of literal ids one of each of which must hit, or None
+        self._alternatives = (
+            tuple(alternatives) if alternatives is not None else (None,) * len(self._ids)
+        )
         # rules that match whenever they are candidates (see ``Direct``)
         self._direct = tuple(direct) if direct is not None else (None,) * len(self._ids)
+        # other rules that are one term or an OR of terms (see ``Leaves``)
+        self._leaves = tuple(leaves) if leaves is not None else (None,) * len(self._ids)
         # rules with a feed filter or a required-literals test
         self._checked = frozenset(
-            ri for ri, (f, r) in enumerate(zip(self._feeds, self._requires, strict=True)) if f or r
+            ri
+            for ri, (f, r, a) in enumerate(
+                zip(self._feeds, self._requires, self._alternatives, strict=True)
+            )
+            if f or r or a
         )
 
     @property
@@ -388,7 +404,7 @@ class RuleSet:
             return []
         todo = sorted(candidates)
         if not self._checked.isdisjoint(candidates):
-            feeds, requires = self._feeds, self._requires
+            feeds, requires, alternatives = self._feeds, self._requires, self._alternatives
             kept: list[int] = []
             for ri in todo:
                 only = feeds[ri]
@@ -396,6 +412,9 @@ class RuleSet:
                     continue
                 needed = requires[ri]
                 if needed is not None and not lids >= needed:
+                    continue
+                groups = alternatives[ri]
+                if groups is not None and any(map(lids.isdisjoint, groups)):
                     continue
                 kept.append(ri)
             if not kept:
@@ -412,13 +431,25 @@ class RuleSet:
         out: list[Match] = []
         # rules matching by the same words share their spans
         done: dict[tuple[int, int] | tuple[tuple[int, int], ...], tuple[Span, ...]] = {}
-        programs, ids, direct = self._programs, self._ids, self._direct
+        programs, ids, direct, flat = self._programs, self._ids, self._direct, self._leaves
         for ri in todo:
             fast = direct[ri]
             if fast is None:
-                ranges = programs[ri].eval(ctx)
-                if ranges is None:
-                    continue
+                leaves = flat[ri]
+                if leaves is None:
+                    ranges = programs[ri].eval(ctx)
+                    if ranges is None:
+                        continue
+                else:  # the union of the terms' positions, without walking the program
+                    ranges = []
+                    for term, size, fields in leaves:
+                        if term >= 0:
+                            if term in hits:
+                                ranges += ctx.occurrences(term, size, fields)
+                        elif -1 - term in fuzzy:
+                            ranges += ctx.fuzzy_positions(-1 - term, fields)
+                    if not ranges:
+                        continue
             else:  # the hit that made it a candidate decides; all its occurrences are spans
                 ranges = []
                 for lid, size in fast:
@@ -435,6 +466,10 @@ class RuleSet:
 # matches exactly when one of its literals hits, i.e. whenever it is a candidate.  Its
 # literals as (literal id, words in the literal).
 Direct = tuple[tuple[int, int], ...]
+# A rule that is one literal or fuzzy term, or an OR of them (any fields): its ranges are
+# the union of its terms' positions, and it matches when that is not empty.  Each term as
+# (literal id, words in the literal, fields), or (-1 - fuzzy id, 1, fields).
+Leaves = tuple[tuple[int, int, int], ...]
 _NO_LIDS: frozenset[int] = frozenset()
 _second = itemgetter(1)
 

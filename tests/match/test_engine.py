@@ -30,7 +30,9 @@ def general(ruleset: RuleSet) -> RuleSet:
     out = copy.copy(ruleset)
     size = len(ruleset)
     out._direct = (None,) * size
+    out._leaves = (None,) * size
     out._requires = (None,) * size
+    out._alternatives = (None,) * size
     out._checked = frozenset()
     return out
 
@@ -162,3 +164,30 @@ def test_trigger_prefers_keys_few_rules_use() -> None:
     assert 5 not in ruleset._literal_rules[automaton.get(" beijing ")]
     assert [m.rule_id for m in ruleset.match("Pezeshkian in Beijing", "")] == ["near"]
     assert [m.rule_id for m in ruleset.match("Beijing topic2", "")] == ["city2"]
+
+
+def test_which_rules_take_the_leaves_path() -> None:
+    # one term or an OR of terms that the direct path does not take: fuzzy or field-bound
+    assert compile_query("Putin~ OR title:Xi")._leaves[0] is not None
+    assert compile_query("title:Putin")._leaves[0] is not None
+    assert compile_query("(Putin~ OR Xi) OR summary:parad*")._leaves[0] is not None
+    assert compile_query("Putin OR Xi")._leaves[0] is None  # direct
+    assert compile_query("Putin OR /xi/")._leaves[0] is None
+    assert compile_query("Putin~ Xi")._leaves[0] is None
+    ruleset = compile_query("Puten~ OR title:Xi")
+    assert ruleset.match("Xi meets Putin", "") == general(ruleset).match("Xi meets Putin", "")
+    assert [m.rule_id for m in ruleset.match("Putin", "")] == ["query"]
+    assert ruleset.match("parade", "Xi") == []
+
+
+def test_alternatives_drop_candidates_missing_a_whole_or() -> None:
+    ruleset = compile_query('"Kim Jong" AND (parade OR summit) AND NOT (x OR y)')
+    automaton = ruleset._automaton
+    group = frozenset({automaton.get(" parade "), automaton.get(" summit ")})
+    assert ruleset._alternatives[0] == (group,)  # not the NOT's OR
+    assert compile_query("(parade OR summit) AND Kim~")._alternatives[0] is not None
+    # the group that makes the rule a candidate is met whenever the rule is one
+    assert compile_query("(parade OR summit) NOT Kim")._alternatives[0] is None
+    assert compile_query("(parade OR Kim~) AND Xi")._alternatives[0] is None
+    assert [m.rule_id for m in ruleset.match("Kim Jong at the summit", "")] == ["query"]
+    assert ruleset.match("Kim Jong at the talks", "") == []
