@@ -348,22 +348,34 @@ class Tokens:
         starts = self._locate()
         ends = self._ends
         if ends is None:
-            ends = [a + len(w) for a, w in zip(starts, self.words, strict=True)]
+            ends = list(map(add, starts, map(len, self.words)))
         bounds: list[int] = []  # plain offset after each longer stand-in
         growth: list[int] = [0]  # total growth up to each bound
         total = 0
-        for m in _NON_ASCII.finditer(self.text):
-            k = expand.get(m.group())
-            if k:
-                total += k
-                bounds.append(m.start() + total + 1)
-                growth.append(total)
-        self._starts = starts = [a - growth[bisect_right(bounds, a)] for a in starts]
-        self._ends = [b - growth[bisect_right(bounds, b)] for b in ends]
+        for m in _longer(tuple(expand)).finditer(self.text):
+            total += expand[m.group()]
+            bounds.append(m.start() + total + 1)
+            growth.append(total)
+        # the words before the first longer stand-in keep their offsets
+        first = bounds[0] if bounds else len(self._plain) + 1
+        i = bisect_right(starts, first - 1)
+        j = bisect_right(ends, first - 1)
+        starts[i:] = [a - growth[bisect_right(bounds, a)] for a in starts[i:]]
+        ends[j:] = [b - growth[bisect_right(bounds, b)] for b in ends[j:]]
+        self._starts = starts
+        self._ends = ends
         return starts
 
 
 _RUN = re.compile(r"[^ ]+")
+
+
+@lru_cache(maxsize=1024)
+def _longer(chars: tuple[str, ...]) -> re.Pattern[str]:
+    """A pattern finding any of ``chars`` (characters whose stand-ins are longer)."""
+    return re.compile("[" + "".join(map(re.escape, chars)) + "]")
+
+
 _MANY = 8  # single-word lookups in one text before locating all of its words
 
 

@@ -134,6 +134,8 @@ def test_any_text_agrees_with_unicode_path(text: str) -> None:
         "Жук's ﬁnance: Щедрин’s report",
         "Xi’с Xi'С",
         "ＰＵＴＩＮ and Ｐutin²",
+        # words before the first longer stand-in keep their offsets, later ones shift
+        "Putin's talks in Moscow ended — Жуков and Щукин’s team, Vučić",
     ],
 )
 def test_mixed_text_takes_the_fast_path_when_it_can(text: str) -> None:
