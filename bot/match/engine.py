@@ -93,11 +93,11 @@ class Context:
         self.hits = hits  # literal id -> offset in text of the end of each occurrence
         self.fuzzy = fuzzy  # fuzzy id -> entry words within its distance
         self._regex_texts: dict[int, tuple[str, list[int]]] = {}
-        self._where: dict[str, list[int]] = {}  # fuzzy-hit word -> its word indexes
+        self._where: dict[str, Ranges] = {}  # fuzzy-hit word -> its word ranges
 
-    def where(self, word: str) -> list[int]:
-        """Indexes of ``word`` in ``words`` (computed once per entry: fuzzy terms near the
-        same word share them)."""
+    def where(self, word: str) -> Ranges:
+        """Word ranges of the occurrences of ``word`` in ``words`` (computed once per entry:
+        fuzzy terms near the same word share them)."""
         found = self._where.get(word)
         if found is None:
             words = self.words
@@ -105,7 +105,7 @@ class Context:
             i = -1
             for _ in range(words.count(word)):
                 i = words.index(word, i + 1)
-                found.append(i)
+                found.append((i, i + 1))
             self._where[word] = found
         return found
 
@@ -131,12 +131,15 @@ class Context:
         near = self.fuzzy.get(fid)
         if not near:
             return []
-        nt, where = self.nt, self.where
+        where = self.where
         out: Ranges = []
+        if fields == BOTH:
+            for w in near:
+                out += where(w)
+            return out
+        nt, title = self.nt, fields == TITLE
         for w in near:
-            for i in where(w):
-                if fields == BOTH or (i < nt) == (fields == TITLE):
-                    out.append((i, i + 1))
+            out += [r for r in where(w) if (r[0] < nt) == title]
         return out
 
     def in_field(self, start: int, fields: int) -> bool:

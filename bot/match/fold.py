@@ -244,7 +244,7 @@ def _fold_word(raw: str) -> tuple[tuple[str, int, int], ...]:
 class Tokens:
     """The folded words of one text, with lazily computed spans into the original text."""
 
-    __slots__ = ("_ends", "_expand", "_lookups", "_plain", "_starts", "text", "words")
+    __slots__ = ("_ends", "_expand", "_lookups", "_padded", "_plain", "_starts", "text", "words")
 
     def __init__(
         self,
@@ -258,6 +258,7 @@ class Tokens:
         self.text = text
         self.words = words
         self._plain = plain  # fast path: lower-cased text, punctuation turned to spaces
+        self._padded = ""  # " " + plain + " ", once a word is looked up
         self._expand = expand  # fast path: characters whose stand-in is k > 0 chars longer
         # ``runs``: the words are the runs of non-spaces of ``plain``, so a word can be found
         # on its own (a few such lookups are cheaper than locating every word)
@@ -280,9 +281,18 @@ class Tokens:
             if self._lookups < _MANY:
                 self._lookups += 1
                 words = self.words
+                if stop == first + 1:  # one word (inlined ``_find``)
+                    word = words[first]
+                    padded = self._padded
+                    if not padded:
+                        padded = self._padded = " " + self._plain + " "
+                    key = " " + word + " "
+                    start = padded.find(key)
+                    if words.index(word) != first:
+                        for _ in range(words[:first].count(word)):
+                            start = padded.find(key, start + 1)
+                    return start, start + len(word)
                 start = self._find(first)
-                if stop == first + 1:
-                    return start, start + len(words[first])
                 return start, self._find(stop - 1) + len(words[stop - 1])
             starts = self._locate()
         ends = self._ends
@@ -296,7 +306,9 @@ class Tokens:
         words = self.words
         word = words[i]
         key = " " + word + " "
-        padded = " " + self._plain + " "
+        padded = self._padded
+        if not padded:
+            padded = self._padded = " " + self._plain + " "
         at = padded.find(key)  # the space before the word: its offset in plain
         if words.index(word) != i:
             for _ in range(words[:i].count(word)):
