@@ -288,8 +288,7 @@ class Tokens:
                         padded = self._padded = " " + self._plain + " "
                     key = " " + word + " "
                     start = padded.find(key)
-                    # a word found once in the text is word ``first`` (no list scan)
-                    if padded.find(key, start + 1) >= 0 and words.index(word) != first:
+                    if words.index(word) != first:
                         for _ in range(words[:first].count(word)):
                             start = padded.find(key, start + 1)
                     return start, start + len(word)
@@ -311,7 +310,7 @@ class Tokens:
         if not padded:
             padded = self._padded = " " + self._plain + " "
         at = padded.find(key)  # the space before the word: its offset in plain
-        if padded.find(key, at + 1) >= 0 and words.index(word) != i:
+        if words.index(word) != i:
             for _ in range(words[:i].count(word)):
                 at = padded.find(key, at + 1)
         return at
