@@ -170,9 +170,9 @@ class OutboxStore:
 
     async def release_held(self, now: float) -> list[int]:
         """Combine each chat's held rows that are due into one digest row. Returns the chat ids."""
-        released: list[int] = []
 
         def tx(conn: sa.Connection) -> Any:
+            released: list[int] = []
             rows = (
                 conn.execute(
                     sa.select(OB.c.id, OB.c.chat_id, OB.c.thread_id)
@@ -212,9 +212,10 @@ class OutboxStore:
                     )
                     conn.execute(OB.delete().where(OB.c.id.in_(ids)))
                 released.append(chat_id)
+            return released
 
-        await self.db.write(tx)
-        return released
+        chats: list[int] = await self.db.write(tx)
+        return chats
 
     async def dead(self, outbox_id: int, error: str) -> None:
         """Telegram refused this alert for good: keep it, with why, but never resend it."""

@@ -202,3 +202,37 @@ async def test_rules_file_chats_skip_gone_and_muted_chats(store: Store) -> None:
     routing = {"parade": (-1001, -1002, -1003)}  # -1003 was never seen: it still gets alerts
     assert await record(store, "f1", [entry("a")], static_chats=routing) == (1, 1)
     assert [d.chat_id for d in await store.outbox.due(NOW)] == [-1003]
+
+
+async def test_sqlite_write_waits_off_the_event_loop_when_another_process_holds_the_lock(
+    tmp_path: object,
+) -> None:
+    """Another writer (e.g. the CLI) holds the database: the write is retried in the writer
+    thread, and the event loop is blocked for at most the short inline busy timeout."""
+    import asyncio
+    import sqlite3
+    import time
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "locked.db"
+    async with Store.open(f"sqlite:///{path}") as store:
+        await setup(store, chats=(1,))
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # holds the write lock
+        ticks: list[float] = []
+
+        async def ticker() -> None:
+            while True:
+                ticks.append(time.monotonic())
+                await asyncio.sleep(0.005)
+
+        beat = asyncio.create_task(ticker())
+        write = asyncio.create_task(record(store, "f1", [entry("a")]))
+        await asyncio.sleep(0.3)
+        assert not write.done()  # still waiting for the lock, in the writer thread
+        other.execute("COMMIT")
+        other.close()
+        assert await asyncio.wait_for(write, timeout=5) == (1, 1)
+        beat.cancel()
+        gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+        assert max(gaps) < 0.25  # the loop kept running while the write waited
