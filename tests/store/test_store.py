@@ -210,6 +210,7 @@ async def test_sqlite_write_waits_off_the_event_loop_when_another_process_holds_
     """Another writer (e.g. the CLI) holds the database: the write is retried in the writer
     thread, and the event loop is blocked for at most the short inline busy timeout."""
     import asyncio
+    import itertools
     import sqlite3
     import time
     from pathlib import Path
@@ -234,5 +235,5 @@ async def test_sqlite_write_waits_off_the_event_loop_when_another_process_holds_
         other.close()
         assert await asyncio.wait_for(write, timeout=5) == (1, 1)
         beat.cancel()
-        gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(ticks)]
         assert max(gaps) < 0.25  # the loop kept running while the write waited
