@@ -101,8 +101,12 @@ class App:
     # ------------------------------------------------------------------ polling
 
     async def poll_all_once(self) -> None:
-        feeds = await self.store.feeds.all()
-        await asyncio.gather(*(self.pipeline.poll(f.spec.id) for f in feeds))
+        """``run --once``: every feed once, one after another in the rules file's order (then
+        the other feeds), so when two outlets carry one story the first listed alerts."""
+        order = {feed_id: n for n, feed_id in enumerate(self.pipeline.rules.feeds)}
+        feeds = sorted(await self.store.feeds.all(), key=lambda f: order.get(f.spec.id, len(order)))
+        for feed in feeds:
+            await self.pipeline.poll(feed.spec.id)
 
     def schedule_feed(self, feed_id: str, interval: float, next_poll: float | None) -> None:
         assert self.scheduler is not None
