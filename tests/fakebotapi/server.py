@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 from aiohttp import web
 
-from tests.fakebotapi.entities import check_message_text
+from tests.fakebotapi.entities import ParsedText, check_message_text
 
 JSONDict = dict[str, Any]
 
@@ -533,10 +533,8 @@ class FakeBotAPI:
             return self._send_message(params, at, maybe_delivered)
         return handler(self, params)
 
-    def _send_message(self, params: JSONDict, at: float, maybe_delivered: bool) -> JSONDict:
-        chat_id = params.get("chat_id")
-        if chat_id is None or chat_id == "":
-            raise TelegramError(400, "Bad Request: chat_id is empty")
+    def _checked_text(self, params: JSONDict) -> tuple[str, str | None, ParsedText]:
+        """The message text as Telegram would accept it, or its 400 error."""
         text = params.get("text")
         if not isinstance(text, str) or not text:
             raise TelegramError(400, "Bad Request: message text is empty")
@@ -545,6 +543,13 @@ class FakeBotAPI:
             parsed = check_message_text(text, parse_mode, strict=self.strict_html)
         except ValueError as exc:
             raise TelegramError(400, str(exc)) from None
+        return text, parse_mode, parsed
+
+    def _send_message(self, params: JSONDict, at: float, maybe_delivered: bool) -> JSONDict:
+        chat_id = params.get("chat_id")
+        if chat_id is None or chat_id == "":
+            raise TelegramError(400, "Bad Request: chat_id is empty")
+        text, parse_mode, parsed = self._checked_text(params)
         chat = self._chat(chat_id)
         message_id = self._next_message_id(chat_id)
         record = SentMessage(
@@ -584,14 +589,7 @@ class FakeBotAPI:
 
     def _edit_text(self, params: JSONDict) -> JSONDict:
         message = self._find_message(params)
-        text = params.get("text")
-        if not isinstance(text, str) or not text:
-            raise TelegramError(400, "Bad Request: message text is empty")
-        parse_mode = params.get("parse_mode") or None
-        try:
-            parsed = check_message_text(text, parse_mode, strict=self.strict_html)
-        except ValueError as exc:
-            raise TelegramError(400, str(exc)) from None
+        text, parse_mode, parsed = self._checked_text(params)
         entities = list(parsed.entities)
         markup = params.get("reply_markup")
         if (
