@@ -85,12 +85,6 @@ def bold(value: str) -> Fragment:
     return Fragment(f"<b>{escape(value)}</b>", value, value, 1)
 
 
-def italic(value: str) -> Fragment:
-    if not value:
-        return EMPTY
-    return Fragment(f"<i>{escape(value)}</i>", value, value, 1)
-
-
 def wrap(tag: str, inner: Fragment) -> Fragment:
     """``inner`` inside ``<tag>`` (tag names are ours, never feed data)."""
     if not inner.text:

@@ -59,7 +59,6 @@ class FetchLimits:
     max_body: int = 10 * MiB  # raw and decoded bytes
     deadline: float = 30.0  # seconds for the whole fetch: every hop and the body
     max_redirects: int = 5
-    connect_timeout: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)

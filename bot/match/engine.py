@@ -142,9 +142,6 @@ class Context:
             out += [r for r in where(w) if (r[0] < nt) == title]
         return out
 
-    def in_field(self, start: int, fields: int) -> bool:
-        return bool(fields & (TITLE if start < self.nt else SUMMARY))
-
     def regex_text(self, field: int) -> tuple[str, list[int]]:
         """The folded text of one field for regexes, and each word's offset in it."""
         cached = self._regex_texts.get(field)

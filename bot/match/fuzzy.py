@@ -36,10 +36,6 @@ class FuzzyIndex:
     def __len__(self) -> int:
         return sum(len(b[0]) for b in self._buckets.values())
 
-    def lookup(self, word: str) -> tuple[int, ...]:
-        """Fuzzy ids of the terms within their distance of ``word``."""
-        return self.matches([word]).get(word, ())
-
     def matches(self, words: Sequence[str]) -> dict[str, tuple[int, ...]]:
         """The words of ``words`` that satisfy some fuzzy term, with the terms' ids."""
         memo = self._memo

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 TITLE = 1
 SUMMARY = 2
 BOTH = TITLE | SUMMARY
-FIELD_NAMES = {TITLE: "title", SUMMARY: "summary"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -187,10 +187,6 @@ class ChatStore:
             )
             return [Subscription(r.chat_id, r.rule_id, r.thread_id or None) for r in rows]
 
-    async def subscriber_count(self) -> int:
-        async with self.engine.connect() as conn:
-            return int((await conn.execute(sa.select(sa.func.count()).select_from(S))).scalar_one())
-
     # ------------------------------------------------------------------ watches
 
     async def add_watch(self, chat_id: int, thread_id: int | None, query: str, now: float) -> int:

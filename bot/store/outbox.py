@@ -247,18 +247,6 @@ class OutboxStore:
             rows = await conn.execute(sa.select(OB.c.state, sa.func.count()).group_by(OB.c.state))
             return {state: int(n) for state, n in rows.all()}
 
-    async def sent_items(self, chat_id: int | None = None) -> list[tuple[int, int]]:
-        """(chat_id, entry_id) of every item sent — for tests and audits."""
-        query = (
-            sa.select(OB.c.chat_id, OI.c.entry_id)
-            .join(OI, OI.c.outbox_id == OB.c.id)
-            .where(OB.c.state == SENT)
-        )
-        if chat_id is not None:
-            query = query.where(OB.c.chat_id == chat_id)
-        async with self.engine.connect() as conn:
-            return [(r.chat_id, r.entry_id) for r in (await conn.execute(query)).all()]
-
 
 def _items(conn: sa.Connection, outbox_id: int) -> tuple[AlertItem, ...]:
     E, F = schema.entries, schema.feeds

@@ -14,9 +14,10 @@ import pytest
 
 from bot.errors import BlockedAddressError
 from bot.feed.fetch import Fetched, Fetcher, FetchLimits, make_session
-from bot.feed.ssrf import SSRFGuard, StaticResolver, blocked_reason, parse_ip_host
+from bot.feed.ssrf import SSRFGuard, blocked_reason, parse_ip_host
 from tests.feed.conftest import UA
 from tests.feed.feeds import rss
+from tests.feed.resolvers import StaticResolver
 from tests.feed.server import FeedServer
 
 PUBLIC = "93.184.216.34"  # never connected to: only ever returned by a fake resolver
