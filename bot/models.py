@@ -112,9 +112,11 @@ class Span(NamedTuple):
     end: int
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
-    """One rule that matched one entry, with the spans that made it match."""
+class Match(NamedTuple):
+    """One rule that matched one entry, with the spans that made it match.
+
+    A ``NamedTuple`` for the same reason as ``Span``: the matcher builds one per matching
+    rule of every entry."""
 
     rule_id: str
     spans: tuple[Span, ...] = ()

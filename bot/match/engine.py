@@ -46,7 +46,7 @@ Engine
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import chain
 from operator import itemgetter
 from typing import Any, Protocol
@@ -65,10 +65,12 @@ class Context:
     """What one ``match`` call knows about its entry, shared by every rule's program."""
 
     __slots__ = (
+        "_found",
+        "_hits",
         "_regex_texts",
         "_where",
+        "_word_spans",
         "fuzzy",
-        "hits",
         "nt",
         "summary",
         "text",
@@ -82,7 +84,7 @@ class Context:
         summary: Tokens,
         words: list[str],
         text: str,
-        hits: dict[int, list[int]],
+        found: list[tuple[int, int]],
         fuzzy: dict[int, set[str]],
     ) -> None:
         self.title = title
@@ -90,10 +92,27 @@ class Context:
         self.words = words  # title words, "\n", summary words
         self.text = text  # " " + " ".join(words) + " ": what the automaton scanned
         self.nt = len(title.words)
-        self.hits = hits  # literal id -> offset in text of the end of each occurrence
+        self._found = found  # the automaton's (end offset in text, literal id) hits
+        self._hits: dict[int, list[int]] | None = None
         self.fuzzy = fuzzy  # fuzzy id -> entry words within its distance
         self._regex_texts: dict[int, tuple[str, list[int]]] = {}
         self._where: dict[str, Ranges] = {}  # fuzzy-hit word -> its word ranges
+        self._word_spans: dict[tuple[str, int], tuple[Span, ...]] = {}
+
+    @property
+    def hits(self) -> dict[int, list[int]]:
+        """Literal id -> offsets in ``text`` of the ends of its occurrences (built once, on
+        first use: entries whose candidates are all fuzzy rules never need it)."""
+        hits = self._hits
+        if hits is None:
+            hits = self._hits = {}
+            for end, lid in self._found:
+                at = hits.get(lid)
+                if at is None:
+                    hits[lid] = [end]
+                else:
+                    at.append(end)
+        return hits
 
     def where(self, word: str) -> Ranges:
         """Word ranges of the occurrences of ``word`` in ``words`` (computed once per entry:
@@ -107,6 +126,45 @@ class Context:
                 i = words.index(word, i + 1)
                 found.append((i, i + 1))
             self._where[word] = found
+        return found
+
+    def word_spans(self, word: str, fields: int) -> tuple[Span, ...]:
+        """The spans of the occurrences of ``word`` in fields, merged as ``_spans`` merges
+        (computed once per entry and fields: the fuzzy terms near a word share them).
+
+        Where a field's words are the runs of its plain text (``Tokens.plain_runs``), an
+        occurrence is found there with one ``str.find``, in order, without word indexes."""
+        found = self._word_spans.get((word, fields))
+        if found is None:
+            out: list[Span] = []
+            for tokens, name, field in (
+                (self.title, "title", TITLE),
+                (self.summary, "summary", SUMMARY),
+            ):
+                if not fields & field:
+                    continue
+                words = tokens.words
+                n = words.count(word)
+                if not n:
+                    continue
+                if tokens.plain_runs:  # separated by spaces: spans never touch
+                    padded = tokens.padded()
+                    key = " " + word + " "
+                    size = len(word)
+                    at = -1
+                    for _ in range(n):
+                        at = padded.find(key, at + 1)
+                        out.append(_new(Span, (name, at, at + size)))
+                    continue
+                i = -1
+                for _ in range(n):
+                    i = words.index(word, i + 1)
+                    start, end = tokens.span(i, i + 1)
+                    if out and out[-1][0] is name and start <= out[-1][2]:
+                        out[-1] = _new(Span, (name, out[-1][1], max(end, out[-1][2])))
+                    else:
+                        out.append(_new(Span, (name, start, end)))
+            found = self._word_spans[(word, fields)] = tuple(out)
         return found
 
     def occurrences(self, lid: int, size: int, fields: int) -> Ranges:
@@ -350,13 +408,27 @@ class RuleSet:
         self._direct = tuple(direct) if direct is not None else (None,) * len(self._ids)
         # other rules that are one term or an OR of terms (see ``Leaves``)
         self._leaves = tuple(leaves) if leaves is not None else (None,) * len(self._ids)
-        # rules with a feed filter or a required-literals test
-        self._checked = frozenset(
-            ri
-            for ri, (f, r, a) in enumerate(
-                zip(self._feeds, self._requires, self._alternatives, strict=True)
-            )
-            if f or r or a
+        # per rule, its (feeds, requires, alternatives) when one of them is set, else None
+        self._checks = tuple(
+            (f, r, a) if f or r or a else None
+            for f, r, a in zip(self._feeds, self._requires, self._alternatives, strict=True)
+        )
+        self._checked = frozenset(ri for ri, c in enumerate(self._checks) if c is not None)
+
+    def without_shortcuts(self) -> RuleSet:
+        """The same rules with every shortcut off: each candidate's program is evaluated (no
+        required-literal tests, no direct or leaves path).  The engine's tests compare it
+        with the full engine."""
+        return RuleSet(
+            self._ids,
+            self._feeds,
+            self._programs,
+            self._automaton,
+            self._literal_rules,
+            self._fuzzy,
+            self._fuzzy_rules,
+            self._always,
+            requires=(None,) * len(self._ids),
         )
 
     @property
@@ -404,30 +476,23 @@ class RuleSet:
             return []
         todo = sorted(candidates)
         if not self._checked.isdisjoint(candidates):
-            feeds, requires, alternatives = self._feeds, self._requires, self._alternatives
+            checks = self._checks
             kept: list[int] = []
             for ri in todo:
-                only = feeds[ri]
-                if only is not None and feed_id is not None and feed_id not in only:
-                    continue
-                needed = requires[ri]
-                if needed is not None and not lids >= needed:
-                    continue
-                groups = alternatives[ri]
-                if groups is not None and any(map(lids.isdisjoint, groups)):
-                    continue
+                check = checks[ri]
+                if check is not None:
+                    only, needed, groups = check
+                    if only is not None and feed_id is not None and feed_id not in only:
+                        continue
+                    if needed is not None and not lids >= needed:
+                        continue
+                    if groups is not None and any(map(lids.isdisjoint, groups)):
+                        continue
                 kept.append(ri)
             if not kept:
                 return []
             todo = kept
-        hits: dict[int, list[int]] = {}  # literal id -> offsets of the ends of occurrences
-        for end, lid in found:
-            at = hits.get(lid)
-            if at is None:
-                hits[lid] = [end]
-            else:
-                at.append(end)
-        ctx = Context(t, s, words, text, hits, fuzzy)
+        ctx = Context(t, s, words, text, found, fuzzy)
         out: list[Match] = []
         # rules matching by the same words share their spans
         done: dict[tuple[int, int] | tuple[tuple[int, int], ...], tuple[Span, ...]] = {}
@@ -442,12 +507,25 @@ class RuleSet:
                         continue
                 else:  # the union of the terms' positions, without walking the program
                     ranges = []
+                    parts: list[tuple[Span, ...]] = []  # of fuzzy terms: their words' spans
                     for term, size, fields in leaves:
                         if term >= 0:
-                            if term in hits:
+                            if term in lids:
                                 ranges += ctx.occurrences(term, size, fields)
-                        elif -1 - term in fuzzy:
-                            ranges += ctx.fuzzy_positions(-1 - term, fields)
+                        else:
+                            close = fuzzy.get(-1 - term)
+                            if close:
+                                for w in close:
+                                    part = ctx.word_spans(w, fields)
+                                    if part:
+                                        parts.append(part)
+                    if parts:
+                        if not ranges and len(parts) == 1:
+                            out.append(_new(Match, (ids[ri], parts[0])))
+                        else:
+                            merged = _merge(chain(_spans(ctx, ranges), *parts))
+                            out.append(_new(Match, (ids[ri], merged)))
+                        continue
                     if not ranges:
                         continue
             else:  # the hit that made it a candidate decides; all its occurrences are spans
@@ -458,7 +536,7 @@ class RuleSet:
             spans = done.get(key)
             if spans is None:
                 spans = done[key] = _spans(ctx, ranges)
-            out.append(Match(ids[ri], spans))
+            out.append(_new(Match, (ids[ri], spans)))
         return out
 
 
@@ -474,17 +552,19 @@ _NO_LIDS: frozenset[int] = frozenset()
 _second = itemgetter(1)
 
 _SEPARATOR = ["\n"]
-_span = tuple.__new__  # builds a Span (a NamedTuple) without its Python-level __new__
+_new = tuple.__new__  # builds a NamedTuple (Span, Match) without its Python-level __new__
 
 
 def _spans(ctx: Context, ranges: Ranges) -> tuple[Span, ...]:
     """Word ranges -> merged character spans of the original title and summary."""
     nt = ctx.nt
+    if not ranges:
+        return ()
     if len(ranges) == 1:
         a, b = ranges[0]
         if a < nt:
-            return (_span(Span, ("title", *ctx.title.span(a, b))),)
-        return (_span(Span, ("summary", *ctx.summary.span(a - nt - 1, b - nt - 1))),)
+            return (_new(Span, ("title", *ctx.title.span(a, b))),)
+        return (_new(Span, ("summary", *ctx.summary.span(a - nt - 1, b - nt - 1))),)
     out: list[Span] = []
     field = ""
     start = end = -1
@@ -501,8 +581,23 @@ def _spans(ctx: Context, ranges: Ranges) -> tuple[Span, ...]:
                 end = e
             continue
         if field:
-            out.append(_span(Span, (field, start, end)))
+            out.append(_new(Span, (field, start, end)))
         field, start, end = name, s, e
     if field:
-        out.append(_span(Span, (field, start, end)))
+        out.append(_new(Span, (field, start, end)))
+    return tuple(out)
+
+
+_FIELD_ORDER = {"title": 0, "summary": 1}
+
+
+def _merge(spans: Iterable[Span]) -> tuple[Span, ...]:
+    """Spans in order (title first), merged where they overlap or touch."""
+    out: list[Span] = []
+    for span in sorted(spans, key=lambda sp: (_FIELD_ORDER[sp[0]], sp[1], sp[2])):
+        if out and out[-1][0] == span[0] and span[1] <= out[-1][2]:
+            if span[2] > out[-1][2]:
+                out[-1] = _new(Span, (span[0], out[-1][1], span[2]))
+            continue
+        out.append(span)
     return tuple(out)

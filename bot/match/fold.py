@@ -244,7 +244,17 @@ def _fold_word(raw: str) -> tuple[tuple[str, int, int], ...]:
 class Tokens:
     """The folded words of one text, with lazily computed spans into the original text."""
 
-    __slots__ = ("_ends", "_expand", "_lookups", "_padded", "_plain", "_starts", "text", "words")
+    __slots__ = (
+        "_ends",
+        "_expand",
+        "_lookups",
+        "_padded",
+        "_plain",
+        "_starts",
+        "plain_runs",
+        "text",
+        "words",
+    )
 
     def __init__(
         self,
@@ -262,7 +272,8 @@ class Tokens:
         self._expand = expand  # fast path: characters whose stand-in is k > 0 chars longer
         # ``runs``: the words are the runs of non-spaces of ``plain``, so a word can be found
         # on its own (a few such lookups are cheaper than locating every word)
-        self._lookups = 0 if runs and expand is None else _MANY
+        self.plain_runs = runs and expand is None
+        self._lookups = 0 if self.plain_runs else _MANY
         self._starts: list[int] | None = None
         self._ends: list[int] | None = None  # None with _starts set: start + len(word)
         if spans is not None:
@@ -273,6 +284,15 @@ class Tokens:
     def spans(self) -> list[tuple[int, int]]:
         """``(start, end)`` of each word in the original text."""
         return [self.span(i, i + 1) for i in range(len(self.words))]
+
+    def padded(self) -> str:
+        """``" " + plain + " "``, where the words are the runs of non-spaces of the plain
+        text (``plain_runs``) whose offsets are those of the original text: word ``w``
+        occurs where ``" w "`` does, at its offset + 1 in ``padded``."""
+        padded = self._padded
+        if not padded:
+            padded = self._padded = " " + self._plain + " "
+        return padded
 
     def span(self, first: int, stop: int) -> tuple[int, int]:
         """Offsets in the original text of the words ``first`` to ``stop - 1``."""
