@@ -385,7 +385,7 @@ class RuleSet:
         literal_rules: Sequence[tuple[int, ...]],
         fuzzy: FuzzyIndex | None,
         fuzzy_rules: Sequence[tuple[int, ...]],
-        always: Sequence[int],
+        always: Iterable[int],
         requires: Sequence[frozenset[int] | None],
         alternatives: Sequence[tuple[frozenset[int], ...] | None] | None = None,
         direct: Sequence[Direct | None] | None = None,
