@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.match import compile_rules
+from bot.match import BUILD, compile_rules
 from bot.models import RuleSpec
 
 SEED = 20250903
@@ -202,6 +202,7 @@ def main() -> None:
         total += i
     print(f"calibration: 10M-iteration Python loop in {time.process_time() - t0:.2f} s CPU")
     print("rates are entries per CPU second on one core, normalization included")
+    print(f"matcher: {BUILD} (NEWSBOT_PURE_PYTHON=1 runs the sources)")
     print(f"corpus: {len(corpus)} items, {words:.0f} words per item on average")
     print(
         f"{'rules':>6} {'compile s':>9} {'memory MB':>9} {'engine/s':>9} "

@@ -6,12 +6,19 @@ Semantics are documented in ``bot.match.engine`` (and ``docs/matching.md``); the
     ruleset = compile_rules(rules, entities)      # RulesError listing every problem
     ruleset.match(title, summary, feed_id) -> [Match]
     compile_query(query, entities, max_length=...)  # one rule "query"; QueryError(pos)
+
+``fold``, ``fuzzy`` and ``engine`` are compiled with mypyc at install time where possible;
+``BUILD`` says whether the compiled modules or their sources run (``bot.match._build``).
 """
 
 from __future__ import annotations
 
-from .compile import compile_query, compile_rules
-from .engine import RuleSet
-from .fold import fold, tokenize
+from ._build import select
 
-__all__ = ["RuleSet", "compile_query", "compile_rules", "fold", "tokenize"]
+BUILD = select(__name__)  # "compiled with mypyc" or "pure Python (why)"
+
+from .compile import compile_query, compile_rules  # noqa: E402 (after select)
+from .engine import RuleSet  # noqa: E402
+from .fold import fold, tokenize  # noqa: E402
+
+__all__ = ["BUILD", "RuleSet", "compile_query", "compile_rules", "fold", "tokenize"]

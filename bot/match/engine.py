@@ -49,7 +49,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from itertools import chain
 from operator import itemgetter
-from typing import Any, Protocol
+from typing import Any
 
 from bot.models import Match, Span
 
@@ -220,17 +220,28 @@ class Context:
         return cached
 
 
-class Program(Protocol):
-    """A compiled query node. ``eval`` returns ``None`` when false, else the word ranges."""
+class Program:
+    """A compiled query node. ``eval`` returns ``None`` when false, else the word ranges.
 
-    def eval(self, ctx: Context) -> Ranges | None: ...
+    A base class rather than a protocol: compiled (``bot.match._build``), a call through a
+    base class is a direct call."""
+
+    __slots__ = ()
+
+    def eval(self, ctx: Context) -> Ranges | None:
+        raise NotImplementedError
 
 
-class Positional(Program, Protocol):
-    def positions(self, ctx: Context) -> Ranges: ...
+class Positional(Program):
+    """A node with positions of its own: a term, or an OR of terms (a side of a NEAR)."""
+
+    __slots__ = ()
+
+    def positions(self, ctx: Context) -> Ranges:
+        raise NotImplementedError
 
 
-class Literal:
+class Literal(Positional):
     __slots__ = ("fields", "lid", "size")
 
     def __init__(self, lid: int, size: int, fields: int) -> None:
@@ -245,7 +256,7 @@ class Literal:
         return ctx.occurrences(self.lid, self.size, self.fields) or None
 
 
-class FuzzyTerm:
+class FuzzyTerm(Positional):
     __slots__ = ("fid", "fields")
 
     def __init__(self, fid: int, fields: int) -> None:
@@ -259,7 +270,7 @@ class FuzzyTerm:
         return self.positions(ctx) or None
 
 
-class RegexTerm:
+class RegexTerm(Positional):
     __slots__ = ("fields", "regex")
 
     def __init__(self, regex: Any, fields: int) -> None:
@@ -291,7 +302,7 @@ class RegexTerm:
         return self.positions(ctx) or None
 
 
-class AllOf:
+class AllOf(Program):
     __slots__ = ("children",)
 
     def __init__(self, children: Sequence[Program]) -> None:
@@ -307,7 +318,7 @@ class AllOf:
         return out
 
 
-class AnyOf:
+class AnyOf(Positional):
     __slots__ = ("children", "positional")
 
     def __init__(self, children: Sequence[Program]) -> None:
@@ -339,7 +350,7 @@ class AnyOf:
         return out
 
 
-class NoneOf:
+class NoneOf(Program):
     __slots__ = ("child",)
 
     def __init__(self, child: Program) -> None:
@@ -349,7 +360,7 @@ class NoneOf:
         return [] if self.child.eval(ctx) is None else None
 
 
-class Near:
+class Near(Program):
     __slots__ = ("distance", "left", "right")
 
     def __init__(self, left: Positional, right: Positional, distance: int) -> None:
@@ -568,14 +579,14 @@ def _spans(ctx: Context, ranges: Ranges) -> tuple[Span, ...]:
     out: list[Span] = []
     field = ""
     start = end = -1
-    title, summary = ctx.title.span, ctx.summary.span
+    title, summary = ctx.title, ctx.summary
     for a, b in sorted(set(ranges)):
         if a < nt:
             name = "title"
-            s, e = title(a, b)
+            s, e = title.span(a, b)
         else:
             name = "summary"
-            s, e = summary(a - nt - 1, b - nt - 1)
+            s, e = summary.span(a - nt - 1, b - nt - 1)
         if name is field and s <= end:
             if e > end:
                 end = e

@@ -1,0 +1,66 @@
+"""The compiled matcher (mypyc, see setup.py) against its own sources."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import bot.match
+from bot.match import _build
+
+from . import workload
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPILED = bot.match.BUILD == "compiled with mypyc"
+needs_compiled = pytest.mark.skipif(
+    not COMPILED, reason=f"the matcher runs from its sources here: {bot.match.BUILD}"
+)
+
+
+def test_build_says_which_modules_run() -> None:
+    engine = sys.modules["bot.match.engine"]
+    assert engine.__file__ is not None
+    assert engine.__file__.endswith(".py") != COMPILED, (bot.match.BUILD, engine.__file__)
+
+
+def test_sources_are_chosen_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_PURE_PYTHON", "1")
+    assert _build._decide("bot.match") == (False, "pure Python (NEWSBOT_PURE_PYTHON is set)")
+
+
+@needs_compiled
+def test_a_source_edited_after_compiling_is_run_from_source(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.match import _compiled  # type: ignore[attr-defined]
+
+    monkeypatch.setitem(_compiled.SOURCES, "engine", "0" * 64)
+    compiled, why = _build._decide("bot.match")
+    assert not compiled
+    assert why == "pure Python (engine.py changed since it was compiled; reinstall)"
+
+
+@needs_compiled
+@pytest.mark.slow
+def test_compiled_modules_match_exactly_as_their_sources() -> None:
+    env = {**os.environ, "NEWSBOT_PURE_PYTHON": "1"}
+    pure = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "tests.match.workload"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            check=True,
+            timeout=100,
+        ).stdout
+    )
+    compiled = workload.run()
+    assert pure["build"] == "pure Python (NEWSBOT_PURE_PYTHON is set)"
+    assert compiled["build"] == "compiled with mypyc"
+    assert len(compiled["matches"]) > 1000
+    assert compiled["matches"] == pure["matches"]
