@@ -49,7 +49,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from itertools import chain
 from operator import itemgetter
-from typing import Any
+from typing import Any, Final
 
 from bot.models import Match, Span
 
@@ -559,11 +559,11 @@ Direct = tuple[tuple[int, int], ...]
 # the union of its terms' positions, and it matches when that is not empty.  Each term as
 # (literal id, words in the literal, fields), or (-1 - fuzzy id, 1, fields).
 Leaves = tuple[tuple[int, int, int], ...]
-_NO_LIDS: frozenset[int] = frozenset()
-_second = itemgetter(1)
+_NO_LIDS: Final[frozenset[int]] = frozenset()
+_second: Final = itemgetter(1)
 
-_SEPARATOR = ["\n"]
-_new = tuple.__new__  # builds a NamedTuple (Span, Match) without its Python-level __new__
+_SEPARATOR: Final = ["\n"]
+_new: Final = tuple.__new__  # builds a NamedTuple (Span, Match) without its Python-level __new__
 
 
 def _spans(ctx: Context, ranges: Ranges) -> tuple[Span, ...]:
@@ -599,7 +599,7 @@ def _spans(ctx: Context, ranges: Ranges) -> tuple[Span, ...]:
     return tuple(out)
 
 
-_FIELD_ORDER = {"title": 0, "summary": 1}
+_FIELD_ORDER: Final = {"title": 0, "summary": 1}
 
 
 def _merge(spans: Iterable[Span]) -> tuple[Span, ...]:

@@ -35,12 +35,13 @@ from bisect import bisect_right
 from functools import lru_cache
 from itertools import accumulate, compress, repeat
 from operator import add
+from typing import Final
 
 from anyascii import anyascii
 
 __all__ = ["Tokens", "fold", "is_solo", "tokenize"]
 
-APOSTROPHES = "'\u2019\u2018\u02bc\u2032\u00b4\u02b9"
+APOSTROPHES: Final = "'\u2019\u2018\u02bc\u2032\u00b4\u02b9"
 
 
 def _char_class(predicate_categories: frozenset[str]) -> str:
@@ -58,15 +59,15 @@ def _char_class(predicate_categories: frozenset[str]) -> str:
     )
 
 
-_INNER = _char_class(frozenset({"Mn", "Mc", "Me", "Cf"}))
-_APOS_CLASS = re.escape(APOSTROPHES)
+_INNER: Final = _char_class(frozenset({"Mn", "Mc", "Me", "Cf"}))
+_APOS_CLASS: Final = re.escape(APOSTROPHES)
 # A word: starts with a letter/digit, continues with letters, digits, underscores, marks
 # and format characters; an apostrophe joins when a letter/digit follows it.
-_WORD = re.compile(rf"[^\W_][\w{_INNER}]*(?:[{_APOS_CLASS}][^\W_][\w{_INNER}]*)*")
-_ASCII_WORD = re.compile(r"[a-z0-9][a-z0-9_]*(?:'[a-z0-9][a-z0-9_]*)*")
+_WORD: Final = re.compile(rf"[^\W_][\w{_INNER}]*(?:[{_APOS_CLASS}][^\W_][\w{_INNER}]*)*")
+_ASCII_WORD: Final = re.compile(r"[a-z0-9][a-z0-9_]*(?:'[a-z0-9][a-z0-9_]*)*")
 
 # Typographic characters mapped to ASCII before choosing the fast path.
-_TYPOGRAPHIC = {
+_TYPOGRAPHIC: Final = {
     # not U+02BC and U+02B9: they are letters (Lm), so "0\u02bc\u20180" is one word
     **dict.fromkeys("\u2019\u2018\u2032\u00b4", "'"),
     **dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033", '"'),
@@ -81,16 +82,18 @@ _TYPOGRAPHIC = {
     "\u00b0": " ",
 }
 # Fast-path stand-ins for non-ASCII characters, filled on first sight (see ``_stand_in``).
-_STAND_INS: dict[str, str] = {}
-_MAX_STAND_INS = 20_000
-_WORD_START = re.compile(r"[^\W_]")
-_WORD_INNER = re.compile(rf"[\w{_INNER}]")
+_STAND_INS: Final[dict[str, str]] = {}
+_MAX_STAND_INS: Final = 20_000
+_WORD_START: Final = re.compile(r"[^\W_]")
+_WORD_INNER: Final = re.compile(rf"[\w{_INNER}]")
 # ASCII bytes: upper case to lower case, punctuation (all but letters, digits, apostrophe
 # and underscore) to spaces.
-_ASCII_TABLE = bytes(c if chr(c).isalnum() or chr(c) in "'_" else 0x20 for c in range(256)).lower()
+_ASCII_TABLE: Final = bytes(
+    c if chr(c).isalnum() or chr(c) in "'_" else 0x20 for c in range(256)
+).lower()
 
 # Marks that are "diacritics" to fold away even outside Latin/Greek/Cyrillic.
-_DROP_MARKS = (
+_DROP_MARKS: Final = (
     (0x0300, 0x036F),
     (0x0483, 0x0489),
     (0x0591, 0x05C7),
@@ -104,7 +107,7 @@ _DROP_MARKS = (
     (0xFE20, 0xFE2F),
 )
 # Scripts written without spaces between words: one word per character.
-_SOLO = (
+_SOLO: Final = (
     (0x0E00, 0x0EFF),  # Thai, Lao
     (0x1000, 0x109F),  # Myanmar
     (0x1100, 0x11FF),  # Hangul Jamo
@@ -124,7 +127,7 @@ _SOLO = (
     (0x1B000, 0x1B16F),
     (0x20000, 0x323AF),
 )
-_TRANSLIT_SCRIPTS = frozenset({"LATIN", "GREEK", "CYRILLIC"})
+_TRANSLIT_SCRIPTS: Final = frozenset({"LATIN", "GREEK", "CYRILLIC"})
 
 _IGNORE, _MARK_DROP, _MARK_KEEP, _SOLO_CHAR, _LETTER = range(5)
 
@@ -399,7 +402,7 @@ class Tokens:
         return starts
 
 
-_RUN = re.compile(r"[^ ]+")
+_RUN: Final = re.compile(r"[^ ]+")
 
 
 @lru_cache(maxsize=1024)
@@ -408,10 +411,10 @@ def _longer(chars: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("[" + "".join(map(re.escape, chars)) + "]")
 
 
-_MANY = 8  # single-word lookups in one text before locating all of its words
+_MANY: Final = 8  # single-word lookups in one text before locating all of its words
 
 
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_NON_ASCII: Final = re.compile(r"[^\x00-\x7f]")
 
 
 def tokenize(text: str) -> Tokens:

@@ -3,21 +3,22 @@
 Terms are bucketed by length; a word is compared (rapidfuzz Levenshtein with
 ``score_cutoff``) only with terms whose length is within the largest distance of its own.
 News vocabulary repeats heavily, so the answer per distinct word is memoized (bounded:
-replaced by an empty memo when full).  Per entry, two C-level set operations on the
-entry's word list find the words never seen before and the words known to satisfy some
-term.  The memo is one tuple swapped as a whole and sets and dicts are only grown in place,
-operations that are atomic under the GIL, so sharing a RuleSet between threads stays safe.
+replaced by an empty memo when full): per entry, one dict lookup per word finds the words
+never seen before and the words known to satisfy some term.  The memo is one dict, swapped
+as a whole when full and otherwise only grown by ``dict.update`` (atomic under the GIL), so
+sharing a RuleSet between threads stays safe.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-MAX_DISTANCE = 2
-CACHE_SIZE = 100_000
+MAX_DISTANCE: Final = 2
+CACHE_SIZE: Final = 100_000
 
 
 class FuzzyIndex:
@@ -31,7 +32,8 @@ class FuzzyIndex:
             fids.append(fid)
             distances.append(distance)
         self._buckets = buckets
-        self._memo = _Memo()
+        # every word compared so far -> the ids of the terms within its reach (often none)
+        self._memo: dict[str, tuple[int, ...]] = {}
 
     def __len__(self) -> int:
         return sum(len(b[0]) for b in self._buckets.values())
@@ -39,24 +41,25 @@ class FuzzyIndex:
     def matches(self, words: Sequence[str]) -> dict[str, tuple[int, ...]]:
         """The words of ``words`` that satisfy some fuzzy term, with the terms' ids."""
         memo = self._memo
-        if not memo.known.issuperset(words):
-            fresh = {w: self._compute(w) for w in set(words).difference(memo.known)}
-            if len(memo.known) + len(fresh) > CACHE_SIZE:
-                memo = self._memo = _Memo()
-            for w, fids in fresh.items():  # answers first, then "known": readers see both
+        out: dict[str, tuple[int, ...]] = {}
+        fresh: set[str] | None = None
+        for word in words:  # one dict lookup per word (a C loop once compiled)
+            fids = memo.get(word)
+            if fids is None:
+                if fresh is None:
+                    fresh = set()
+                fresh.add(word)
+            elif fids:
+                out[word] = fids
+        if fresh is not None:
+            computed = {w: self._compute(w) for w in fresh}
+            if len(memo) + len(computed) > CACHE_SIZE:
+                memo = self._memo = {}
+            memo.update(computed)
+            for w, fids in computed.items():
                 if fids:
-                    memo.found[w] = fids
-                    memo.hit_words.add(w)
-            memo.known.update(fresh)
-            out = {w: fids for w, fids in fresh.items() if fids}
-            for w in memo.hit_words.intersection(words):
-                out[w] = memo.found[w]
-            return out
-        hit = memo.hit_words.intersection(words)
-        if not hit:
-            return {}
-        found = memo.found
-        return {w: found[w] for w in hit}
+                    out[w] = fids
+        return out
 
     def _compute(self, word: str) -> tuple[int, ...]:
         size = len(word)
@@ -74,14 +77,3 @@ class FuzzyIndex:
                 if score <= distances[i]:
                     found.append(fids[i])
         return tuple(sorted(found))
-
-
-class _Memo:
-    """Words already compared with every term; those within reach of some term, and which."""
-
-    __slots__ = ("found", "hit_words", "known")
-
-    def __init__(self) -> None:
-        self.known: set[str] = set()
-        self.hit_words: set[str] = set()
-        self.found: dict[str, tuple[int, ...]] = {}
