@@ -116,7 +116,7 @@ class Pipeline:
         notify_admins: Callable[[str], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
-        max_concurrent_polls: int = 128,
+        max_concurrent_polls: int | None = None,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
@@ -132,8 +132,10 @@ class Pipeline:
         self.watches = Watches()
         self._states: dict[str, FeedState] = {}
         # Bodies, parse results and entries live only while a poll runs: bounding the polls in
-        # progress bounds memory however many feeds fall due at once.
-        self._polling = asyncio.Semaphore(max_concurrent_polls)
+        # progress bounds memory however many feeds fall due at once.  By default as many as
+        # the fetcher has connections: more would only wait for a connection slot, and each
+        # extra waiter costs a wake-up (the 304 round was 5-8% faster at 100 than at 128).
+        self._polling = asyncio.Semaphore(max_concurrent_polls or fetcher.max_connections)
         self._routing: tuple[tuple[int, int], Routing] | None = None
 
     # ------------------------------------------------------------------ rules and watches

@@ -129,8 +129,14 @@ class Fetcher:
         connector = session.connector
         total = getattr(connector, "limit", 0) or 100
         self._per_host = getattr(connector, "limit_per_host", 0) or total
+        self._total = total
         self._all = asyncio.Semaphore(total)
         self._hosts: dict[str, tuple[asyncio.Semaphore, int]] = {}
+
+    @property
+    def max_connections(self) -> int:
+        """Connections open at once, all hosts together (the session's connector limit)."""
+        return self._total
 
     async def _acquire(self, host: str) -> asyncio.Semaphore:
         """Wait for a connection slot (overall and for this host) BEFORE the deadline starts:
