@@ -202,7 +202,8 @@ def main() -> None:
         total += i
     print(f"calibration: 10M-iteration Python loop in {time.process_time() - t0:.2f} s CPU")
     print("rates are entries per CPU second on one core, normalization included")
-    print(f"matcher: {BUILD} (NEWSBOT_PURE_PYTHON=1 runs the sources)")
+    hint = " (NEWSBOT_PURE_PYTHON=1 runs the sources)" if BUILD.startswith("compiled") else ""
+    print(f"matcher: {BUILD}{hint}")
     print(f"corpus: {len(corpus)} items, {words:.0f} words per item on average")
     print(
         f"{'rules':>6} {'compile s':>9} {'memory MB':>9} {'engine/s':>9} "
