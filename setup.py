@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from setuptools import setup
+from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
 COMPILED = ("bot/match/fold.py", "bot/match/fuzzy.py", "bot/match/engine.py")
@@ -27,15 +28,38 @@ STAMP = ROOT / "bot" / "match" / "_compiled.py"
 METADATA_ONLY = {"egg_info", "dist_info", "sdist"}
 
 
-def _stamp(modules: dict[str, str]) -> None:
-    """Record which sources the extensions were built from (read by bot/match/_build.py)."""
+def _stamp(modules: dict[str, str], build_lib: str | None = None) -> None:
+    """Record which sources the extensions were built from (read by bot/match/_build.py), in
+    the source tree (editable installs) and in the wheel being built."""
     lines = [
         '"""Written by setup.py when it compiles the matcher: the SHA-256 of each source."""',
         "",
         f"SOURCES: dict[str, str] = {modules!r}",
         "",
     ]
-    STAMP.write_text("\n".join(lines), encoding="utf-8")
+    targets = [STAMP]
+    if build_lib and (Path(build_lib) / "bot" / "match").is_dir():
+        targets.append(Path(build_lib) / "bot" / "match" / STAMP.name)
+    for target in targets:
+        target.write_text("\n".join(lines), encoding="utf-8")
+
+
+_BUILT: dict[str, str] = {}  # the digests of the sources being compiled, once mypyc ran
+
+
+class BuildExt(build_ext):
+    """Record the compiled sources only once every extension was built by this run: until then
+    (and for good if the C compiler fails, even with an older build left in place) the sources
+    run."""
+
+    def run(self) -> None:
+        _stamp({}, self.build_lib)
+        built = [Path(self.get_ext_fullpath(ext.name)) for ext in self.extensions or []]
+        for path in built:  # what exists after the build, this build made
+            path.unlink(missing_ok=True)
+        super().run()
+        if _BUILT and built and all(path.exists() for path in built):
+            _stamp(_BUILT, self.build_lib)
 
 
 def ext_modules() -> list[object]:
@@ -51,6 +75,9 @@ def ext_modules() -> list[object]:
         _stamp({})
         return []
     os.chdir(ROOT)
+    digests = {
+        Path(path).stem: hashlib.sha256((ROOT / path).read_bytes()).hexdigest() for path in COMPILED
+    }
     try:
         extensions = mypycify(list(COMPILED), opt_level="3", group_name="newsbot_match")
     except (Exception, SystemExit) as exc:  # a type error mypyc refuses: stay pure Python
@@ -59,13 +86,8 @@ def ext_modules() -> list[object]:
         return []
     for extension in extensions:
         extension.optional = True  # no C compiler: install the pure-Python modules
-    _stamp(
-        {
-            Path(path).stem: hashlib.sha256((ROOT / path).read_bytes()).hexdigest()
-            for path in COMPILED
-        }
-    )
+    _BUILT.update(digests)
     return list(extensions)
 
 
-setup(ext_modules=ext_modules())
+setup(ext_modules=ext_modules(), cmdclass={"build_ext": BuildExt})

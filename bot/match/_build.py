@@ -48,6 +48,8 @@ def _decide(package: str) -> tuple[bool, str]:
         from ._compiled import SOURCES  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return False, "pure Python (no record of the compiled sources)"
+    if not SOURCES:
+        return False, "pure Python (the last build did not compile the matcher)"
     for name in MODULES:
         digest = hashlib.sha256((HERE / f"{name}.py").read_bytes()).hexdigest()
         if SOURCES.get(name) != digest:
