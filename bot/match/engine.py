@@ -137,6 +137,7 @@ class Context:
         found = self._word_spans.get((word, fields))
         if found is None:
             out: list[Span] = []
+            touching = False  # adjacent words (scripts without spaces) may need merging
             for tokens, name, field in (
                 (self.title, "title", TITLE),
                 (self.summary, "summary", SUMMARY),
@@ -156,15 +157,13 @@ class Context:
                         at = padded.find(key, at + 1)
                         out.append(_new(Span, (name, at, at + size)))
                     continue
+                touching = True
                 i = -1
                 for _ in range(n):
                     i = words.index(word, i + 1)
-                    start, end = tokens.span(i, i + 1)
-                    if out and out[-1][0] is name and start <= out[-1][2]:
-                        out[-1] = _new(Span, (name, out[-1][1], max(end, out[-1][2])))
-                    else:
-                        out.append(_new(Span, (name, start, end)))
-            found = self._word_spans[(word, fields)] = tuple(out)
+                    out.append(_new(Span, (name, *tokens.span(i, i + 1))))
+            found = _merge(out) if touching else tuple(out)
+            self._word_spans[(word, fields)] = found
         return found
 
     def occurrences(self, lid: int, size: int, fields: int) -> Ranges:
