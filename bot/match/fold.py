@@ -306,9 +306,7 @@ class Tokens:
                 words = self.words
                 if stop == first + 1:  # one word (inlined ``_find``)
                     word = words[first]
-                    padded = self._padded
-                    if not padded:
-                        padded = self._padded = " " + self._plain + " "
+                    padded = self.padded()
                     key = " " + word + " "
                     start = padded.find(key)
                     if words.index(word) != first:
@@ -329,9 +327,7 @@ class Tokens:
         words = self.words
         word = words[i]
         key = " " + word + " "
-        padded = self._padded
-        if not padded:
-            padded = self._padded = " " + self._plain + " "
+        padded = self.padded()
         at = padded.find(key)  # the space before the word: its offset in plain
         if words.index(word) != i:
             for _ in range(words[:i].count(word)):
