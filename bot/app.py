@@ -35,6 +35,7 @@ from bot.errors import FeedError, NewsbotError, RulesError
 from bot.feed.fetch import Fetcher, FetchLimits, NotModified, make_session
 from bot.feed.parse import ParserPool
 from bot.feed.schedule import first_poll
+from bot.match import BUILD as MATCHER_BUILD
 from bot.models import FeedSpec
 from bot.pipeline import Pipeline, Rules, compile_rules_file
 from bot.settings import Settings
@@ -410,10 +411,11 @@ async def run_forever(
             )
             await app.sync_jobs()
             log.info(
-                "newsbot running: %d feeds, %d rules, %s",
+                "newsbot running: %d feeds, %d rules, %s; matcher %s",
                 len(scheduler.get_jobs()) - 2,
                 len(app.pipeline.rules.config.rules),
                 "Telegram" if tg else "alerts to the terminal",
+                MATCHER_BUILD,
             )
             await stop.wait()
             log.info("stopping: finishing in-flight polls")
