@@ -183,6 +183,47 @@ async def test_permanent_redirect_is_adopted_after_it_repeats(store: Store) -> N
     assert state is not None and state.fetch_url == "http://new/" and state.spec.url == "http://a/"
 
 
+async def test_saved_feed_states_read_back_exactly(store: Store) -> None:
+    """States go through the driver's own executemany (no SQLAlchemy type processing): every
+    kind of value must come back as it went in, on both databases."""
+    from dataclasses import replace
+
+    await setup(store)
+    before = {s.spec.id: s for s in await store.feeds.all()}
+    changed = [
+        replace(
+            before["f1"],
+            etag='W/"x\'y"',
+            last_modified="Wed, 03 Sep 2025 01:00:00 GMT",
+            moved_to="http://moved/",
+            redirect_url=None,
+            redirect_count=2,
+            polled_once=True,
+            last_attempt=NOW + 0.25,
+            last_success=NOW,
+            last_new_entry=None,
+            failures=0,
+            last_error=None,
+            failing_notified=False,
+            next_poll=NOW + 600.5,
+            polls=7,
+            not_modified=5,
+            publish_gap=3600.0,
+        ),
+        replace(
+            before["f2"],
+            failures=3,
+            last_error="HTTPStatusError: 503 Service Unavailable",
+            failing_notified=True,
+            polled_once=False,
+            publish_gap=None,
+        ),
+    ]
+    await store.feeds.save_states(changed)
+    after = {s.spec.id: s for s in await store.feeds.all()}
+    assert after == {s.spec.id: s for s in changed}
+
+
 @pytest.mark.parametrize("bad", ["", "x" * 300])
 async def test_failure_is_recorded_with_one_line_error(store: Store, bad: str) -> None:
     from bot.store import PollOutcome
