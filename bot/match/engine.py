@@ -144,18 +144,18 @@ class Context:
             ):
                 if not fields & field:
                     continue
-                words = tokens.words
-                n = words.count(word)
-                if not n:
-                    continue
                 if tokens.plain_runs:  # separated by spaces: spans never touch
                     padded = tokens.padded()
                     key = " " + word + " "
                     size = len(word)
-                    at = -1
-                    for _ in range(n):
-                        at = padded.find(key, at + 1)
+                    at = padded.find(key)
+                    while at >= 0:
                         out.append(_new(Span, (name, at, at + size)))
+                        at = padded.find(key, at + 1)
+                    continue
+                words = tokens.words
+                n = words.count(word)
+                if not n:
                     continue
                 touching = True
                 i = -1
