@@ -20,9 +20,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from bot.app import quiet_loggers, run_forever, run_once
+from bot.app import run_forever, run_once
 from bot.config import opml
 from bot.errors import ConfigError, NewsbotError, RulesError, StoreError
+from bot.logs import protect, quiet_loggers, redact, redacting_excepthooks
 from bot.pipeline import compile_rules_file
 from bot.settings import Settings
 from bot.store import Store
@@ -105,8 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     quiet_loggers()
+    redacting_excepthooks()
     try:
         settings = Settings.from_env()
+        protect(settings.token)
         if getattr(args, "rules", None):
             settings = replace(settings, rules_path=args.rules)
         return _dispatch(args, settings)
@@ -122,6 +125,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: one line, then the (redacted) traceback for the report
+        print(
+            f"newsbot: unexpected error: {redact(f'{exc.__class__.__name__}: {exc}')}",
+            file=sys.stderr,
+        )
+        log.error("unexpected error", exc_info=True)
+        return 70
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
