@@ -29,12 +29,15 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.chat import ChatServices, RulesView, install, register_commands
+from bot.chat.ordering import ChatOrderedProcessor
+from bot.chat.updates import LinkChange, LinkState, TokenRejected, UpdatePoller, connect, describe
 from bot.delivery.sender import Sender
 from bot.delivery.transport import ConsoleTransport, TelegramTransport, Transport
-from bot.errors import FeedError, NewsbotError, RulesError
+from bot.errors import ConfigError, FeedError, NewsbotError, RulesError
 from bot.feed.fetch import Fetcher, FetchLimits, NotModified, make_session
 from bot.feed.parse import ParserPool
 from bot.feed.schedule import first_poll
+from bot.logs import protect
 from bot.match import BUILD as MATCHER_BUILD
 from bot.models import FeedSpec
 from bot.pipeline import Pipeline, Rules, compile_rules_file
@@ -52,39 +55,6 @@ STATE_FLUSH_EVERY = 1.0  # seconds between batched writes of feed states
 FIRST_POLL_SPREAD = 10.0  # seconds over which startup polls are spread
 
 
-def quiet_loggers() -> None:
-    """httpx logs request URLs at INFO, and Bot API URLs hold the token."""
-    for name in ("httpx", "httpcore", "apscheduler.executors.default"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    logging.getLogger("telegram").setLevel(logging.INFO)  # its DEBUG lines print Bot API URLs
-
-
-_factory_installed: set[str] = set()
-
-
-def protect_token(token: str | None) -> None:
-    """Whatever logs it, the token never reaches a log line: every record is redacted."""
-    quiet_loggers()
-    if not token or token in _factory_installed:
-        return
-    _factory_installed.add(token)
-    secret = token.split(":", 1)[-1]
-    previous = logging.getLogRecordFactory()
-
-    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = previous(*args, **kwargs)
-        try:
-            text = record.getMessage()
-        except Exception:  # a malformed log call: leave it to logging's own error path
-            return record
-        if secret in text:
-            record.msg = text.replace(token, "<token>").replace(secret, "<token>")
-            record.args = ()
-        return record
-
-    logging.setLogRecordFactory(factory)
-
-
 @dataclass
 class App:
     settings: Settings
@@ -98,6 +68,7 @@ class App:
     started: float = field(default_factory=time.time)
     _inflight: set[asyncio.Task[Any]] = field(default_factory=set)
     _rules_stat: tuple[int, int] | None = None
+    fatal: NewsbotError | None = None  # why the run must end (a rejected bot token)
 
     # ------------------------------------------------------------------ polling
 
@@ -273,12 +244,80 @@ class App:
         config = self.pipeline.rules.config
         return RulesView(rules=config.rules, entities=config.entities)
 
+    # ------------------------------------------------------------------ the Telegram link
+
+    def chat_services(self) -> ChatServices:
+        return ChatServices(
+            store=self.store,
+            settings=self.settings,
+            rules=self.rules_view,
+            watches_changed=self.pipeline.refresh_watches,
+            add_feed=self.add_feed,
+            remove_feed=self.remove_feed,
+            status=self.status,
+            max_watches=self.settings.max_watches,
+            max_query_length=self.settings.max_query_length,
+        )
+
+    async def telegram_link(self, stop: asyncio.Event) -> None:
+        """Reach the Bot API (retrying while it is unreachable: feeds are polled and alerts
+        recorded meanwhile), then receive updates until ``stop``. A token rejected before the
+        first answer ends the run with that reason (``fatal``)."""
+        tg = self.telegram
+        assert tg is not None
+        try:
+            if not await connect(tg.bot, stop, api_url=self.settings.api_url):
+                return
+        except TokenRejected as exc:
+            self.fatal = ConfigError(str(exc))
+            log.error("%s", exc)
+            stop.set()
+            return
+        await tg.initialize()
+        try:
+            await register_commands(tg.bot)
+        except Exception as exc:  # the menu is a convenience: never a reason to stop
+            log.warning("could not set the command menu: %s", describe(exc))
+        await tg.start()
+        poller = UpdatePoller(tg.bot, tg.update_queue.put, on_change=self._link_changed)
+        await poller.run(stop)
+
+    async def close_telegram(self) -> None:
+        """Stop handling updates (queued commands finish), then close the bot's connections."""
+        tg = self.telegram
+        if tg is None:
+            return
+        if tg.running:
+            await tg.stop()
+        processor = tg.update_processor
+        if isinstance(processor, ChatOrderedProcessor):
+            await processor.drain(timeout=10)
+        await tg.shutdown()  # a no-op when initialize() never ran
+        await tg.bot.shutdown()  # ... and then the bot's connections are still open
+
+    async def _link_changed(self, change: LinkChange) -> None:
+        if change.new == LinkState.CONFLICT:
+            await self.notify_admins(
+                "Another process is receiving this bot's updates (409 Conflict from getUpdates):"
+                " commands may be answered by it instead. Only one newsbot may run per token."
+            )
+        elif change.new == LinkState.UP and change.old == LinkState.TOKEN_REJECTED:
+            began = datetime.fromtimestamp(change.since, UTC).strftime("%H:%M:%S")
+            ended = datetime.fromtimestamp(change.at, UTC).strftime("%H:%M:%S UTC")
+            await self.notify_admins(
+                f"Telegram rejected the bot token from {began} to {ended} "
+                f"({change.at - change.since:.0f} s). Commands sent meanwhile are answered now;"
+                " alerts waited in the outbox."
+            )
+
 
 def _job_id(feed_id: str) -> str:
     return f"feed:{feed_id}"
 
 
 def build_telegram(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
+    """python-telegram-bot's Application for our handlers, without its Updater (updates come
+    from ``bot.chat.updates.UpdatePoller``), handling chats concurrently in per-chat order."""
     assert settings.token
     return (
         ApplicationBuilder()
@@ -291,7 +330,9 @@ def build_telegram(settings: Settings) -> Application[Any, Any, Any, Any, Any, A
         .connect_timeout(5)
         .write_timeout(10)
         .read_timeout(15)
-        .get_updates_read_timeout(40)
+        .get_updates_read_timeout(10)  # on top of the long poll's own 30 s
+        .updater(None)
+        .concurrent_updates(ChatOrderedProcessor())
         .build()
     )
 
@@ -299,7 +340,7 @@ def build_telegram(settings: Settings) -> Application[Any, Any, Any, Any, Any, A
 @asynccontextmanager
 async def open_app(settings: Settings, *, out: TextIO | None = None) -> AsyncIterator[App]:
     """Open every resource; close them in reverse order however the body ends."""
-    protect_token(settings.token)
+    protect(settings.token)
     rules = compile_rules_file(settings.rules_path)
     async with AsyncExitStack() as stack:
         store = await stack.enter_async_context(Store.open(settings.database_url))
@@ -343,13 +384,30 @@ async def open_app(settings: Settings, *, out: TextIO | None = None) -> AsyncIte
             await pipeline.flush()
 
 
+async def _connect_once(app: App, within: float = 30.0) -> bool:
+    """``run --once``: reach the Bot API within ``within`` seconds, or go on without it."""
+    assert app.telegram is not None
+    gave_up = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    timer = loop.call_later(within, gave_up.set)
+    try:
+        return await connect(app.telegram.bot, gave_up, api_url=app.settings.api_url)
+    except TokenRejected as exc:
+        raise ConfigError(str(exc)) from None
+    finally:
+        timer.cancel()
+
+
 async def run_once(settings: Settings, *, out: TextIO | None = None) -> int:
-    """Poll every feed once, deliver what is due, exit."""
+    """Poll every feed once, deliver what is due, exit (1 if alerts are left undelivered)."""
     async with open_app(settings, out=out) as app:
         async with contextlib.AsyncExitStack() as stack:
             if app.telegram is not None:
-                await app.telegram.initialize()
-                stack.push_async_callback(app.telegram.shutdown)
+                stack.push_async_callback(app.telegram.bot.shutdown)
+                if not await _connect_once(app):
+                    await app.poll_all_once()
+                    log.error("Bot API unreachable: alerts wait in the outbox for the next run")
+                    return 1
             await app.poll_all_once()
             drained = await app.sender.drain(timeout=120)
         return 0 if drained else 1
@@ -358,6 +416,8 @@ async def run_once(settings: Settings, *, out: TextIO | None = None) -> int:
 async def run_forever(
     settings: Settings, *, out: TextIO | None = None, stop: asyncio.Event | None = None
 ) -> int:
+    """Run until ``stop`` (SIGINT/SIGTERM). Feeds are polled and alerts recorded whether or not
+    the Bot API answers; a token the Bot API rejects at start ends the run (ConfigError)."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -366,29 +426,10 @@ async def run_forever(
     async with open_app(settings, out=out) as app:
         tg = app.telegram
         async with AsyncExitStack() as stack:
+            link_task: asyncio.Task[None] | None = None
             if tg is not None:
-                services = ChatServices(
-                    store=app.store,
-                    settings=settings,
-                    rules=app.rules_view,
-                    watches_changed=app.pipeline.refresh_watches,
-                    add_feed=app.add_feed,
-                    remove_feed=app.remove_feed,
-                    status=app.status,
-                    max_watches=settings.max_watches,
-                    max_query_length=settings.max_query_length,
-                )
-                install(tg, services)
-                await tg.initialize()
-                stack.push_async_callback(tg.shutdown)
-                await register_commands(tg.bot)
-                await tg.start()
-                stack.push_async_callback(tg.stop)
-                assert tg.updater is not None
-                await tg.updater.start_polling(
-                    poll_interval=0.0, timeout=30, drop_pending_updates=False
-                )
-                stack.push_async_callback(tg.updater.stop)
+                install(tg, app.chat_services())
+                stack.push_async_callback(app.close_telegram)  # last: the sender still sends
             sender_task = asyncio.create_task(app.sender.run(stop), name="sender")
             scheduler = AsyncIOScheduler(timezone=UTC)
             app.scheduler = scheduler
@@ -410,6 +451,8 @@ async def run_forever(
                 coalesce=True,
             )
             await app.sync_jobs()
+            if tg is not None:
+                link_task = asyncio.create_task(app.telegram_link(stop), name="telegram")
             log.info(
                 "newsbot running: %d feeds, %d rules, %s; matcher %s",
                 len(scheduler.get_jobs()) - 2,
@@ -419,13 +462,17 @@ async def run_forever(
             )
             await stop.wait()
             log.info("stopping: finishing in-flight polls")
+            if link_task is not None:
+                await link_task
             scheduler.shutdown(wait=False)
             if app._inflight:
                 _, pending = await asyncio.wait(set(app._inflight), timeout=15)
                 for task in pending:
                     task.cancel()
             await asyncio.wait_for(sender_task, timeout=30)
+    if app.fatal is not None:
+        raise app.fatal
     return 0
 
 
-__all__ = ["App", "NewsbotError", "Rules", "open_app", "quiet_loggers", "run_forever", "run_once"]
+__all__ = ["App", "NewsbotError", "Rules", "open_app", "run_forever", "run_once"]

@@ -29,7 +29,7 @@ __all__ = ["ChatServices", "RulesView", "install", "menu", "register_commands"]
 
 def install(application: Application, services: ChatServices) -> None:  # type: ignore[type-arg]
     """Register every chat handler, and the error handler, on ``application``."""
-    for handler in ChatHandlers(services).handlers():
+    for handler in ChatHandlers(services, spawn=application.create_task).handlers():
         application.add_handler(handler)
     application.add_error_handler(on_error)
 

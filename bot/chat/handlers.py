@@ -7,6 +7,7 @@ Commands arrive as messages and as channel posts; replies go to the same chat an
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
@@ -110,10 +111,24 @@ async def reply(
 
 
 class ChatHandlers:
-    def __init__(self, services: ChatServices) -> None:
+    def __init__(
+        self,
+        services: ChatServices,
+        spawn: Callable[[Coroutine[Any, Any, None]], object] | None = None,
+    ) -> None:
         self.s = services
+        # work that outlives its command (the check of an /addfeed URL); the application's
+        # create_task reports its errors through on_error and awaits it when stopping
+        self.spawn = spawn or self._spawn
+        self._tasks: set[asyncio.Task[None]] = set()
         self.admins = AdminCache()
         self.trial = Trial()
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)  # a reference, so the task is not collected while it runs
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     # ------------------------------------------------------------------ wiring
 
@@ -402,10 +417,17 @@ class ChatHandlers:
         await reply(r.message, render.status_text(await self.s.status()))
 
     async def cmd_addfeed(self, r: Request, bot: telegram.Bot) -> None:
+        """Checking a feed takes as long as its server (up to the fetch deadline): it runs in
+        the background, so the chat's next command is not held up, and replies when done."""
         url, interval = parse_addfeed(r.args)
         if self.s.add_feed is None:
             await reply(r.message, render.NOT_AVAILABLE)
             return
+        await reply(r.message, render.feed_checking(url))
+        self.spawn(self._add_feed(r, url, interval))
+
+    async def _add_feed(self, r: Request, url: str, interval: float | None) -> None:
+        assert self.s.add_feed is not None
         try:
             feed_id = await self.s.add_feed(url, interval, r.user_id or r.chat.id)
         except NewsbotError as exc:

@@ -378,6 +378,11 @@ def status_text(text: str) -> list[str]:
     return split_message(esc(line) for line in text.splitlines() or ["(no status)"])
 
 
+def feed_checking(url: str) -> str:
+    shown = url if len(url) <= 80 else url[:79] + "…"
+    return f"Checking <code>{esc(shown)}</code>… I will reply when it is done."
+
+
 def feed_added(feed_id: str) -> str:
     return f"Feed <code>{esc(feed_id)}</code> added. /feeds shows its health."
 

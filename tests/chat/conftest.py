@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,8 @@ import pytest
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.chat import ChatServices, RulesView, install
+from bot.chat.ordering import ChatOrderedProcessor
+from bot.chat.updates import UpdatePoller
 from bot.errors import NewsbotError
 from bot.models import RuleSpec
 from bot.settings import Settings
@@ -120,16 +123,27 @@ async def bot(tmp_path: Path, service_overrides: dict[str, object]) -> AsyncIter
     async with FakeBotAPI(token=TOKEN) as api, Store.open(f"sqlite:///{tmp_path}/t.db") as store:
         box: list[Harness] = []
         services = make_services(store, box, **service_overrides)
-        app = ApplicationBuilder().token(TOKEN).base_url(f"{api.url}/bot").build()
+        # built as bot.app builds it: no Updater (our UpdatePoller), chats handled concurrently
+        app = (
+            ApplicationBuilder()
+            .token(TOKEN)
+            .base_url(f"{api.url}/bot")
+            .updater(None)
+            .concurrent_updates(ChatOrderedProcessor())
+            .build()
+        )
         install(app, services)
         box.append(Harness(api, store, services, app))
         await app.initialize()
         await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        stop = asyncio.Event()
+        poller = asyncio.create_task(
+            UpdatePoller(app.bot, app.update_queue.put, long_poll=1).run(stop)
+        )
         try:
             yield box[0]
         finally:
-            await app.updater.stop()
+            stop.set()
+            await poller
             await app.stop()
             await app.shutdown()

@@ -194,10 +194,14 @@ async def test_status_is_escaped(bot: Harness) -> None:
 
 
 async def test_addfeed_and_removefeed(bot: Harness) -> None:
-    reply = await bot.send(OPERATOR, "/addfeed https://example.com/feed.xml 15m")
-    assert reply.plain_text == "Feed example-com added. /feeds shows its health."
+    reply = await bot.send(OPERATOR, "/addfeed https://example.com/feed.xml 15m", replies=2)
+    checking, done = bot.api.sent_to(OPERATOR)[-2:]
+    assert checking.plain_text == (
+        "Checking https://example.com/feed.xml… I will reply when it is done."
+    )
+    assert done.plain_text == "Feed example-com added. /feeds shows its health."
     assert bot.added == [("https://example.com/feed.xml", 900.0, OPERATOR)]
-    reply = await bot.send(OPERATOR, "/addfeed http://10.0.0.1/feed")
+    reply = await bot.send(OPERATOR, "/addfeed http://10.0.0.1/feed", replies=2)
     assert reply.plain_text == "Cannot add that feed: the address 10.0.0.1 <private> is not allowed"
     reply = await bot.send(OPERATOR, "/removefeed example-com")
     assert reply.plain_text == "Feed example-com removed."
@@ -213,7 +217,7 @@ async def test_addfeed_and_removefeed(bot: Harness) -> None:
     ids=["anyone-can-add-feeds"],
 )
 async def test_anyone_can_add_feeds(bot: Harness) -> None:
-    reply = await bot.send(GROUP, "/addfeed https://example.com/feed.xml", MEMBER)
+    reply = await bot.send(GROUP, "/addfeed https://example.com/feed.xml", MEMBER, replies=2)
     assert "added" in reply.plain_text
     assert bot.added == [("https://example.com/feed.xml", None, MEMBER)]
     assert "Only the bot's operators" in (await bot.send(GROUP, "/feeds", MEMBER)).plain_text

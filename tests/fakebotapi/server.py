@@ -191,9 +191,12 @@ class FakeBotAPI:
     bot_username: str = "newsbot_test_bot"
     strict_html: bool = True  # raw ">" and bare "&" are errors (see entities.py)
     host: str = "127.0.0.1"
+    port: int = 0  # 0: any free port
+    reject_token: bool = False  # answer 401 Unauthorized to every call (a revoked token)
 
     sent: list[SentMessage] = field(default_factory=list, init=False, repr=False)
     calls: list[Call] = field(default_factory=list, init=False, repr=False)
+    rejected: list[Call] = field(default_factory=list, init=False, repr=False)  # 401s answered
     edits: list[SentMessage] = field(default_factory=list, init=False, repr=False)
     callback_answers: list[JSONDict] = field(default_factory=list, init=False, repr=False)
     commands: dict[str, list[JSONDict]] = field(default_factory=dict, init=False, repr=False)
@@ -222,7 +225,7 @@ class FakeBotAPI:
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
+        site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         address = self._runner.addresses[0]
         self._port = int(address[1])
@@ -482,7 +485,9 @@ class FakeBotAPI:
         if len(parts) != 3 or not parts[1].startswith("bot"):
             return _json({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
         token, method = parts[1][3:], parts[2]
-        if token != self.token:
+        if token != self.token or self.reject_token:
+            self.rejected.append(Call(method, {}, at))
+            self._wake()
             return _json({"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
         try:
             params = await _read_params(request)

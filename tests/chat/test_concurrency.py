@@ -1,0 +1,121 @@
+"""Commands of different chats run concurrently, each chat's in order; a slow /addfeed holds up
+nobody; a token rejected for a while does not end the update loop (issue #9, items 4 and 7)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from telegram import Chat, Message, Update
+
+from bot.chat.ordering import ChatOrderedProcessor, chat_key
+from bot.chat.updates import LinkChange, LinkState, UpdatePoller
+from tests.chat.conftest import OPERATOR, USER, Harness
+from tests.waiting import wait_until
+
+GATE: list[asyncio.Event] = []  # a fresh event per test (an event binds to its first loop)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_gate() -> Iterator[None]:
+    GATE[:] = [asyncio.Event()]
+    yield
+    GATE[0].set()
+
+
+async def _slow_status() -> str:
+    await GATE[0].wait()
+    return "slow status"
+
+
+async def _slow_add_feed(url: str, interval: float | None, user_id: int) -> str:
+    await GATE[0].wait()
+    return "slow-feed"
+
+
+@pytest.mark.parametrize("service_overrides", [{"status": _slow_status}], ids=["slow-status"])
+async def test_a_slow_command_holds_up_only_its_own_chat(bot: Harness) -> None:
+    bot.api.push_message(OPERATOR, "/status")
+    await wait_until(lambda: len(bot.api.calls_of("getUpdates")) >= 2, what="status picked up")
+    bot.api.push_message(OPERATOR, "/help")  # same chat: must wait for /status, in order
+    reply = await bot.send(USER, "/help")  # another chat: answered while /status hangs
+    assert "Commands" in reply.plain_text
+    assert bot.api.sent_to(OPERATOR) == []
+    GATE[0].set()
+    await bot.api.wait_for(lambda api: len(api.sent_to(OPERATOR)) == 2)
+    first, second = bot.api.sent_to(OPERATOR)
+    assert first.plain_text == "slow status"
+    assert "Commands" in second.plain_text
+
+
+@pytest.mark.parametrize("service_overrides", [{"add_feed": _slow_add_feed}], ids=["slow-add-feed"])
+async def test_a_slow_addfeed_answers_at_once_and_replies_when_done(bot: Harness) -> None:
+    checking = await bot.send(OPERATOR, "/addfeed https://slow.example/feed.xml")
+    assert checking.plain_text.startswith("Checking https://slow.example/feed.xml")
+    help_reply = await bot.send(OPERATOR, "/help")  # the same chat is not held up either
+    assert "Commands" in help_reply.plain_text
+    GATE[0].set()
+    await bot.api.wait_for(lambda api: len(api.sent_to(OPERATOR)) == 3)
+    assert bot.api.sent_to(OPERATOR)[-1].plain_text == (
+        "Feed slow-feed added. /feeds shows its health."
+    )
+
+
+async def test_updates_keep_flowing_after_the_token_was_rejected_for_a_while(
+    bot: Harness,
+) -> None:
+    """python-telegram-bot's Updater aborts its loop for good on one InvalidToken."""
+    assert "Commands" in (await bot.send(USER, "/help")).plain_text
+    bot.api.reject_token = True
+    await bot.api.wait_for(lambda api: len(api.calls_of("getUpdates")) >= 1)
+    await bot.api.wait_for(lambda api: len(api.rejected) >= 3, timeout=15)
+    bot.api.reject_token = False
+    reply = await bot.send(USER, "/help")
+    assert "Commands" in reply.plain_text
+
+
+async def test_the_poller_reports_each_change_of_state_once(bot: Harness) -> None:
+    """A second poller on the same fake (the fixture's gets its share of 401s too)."""
+    changes: list[LinkChange] = []
+
+    async def record(change: LinkChange) -> None:
+        changes.append(change)
+
+    queue: asyncio.Queue[object] = asyncio.Queue()
+    poller = UpdatePoller(bot.app.bot, queue.put, on_change=record, long_poll=1, cap=0.2)
+    stop = asyncio.Event()
+    task = asyncio.create_task(poller.run(stop))
+    try:
+        bot.api.reject_token = True
+        await bot.api.wait_for(lambda api: len(api.rejected) >= 6, timeout=15)
+        bot.api.reject_token = False
+        await wait_until(lambda: poller.state == LinkState.UP, what="the poller is up again")
+    finally:
+        stop.set()
+        await task
+    assert [(c.old, c.new) for c in changes] == [
+        (LinkState.UP, LinkState.TOKEN_REJECTED),
+        (LinkState.TOKEN_REJECTED, LinkState.UP),
+    ]
+
+
+async def test_a_flood_of_commands_from_one_chat_is_bounded() -> None:
+    processor = ChatOrderedProcessor(max_running=2, max_queued=3)
+    gate = asyncio.Event()
+    done: list[int] = []
+
+    async def work(n: int) -> None:
+        await gate.wait()
+        done.append(n)
+
+    chat = Chat(7, "private")
+    update = Update(1, message=Message(1, datetime.now(UTC), chat))
+    assert chat_key(update) == 7
+    for n in range(10):  # queued without yielding: the worker has not taken any yet
+        await processor.do_process_update(update, work(n))
+    gate.set()
+    await processor.drain(timeout=5)
+    assert done == [0, 1, 2]
+    assert processor.dropped == 7
