@@ -96,6 +96,8 @@ class Sender:
         max_in_flight: int = 32,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        retry_base: float = 2.0,
+        retry_cap: float = 300.0,
     ) -> None:
         self.store = store
         self.transport = transport
@@ -105,6 +107,8 @@ class Sender:
         self.max_in_flight = max_in_flight
         self.clock = clock
         self.rng = rng if rng is not None else random.Random()
+        self.retry_base = retry_base  # backoff after 5xx, network errors, timeouts: 2 s, 4 s, ...
+        self.retry_cap = retry_cap
         self.stats = SenderStats()
         self._wake = asyncio.Event()
         self._stop: asyncio.Event | None = None
@@ -358,7 +362,7 @@ class Sender:
                     self.limiter.hold(chat_id, until)
                 self._requeue_first(alert)
             else:
-                until = now + backoff(alert.attempts, self.rng)
+                until = now + backoff(alert.attempts, self.rng, self.retry_base, self.retry_cap)
                 self.stats.failed_chats.add(chat_id)
             log.info(
                 "chat_id=%s outbox_id=%s: retry at +%.1fs (%s)", chat_id, alert.id, until - now, exc
