@@ -17,8 +17,10 @@ claim of variable latency would let two of the limiter's windows overlap on Tele
 Failures stay in their chat: a 429 holds back the chat it names for exactly ``retry_after``
 (everything, when several chats are told to wait at once or the error says it is bot-wide),
 403 kills that chat's rows, 5xx and network errors back off with jitter, and one failed alert
-never stops the others. A read timeout means the message may have arrived: the row is marked
-``maybe_sent`` and re-sent once; a second timeout counts it as sent (never a third copy).
+never stops the others. A request Telegram never answered (read timeout or error after it was
+written, or no answer within the lease) may or may not have arrived: the row is marked
+``maybe_sent`` and retried with backoff, on the same rate limits, until Telegram answers. At least
+once: a duplicate after a genuine timeout is acceptable, a loss is not.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ BOT_WIDE_CHATS = 3  # 429s from this many chats within BOT_WIDE_WINDOW seconds: 
 BOT_WIDE_WINDOW = 1.0
 ARRIVAL_JITTER = 0.04  # seconds: how much later than its slot a request may reach Telegram
 INTERNAL_RETRY = 30.0  # seconds before an alert that failed for an unexpected reason is retried
+LEASE_MARGIN = 5.0  # seconds (at most a tenth of the lease) kept to write a send's outcome
 
 
 @dataclass
@@ -254,7 +257,7 @@ class Sender:
                     untaken = False
                     self._untaken -= 1
                 try:
-                    message_id = await self.transport.send(chat_id, alert.thread_id, message)
+                    message_id = await self._send(chat_id, alert.thread_id, message, claimed_at)
                 except DeliveryError as exc:
                     await self._failed(alert, exc)
                     return
@@ -283,6 +286,24 @@ class Sender:
             if outbox_id not in self._queues.get(chat_id, ()):
                 self._known.discard(outbox_id)
             self._wake.set()
+
+    async def _send(
+        self, chat_id: int, thread_id: int | None, message: Message, claimed_at: float
+    ) -> int | None:
+        """One request, abandoned if it would outlive the lease (the row must be written back
+        before another sender may claim it): then it may have arrived, like any unanswered one.
+
+        python-telegram-bot's own timeouts normally end a silent request much sooner; this
+        bound holds whatever they are (even none) and whatever the server does meanwhile.
+        """
+        remaining = claimed_at + self.lease - min(LEASE_MARGIN, self.lease / 10) - self.clock()
+        if remaining <= 0:
+            raise _GiveBack("no time left in the lease")
+        try:
+            async with asyncio.timeout(remaining):
+                return await self.transport.send(chat_id, thread_id, message)
+        except TimeoutError as exc:
+            raise MaybeSentError(f"no answer within the lease ({remaining:.1f}s)") from exc
 
     def _render(self, alert: Alert, prefs: ChatPrefs | None) -> list[Message]:
         tz = zone(prefs.timezone) if prefs else None
@@ -338,18 +359,6 @@ class Sender:
             )
             await self.store.outbox.dead(alert.id, str(exc))
             self.stats.dead += 1
-        elif isinstance(exc, MaybeSentError):
-            self.stats.maybe_sent += 1
-            if alert.maybe_sent:  # re-sent once already: never a third copy
-                log.warning(
-                    "chat_id=%s outbox_id=%s: timed out twice; counting as sent", chat_id, alert.id
-                )
-                await self.store.outbox.mark_sent(alert.id, now)
-            else:
-                log.warning("chat_id=%s outbox_id=%s: %s; re-sending once", chat_id, alert.id, exc)
-                await self.store.outbox.retry(alert.id, now, str(exc), maybe_sent=True)
-                self._requeue_first(alert)
-                self.stats.retried += 1
         elif isinstance(exc, RetryLaterError):
             if exc.retry_after is not None:
                 until = now + exc.retry_after
@@ -362,12 +371,22 @@ class Sender:
                     self.limiter.hold(chat_id, until)
                 self._requeue_first(alert)
             else:
+                # 5xx, network errors, and no answer at all (MaybeSentError: it may have
+                # arrived, so the retry may be a duplicate; without it, it may be a loss)
                 until = now + backoff(alert.attempts, self.rng, self.retry_base, self.retry_cap)
                 self.stats.failed_chats.add(chat_id)
-            log.info(
-                "chat_id=%s outbox_id=%s: retry at +%.1fs (%s)", chat_id, alert.id, until - now, exc
+            maybe = isinstance(exc, MaybeSentError)
+            if maybe:
+                self.stats.maybe_sent += 1
+            log.log(
+                logging.WARNING if maybe else logging.INFO,
+                "chat_id=%s outbox_id=%s: retry at +%.1fs (%s)",
+                chat_id,
+                alert.id,
+                until - now,
+                exc,
             )
-            await self.store.outbox.retry(alert.id, until, str(exc))
+            await self.store.outbox.retry(alert.id, until, str(exc), maybe_sent=maybe or None)
             self.stats.retried += 1
         else:
             await self.store.outbox.retry(alert.id, now + INTERNAL_RETRY, str(exc))
