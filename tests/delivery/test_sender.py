@@ -250,7 +250,7 @@ async def test_a_crashed_senders_lease_runs_out_and_the_row_is_sent(
 async def test_stopping_gives_waiting_rows_back(store: Store, api: FakeBotAPI) -> None:
     await seed(store, {3: 1, 4: 1})
     async with running(store, api) as sender:
-        sender.limiter.hold_all(time.time() + 60)  # as after a bot-wide 429
+        sender.limiter.hold_all(time.time(), 60)  # as after a bot-wide 429
         sender.wake()
         await until(lambda: _has(store, "pending", 2))
     assert await states(store) == {"pending": 2} and api.sent == []
