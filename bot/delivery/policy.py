@@ -3,7 +3,7 @@
 - ``/digest hourly``: alerts are held until the next full hour (chat's timezone), then sent as one
   digest message; ``daily``: until the next 09:00 local time.
 - ``/quiet 23:00-07:00``: alerts arriving inside the window are held until it ends.
-- Retries after 5xx or network errors back off exponentially with full jitter, capped.
+- Retries after 5xx, network errors or no answer back off exponentially with jitter, capped.
 """
 
 from __future__ import annotations
