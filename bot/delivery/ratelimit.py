@@ -83,6 +83,7 @@ class _ChatState:
 class _Refused:  # a recent 429, kept for bot_wide_window seconds
     at: float
     chat_id: int
+    retry_after: float
     prior_hold: float | None  # the chat's hold before this 429 held it (None: not held alone)
 
 
@@ -207,9 +208,9 @@ class RateLimiter:
             state = self._chats[chat_id] = _ChatState()
         state.held_until = max(state.held_until, until)
 
-    def hold_all(self, now: float, retry_after: float) -> FloodHold:
+    def hold_all(self, now: float, retry_after: float, refusals: int = 1) -> FloodHold:
         """Send nothing to any chat for ``retry_after`` seconds, capped at ``bot_wide_cap``;
-        then one probe first. Return the hold (``started == now`` if it began here)."""
+        then one probe first. ``refusals``: how many 429s this is. Return the hold in force."""
         until = now + min(retry_after, self.bot_wide_cap)
         self._held_all = max(self._held_all, until)
         self._probe = None
@@ -218,7 +219,7 @@ class RateLimiter:
             started=now if flood is None else flood.started,
             asked=retry_after if flood is None else max(flood.asked, retry_after),
             until=self._held_all,
-            refusals=1 if flood is None else flood.refusals + 1,
+            refusals=refusals if flood is None else flood.refusals + refusals,
         )
         return self._flood
 
@@ -239,15 +240,20 @@ class RateLimiter:
         chats = {r.chat_id for r in self._refused} | {chat_id}
         if bot_wide or self._flood is not None or len(chats) >= self.bot_wide_chats:
             started = self._flood is None
-            flood = self.hold_all(now, retry_after)
+            # the 429s held per chat until now become part of this hold
+            alone = [r for r in self._refused if r.prior_hold is not None]
+            asked = max([retry_after, *(r.retry_after for r in alone)])
+            flood = self.hold_all(now, asked, refusals=1 + len(alone))
             folded: list[int] = []
-            for r in self._refused:
+            for r in alone:
                 state = self._chats.get(r.chat_id)
                 if r.prior_hold is not None and state is not None and state.held_until > now:
                     state.held_until = r.prior_hold  # the bot-wide hold covers it now
                     folded.append(r.chat_id)
-            self._refused = deque(_Refused(r.at, r.chat_id, None) for r in self._refused)
-            self._refused.append(_Refused(now, chat_id, None))
+            self._refused = deque(
+                _Refused(r.at, r.chat_id, r.retry_after, None) for r in self._refused
+            )
+            self._refused.append(_Refused(now, chat_id, retry_after, None))
             return Refusal(
                 "all",
                 hold_until=flood.until,
@@ -258,7 +264,7 @@ class RateLimiter:
         state = self._chats.get(chat_id)
         prior = state.held_until if state is not None else float("-inf")
         self.hold(chat_id, now + retry_after)
-        self._refused.append(_Refused(now, chat_id, prior))
+        self._refused.append(_Refused(now, chat_id, retry_after, prior))
         return Refusal(
             "chat",
             hold_until=now + retry_after,

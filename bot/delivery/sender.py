@@ -159,6 +159,7 @@ class Sender:
             if not self._queues and not self._tasks:
                 await self.store.outbox.release_held(self.clock())
                 if not await self.store.outbox.due(self.clock(), limit=1):
+                    await self._drain_tasks()  # admin notices still going out
                     return True
                 self._woken = True
             await self._sleep(min(wait, 0.5), None)
@@ -325,7 +326,7 @@ class Sender:
             self._notify(
                 f"Telegram flood control is over: sending to every chat again after "
                 f"{_span(took)} (Telegram had asked for {_span(ended.asked)}; "
-                f"{ended.refusals} refusal(s))."
+                f"requests refused with 429: {ended.refusals})."
             )
 
     def _flood_began(self, flood: FloodHold) -> None:

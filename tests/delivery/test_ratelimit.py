@@ -114,7 +114,7 @@ FLOODS: dict[str, list[Step]] = {
         (300.8, "take", 9, None, None),
         (300.9, "delay", 1, None, 120.0 - 0.1),  # everyone waits for the probe's answer
         (300.9, "answered", 1, None, False),  # not the probe: nothing ends
-        (301.0, "answered", 9, None, True),
+        (301.0, "answered", 9, None, True),  # (FloodHold: 3 refusals, asked for a day)
         (301.0, "delay", 1, None, 0.0),
         (301.0, "delay", 2, None, 0.0),
     ],
@@ -197,6 +197,14 @@ def test_flood_holds(steps: list[Step]) -> None:
             assert lim.ready_chats(arg, now) == expected, where
         else:
             raise AssertionError(op)
+
+
+def test_a_hold_made_bot_wide_counts_the_429s_that_made_it() -> None:
+    lim = RateLimiter()
+    lim.refused(1, 0.0, 10.0)
+    lim.refused(2, 0.1, 5000.0)
+    started = lim.refused(3, 0.2, 20.0).started
+    assert started == FloodHold(started=0.2, asked=5000.0, until=300.2, refusals=3)
 
 
 def test_a_flood_hold_remembers_what_telegram_asked() -> None:
