@@ -3,7 +3,7 @@
 - ``/digest hourly``: alerts are held until the next full hour (chat's timezone), then sent as one
   digest message; ``daily``: until the next 09:00 local time.
 - ``/quiet 23:00-07:00``: alerts arriving inside the window are held until it ends.
-- Retries after 5xx or network errors back off exponentially with full jitter, capped.
+- Retries after 5xx, network errors or no answer back off exponentially with jitter, capped.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ def hold_until(prefs: ChatPrefs, now: float) -> float | None:
 
 
 def backoff(attempts: int, rng: random.Random, base: float = 2.0, cap: float = 300.0) -> float:
-    """Seconds before retry number ``attempts`` (1-based): full jitter over base*2^(n-1), capped."""
+    """Seconds before retry number ``attempts`` (1-based): jitter over the upper half of
+    ``base * 2^(n-1)``, capped at ``cap``, never under ``base / 4``."""
     ceiling = min(cap, base * (2 ** max(0, attempts - 1)))
-    return max(0.5, rng.uniform(ceiling / 2, ceiling))
+    return max(base / 4, rng.uniform(ceiling / 2, ceiling))

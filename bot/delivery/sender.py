@@ -15,10 +15,13 @@ The rate limiter's slot is taken *immediately before* each HTTP request, after t
 claim of variable latency would let two of the limiter's windows overlap on Telegram's clock.
 
 Failures stay in their chat: a 429 holds back the chat it names for exactly ``retry_after``
-(everything, when several chats are told to wait at once or the error says it is bot-wide),
-403 kills that chat's rows, 5xx and network errors back off with jitter, and one failed alert
-never stops the others. A read timeout means the message may have arrived: the row is marked
-``maybe_sent`` and re-sent once; a second timeout counts it as sent (never a third copy).
+(every chat, when several chats are told to wait at once: for at most the limiter's cap, then one
+probe request goes first; the admins are told when such a hold begins and when it ends), 403
+kills that chat's rows, 5xx and network errors back off with jitter, and one failed alert never
+stops the others. A request Telegram never answered (read timeout or error after it was
+written, or no answer within the lease) may or may not have arrived: the row is marked
+``maybe_sent`` and retried with backoff, on the same rate limits, until Telegram answers. At least
+once: a duplicate after a genuine timeout is acceptable, a loss is not.
 """
 
 from __future__ import annotations
@@ -29,13 +32,13 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.alert import render_alert
 from bot.delivery.policy import backoff, hold_until, zone
-from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.ratelimit import FloodHold, RateLimiter
 from bot.delivery.transport import Transport
 from bot.errors import (
     ChatGoneError,
@@ -50,10 +53,10 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-BOT_WIDE_CHATS = 3  # 429s from this many chats within BOT_WIDE_WINDOW seconds: hold everything
-BOT_WIDE_WINDOW = 1.0
 ARRIVAL_JITTER = 0.04  # seconds: how much later than its slot a request may reach Telegram
 INTERNAL_RETRY = 30.0  # seconds before an alert that failed for an unexpected reason is retried
+NOTICE_GRACE = 5.0  # seconds an admin notice may delay the sender's stop
+LEASE_MARGIN = 5.0  # seconds (at most a tenth of the lease) kept to write a send's outcome
 
 
 @dataclass
@@ -63,6 +66,7 @@ class SenderStats:
     retried: int = 0
     maybe_sent: int = 0  # read timeouts: the message may have arrived
     dead: int = 0
+    flood_holds: int = 0  # bot-wide holds begun (429s across chats)
     failed_chats: set[int] = field(default_factory=set)
 
 
@@ -96,6 +100,9 @@ class Sender:
         max_in_flight: int = 32,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        retry_base: float = 2.0,
+        retry_cap: float = 300.0,
+        notify_admins: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
         self.transport = transport
@@ -105,6 +112,11 @@ class Sender:
         self.max_in_flight = max_in_flight
         self.clock = clock
         self.rng = rng if rng is not None else random.Random()
+        self.retry_base = retry_base  # backoff after 5xx, network errors, timeouts: 2 s, 4 s, ...
+        self.retry_cap = retry_cap
+        # told once when a bot-wide hold begins and once when it ends; None: a logged warning
+        self.notify_admins = notify_admins
+        self._notices: set[asyncio.Task[None]] = set()
         self.stats = SenderStats()
         self._wake = asyncio.Event()
         self._stop: asyncio.Event | None = None
@@ -112,7 +124,6 @@ class Sender:
         self._busy: set[int] = set()  # chats with a task in flight
         self._untaken = 0  # tasks started that have not taken their rate slot yet
         self._tasks: set[asyncio.Task[None]] = set()
-        self._recent_429: deque[tuple[float, int]] = deque()
         self._prefs: dict[int, ChatPrefs | None] = {}
         self._known: set[int] = set()  # outbox ids queued or in flight
         self._next_refill = 0.0
@@ -148,6 +159,7 @@ class Sender:
             if not self._queues and not self._tasks:
                 await self.store.outbox.release_held(self.clock())
                 if not await self.store.outbox.due(self.clock(), limit=1):
+                    await self._drain_tasks()  # admin notices still going out
                     return True
                 self._woken = True
             await self._sleep(min(wait, 0.5), None)
@@ -213,6 +225,10 @@ class Sender:
     async def _drain_tasks(self) -> None:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._notices:  # a notice still going out gets a moment, not the whole shutdown
+            _, late = await asyncio.wait(set(self._notices), timeout=NOTICE_GRACE)
+            for task in late:
+                task.cancel()
 
     # ------------------------------------------------------------------ one alert
 
@@ -250,7 +266,7 @@ class Sender:
                     untaken = False
                     self._untaken -= 1
                 try:
-                    message_id = await self.transport.send(chat_id, alert.thread_id, message)
+                    message_id = await self._send(chat_id, alert.thread_id, message, claimed_at)
                 except DeliveryError as exc:
                     await self._failed(alert, exc)
                     return
@@ -261,10 +277,12 @@ class Sender:
             self.stats.sent += 1
         except _GiveBack as exc:
             assert alert is not None
+            self.limiter.unanswered(chat_id, self.clock())
             log.debug("chat_id=%s outbox_id=%s: %s; released", chat_id, outbox_id, exc)
             await self.store.outbox.retry(alert.id, self.clock(), str(exc))
             self._requeue_first(alert)
         except Exception:
+            self.limiter.unanswered(chat_id, self.clock())
             log.exception(
                 "chat_id=%s outbox_id=%s: delivery failed unexpectedly", chat_id, outbox_id
             )
@@ -279,6 +297,63 @@ class Sender:
             if outbox_id not in self._queues.get(chat_id, ()):
                 self._known.discard(outbox_id)
             self._wake.set()
+
+    async def _send(
+        self, chat_id: int, thread_id: int | None, message: Message, claimed_at: float
+    ) -> int | None:
+        """One request, abandoned if it would outlive the lease (the row must be written back
+        before another sender may claim it): then it may have arrived, like any unanswered one.
+
+        python-telegram-bot's own timeouts normally end a silent request much sooner; this
+        bound holds whatever they are (even none) and whatever the server does meanwhile.
+        """
+        remaining = claimed_at + self.lease - min(LEASE_MARGIN, self.lease / 10) - self.clock()
+        if remaining <= 0:
+            raise _GiveBack("no time left in the lease")
+        try:
+            async with asyncio.timeout(remaining):
+                message_id = await self.transport.send(chat_id, thread_id, message)
+        except TimeoutError as exc:
+            raise MaybeSentError(f"no answer within the lease ({remaining:.1f}s)") from exc
+        self._answered(chat_id)
+        return message_id
+
+    def _answered(self, chat_id: int) -> None:
+        """Telegram answered (not 429): if that was the probe, a bot-wide hold is over."""
+        ended = self.limiter.answered(chat_id, self.clock())
+        if ended is not None:
+            took = self.clock() - ended.started
+            self._notify(
+                f"Telegram flood control is over: sending to every chat again after "
+                f"{_span(took)} (Telegram had asked for {_span(ended.asked)}; "
+                f"requests refused with 429: {ended.refusals})."
+            )
+
+    def _flood_began(self, flood: FloodHold) -> None:
+        self.stats.flood_holds += 1
+        held = flood.until - flood.started
+        capped = f", capped at {_span(held)}" if held < flood.asked else ""
+        self._notify(
+            f"Telegram flood control: several chats were refused at once (429, retry after "
+            f"{_span(flood.asked)}). Every chat is held for {_span(held)}{capped}; then one "
+            f"message goes first, and the others follow once Telegram accepts it."
+        )
+
+    def _notify(self, text: str) -> None:
+        """Tell the admins without holding up any send (their notice is a request too)."""
+        log.warning("admin notice: %s", text)
+        if self.notify_admins is None:
+            return
+        task = asyncio.create_task(self._notice(self.notify_admins, text))
+        self._notices.add(task)
+        task.add_done_callback(self._notices.discard)
+
+    @staticmethod
+    async def _notice(notify: Callable[[str], Awaitable[None]], text: str) -> None:
+        try:
+            await notify(text)
+        except Exception:
+            log.exception("could not notify the admins")
 
     def _render(self, alert: Alert, prefs: ChatPrefs | None) -> list[Message]:
         tz = zone(prefs.timezone) if prefs else None
@@ -316,6 +391,10 @@ class Sender:
     async def _failed(self, alert: Alert, exc: DeliveryError) -> None:
         now = self.clock()
         chat_id = alert.chat_id
+        if not isinstance(exc, RetryLaterError):
+            self._answered(chat_id)  # 403, 400, migrated: Telegram answered
+        elif exc.retry_after is None:
+            self.limiter.unanswered(chat_id, now)  # 5xx, network, no answer
         if isinstance(exc, ChatGoneError):
             log.info("chat_id=%s is gone (%s); stopping its alerts", chat_id, exc)
             await self.store.chats.deactivate(chat_id)
@@ -334,36 +413,38 @@ class Sender:
             )
             await self.store.outbox.dead(alert.id, str(exc))
             self.stats.dead += 1
-        elif isinstance(exc, MaybeSentError):
-            self.stats.maybe_sent += 1
-            if alert.maybe_sent:  # re-sent once already: never a third copy
-                log.warning(
-                    "chat_id=%s outbox_id=%s: timed out twice; counting as sent", chat_id, alert.id
-                )
-                await self.store.outbox.mark_sent(alert.id, now)
-            else:
-                log.warning("chat_id=%s outbox_id=%s: %s; re-sending once", chat_id, alert.id, exc)
-                await self.store.outbox.retry(alert.id, now, str(exc), maybe_sent=True)
-                self._requeue_first(alert)
-                self.stats.retried += 1
-        elif isinstance(exc, RetryLaterError):
-            if exc.retry_after is not None:
-                until = now + exc.retry_after
-                if exc.bot_wide or self._bot_wide(now, chat_id):
-                    log.warning(
-                        "flood control across chats: holding every chat for %.0fs", exc.retry_after
-                    )
-                    self.limiter.hold_all(until)
-                else:
-                    self.limiter.hold(chat_id, until)
-                self._requeue_first(alert)
-            else:
-                until = now + backoff(alert.attempts, self.rng)
-                self.stats.failed_chats.add(chat_id)
+        elif isinstance(exc, RetryLaterError) and exc.retry_after is not None:  # 429
+            refusal = self.limiter.refused(chat_id, now, exc.retry_after, exc.bot_wide)
+            if refusal.started is not None:
+                self._flood_began(refusal.started)
             log.info(
-                "chat_id=%s outbox_id=%s: retry at +%.1fs (%s)", chat_id, alert.id, until - now, exc
+                "chat_id=%s outbox_id=%s: %s; %s held for %.1fs",
+                chat_id,
+                alert.id,
+                exc,
+                "this chat" if refusal.scope == "chat" else "every chat",
+                refusal.hold_until - now,
             )
-            await self.store.outbox.retry(alert.id, until, str(exc))
+            self._requeue_first(alert)  # first in its chat's queue; a longer hold waits here
+            await self.store.outbox.retry(alert.id, refusal.retry_at, str(exc))
+            self.stats.retried += 1
+        elif isinstance(exc, RetryLaterError):
+            # 5xx, network errors, and no answer at all (MaybeSentError: it may have arrived,
+            # so the retry may be a duplicate; without one, it may be a loss)
+            until = now + backoff(alert.attempts, self.rng, self.retry_base, self.retry_cap)
+            self.stats.failed_chats.add(chat_id)
+            maybe = isinstance(exc, MaybeSentError)
+            if maybe:
+                self.stats.maybe_sent += 1
+            log.log(
+                logging.WARNING if maybe else logging.INFO,
+                "chat_id=%s outbox_id=%s: retry at +%.1fs (%s)",
+                chat_id,
+                alert.id,
+                until - now,
+                exc,
+            )
+            await self.store.outbox.retry(alert.id, until, str(exc), maybe_sent=maybe or None)
             self.stats.retried += 1
         else:
             await self.store.outbox.retry(alert.id, now + INTERNAL_RETRY, str(exc))
@@ -379,8 +460,12 @@ class Sender:
             queue.appendleft(alert.id)
             self._known.add(alert.id)
 
-    def _bot_wide(self, now: float, chat_id: int) -> bool:
-        self._recent_429.append((now, chat_id))
-        while self._recent_429 and self._recent_429[0][0] < now - BOT_WIDE_WINDOW:
-            self._recent_429.popleft()
-        return len({c for _, c in self._recent_429}) >= BOT_WIDE_CHATS
+
+def _span(seconds: float) -> str:
+    """86400 -> '86400 s (24 h)'; 300 -> '300 s (5 min)'; 1.5 -> '1.5 s'."""
+    text = f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
+    if seconds >= 3600:
+        return f"{text} ({seconds / 3600:.3g} h)"
+    if seconds >= 60:
+        return f"{text} ({seconds / 60:.3g} min)"
+    return text

@@ -155,9 +155,11 @@ class Limits:
     group_window: float = 60.0
     group_burst: int = 3
 
-    def limiter(self, jitter: float = ARRIVAL_JITTER) -> RateLimiter:
-        """A limiter for these limits, stretched by ``jitter`` as the sender's default is."""
+    def limiter(self, jitter: float = ARRIVAL_JITTER, **kw: Any) -> RateLimiter:
+        """A limiter for these limits, stretched by ``jitter`` as the sender's default is;
+        ``kw`` sets the rest (``bot_wide_cap``, ``probe_timeout``, ...)."""
         return RateLimiter(
+            **kw,
             global_rate=self.global_rate,
             global_window=self.global_window + jitter,
             private_rate=1.0 / (1.0 / self.private_rate + jitter),

@@ -93,7 +93,15 @@ async def test_read_timeout_after_writing_is_maybe_sent(api: FakeBotAPI) -> None
         with pytest.raises(MaybeSentError):
             await TelegramTransport(bot).send(7, None, HTML)
     (sent,) = api.sent_to(7)
-    assert sent.maybe_delivered  # it did arrive: that is why a retry happens at most once
+    assert sent.maybe_delivered  # it did arrive: a retry will be a duplicate, and that is fine
+
+
+async def test_a_request_lost_on_the_way_is_maybe_sent_too(api: FakeBotAPI) -> None:
+    api.fail_next(kind="hang", chat_id=7, delay=60)
+    async with real_bot(api, read_timeout=0.3) as bot:
+        with pytest.raises(MaybeSentError):
+            await TelegramTransport(bot).send(7, None, HTML)
+    assert api.sent == []  # it did not arrive: without a retry it would be lost
 
 
 async def test_connect_error_is_retried_not_maybe_sent() -> None:

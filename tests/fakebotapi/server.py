@@ -72,6 +72,7 @@ FAULT_KINDS = (
     "migrate",
     "parse_entities",
     "read_timeout",
+    "hang",
     "conflict",
     "400",
 )
@@ -298,6 +299,8 @@ class FakeBotAPI:
 
         ``method=None`` matches every method, ``chat_id=None`` every chat.
         ``read_timeout`` performs the call, then answers after ``delay`` seconds (or on close).
+        ``hang`` never performs the call (nothing is delivered) and answers nothing for ``delay``
+        seconds (then 502), or until the server closes: a request lost on the way.
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; one of {FAULT_KINDS}")
@@ -502,6 +505,8 @@ class FakeBotAPI:
                 self._wake()
                 await self._sleep(fault.delay)
                 return _json({"ok": True, "result": result})
+            if fault is not None and fault.kind == "hang":
+                await self._sleep(fault.delay)
             if fault is not None:
                 raise _fault_error(fault, params.get("chat_id"), self)
             result = self._dispatch(method, params, at)
@@ -800,7 +805,7 @@ def _fault_error(fault: _Fault, chat_id: Any, api: FakeBotAPI) -> TelegramError:
             f"Too Many Requests: retry after {fault.retry_after}",
             {"retry_after": fault.retry_after},
         )
-    if kind in ("5xx", "502"):
+    if kind in ("5xx", "502", "hang"):
         return TelegramError(502, fault.description or "Bad Gateway")
     if kind == "500":
         return TelegramError(500, fault.description or "Internal Server Error")
