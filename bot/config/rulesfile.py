@@ -16,8 +16,10 @@
         feeds: [bbc-world]       # optional; default every feed
         chats: [-1001234567890]  # optional: chats (e.g. channels) that always get this rule
 
-Positions come from PyYAML's node marks, so an error points at the offending value. Query syntax
-is checked by the rule engine, which reports at ``query_pos`` plus the offset inside the query.
+Positions come from PyYAML's node marks, so an error points at the offending value; lists and
+mappings nested deeper than ``MAX_NESTING`` are reported where the first too-deep one starts.
+Query syntax is checked by the rule engine, which reports at ``query_pos`` plus the offset
+inside the query.
 """
 
 from __future__ import annotations
@@ -36,9 +38,39 @@ from bot.models import FeedSpec, RulesConfig, RuleSpec, SourcePos
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _MAX_FILE = 8 * 1024 * 1024
+MAX_NESTING = 16  # levels of lists and mappings; the rules file needs 4
 _TOP_KEYS = {"feeds", "entities", "rules"}
 _FEED_KEYS = {"id", "url", "name", "interval", "backfill", "min_interval", "max_interval"}
 _RULE_KEYS = {"id", "title", "query", "feeds", "chats"}
+
+
+class _TooDeep(yaml.composer.ComposerError):
+    pass
+
+
+class _Loader(yaml.SafeLoader):
+    """``SafeLoader`` that refuses nodes nested deeper than ``MAX_NESTING``: PyYAML composes
+    recursively (three Python frames a level), so 1,000 levels raised RecursionError.  Aliases
+    stay shared nodes (never expanded), so "billion laughs" files cost their size only."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self._depth >= MAX_NESTING and not self.check_event(yaml.AliasEvent):
+            event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+            raise _TooDeep(
+                None,
+                None,
+                f"nested too deeply (more than {MAX_NESTING} levels of lists and mappings)",
+                event.start_mark,
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 class _Problems:
@@ -74,13 +106,19 @@ def load_rules(path: str | Path) -> RulesConfig:
 def parse_rules(text: str, source: str = "<rules>", base_dir: Path | None = None) -> RulesConfig:
     problems = _Problems(source)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_Loader)
+    except _TooDeep as exc:
+        mark = exc.problem_mark
+        assert mark is not None
+        raise RulesError([f"{source}:{mark.line + 1}:{mark.column + 1}: {exc.problem}"]) from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else f"{source}:1:1"
         raise RulesError([f"{where}: invalid YAML: {exc.problem or exc.context}"]) from exc
     except yaml.YAMLError as exc:
         raise RulesError([f"{source}:1:1: invalid YAML: {exc}"]) from exc
+    except (RecursionError, MemoryError) as exc:  # not expected below MAX_NESTING; still a report
+        raise RulesError([f"{source}:1:1: rules file too complex to read ({exc!r})"]) from exc
     if root is None:
         raise RulesError([f"{source}:1:1: rules file is empty: it needs 'feeds' and 'rules'"])
     top = _mapping(root, problems, "the rules file")

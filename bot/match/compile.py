@@ -5,6 +5,12 @@ Each distinct phrase/word/prefix of all rules becomes one Aho-Corasick key (see
 *necessary* keys are computed from its tree: a leaf is necessary for itself, an OR needs
 one key of every branch, an AND (or NEAR) needs the keys of its most selective branch, a NOT
 or a regex needs nothing; rules left without necessary keys are evaluated for every entry.
+
+No key is longer than ``MAX_TERM`` characters (plus its two spaces), whatever tree it comes
+from: pyahocorasick (2.3.1, as every version before it) frees its trie recursively in C, one
+stack frame per character of the longest key, and a key of ~520,000 characters overflowed an
+8 MiB stack (SIGSEGV when the rule set was freed: ``del``, a rules reload, process exit).
+At ~16 bytes per character the deepest trie allowed needs ~8 KiB of stack.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from bot.models import RuleSpec
 from . import engine, nodes
 from .fuzzy import FuzzyIndex
 from .pattern import compile_pattern
-from .query import parse
+from .query import check_size, parse
 
 __all__ = ["compile_query", "compile_rules"]
 
@@ -79,6 +85,7 @@ class _Builder:
 
     def program(self, node: nodes.Node) -> engine.Program:
         if isinstance(node, nodes.Phrase):
+            check_size(node.words, node.pos)  # bounds the automaton's depth (see above)
             key = " " + " ".join(node.words) + ("" if node.prefix else " ")
             lid = self.literals.setdefault(key, len(self.literals))
             if lid == len(self.literal_chars):
@@ -87,6 +94,7 @@ class _Builder:
             self.literal_uses[lid] += 1
             return engine.Literal(lid, len(node.words), node.fields)
         if isinstance(node, nodes.Fuzzy):
+            check_size((node.word,), node.pos)
             term = (node.word, node.distance)
             fid = self.fuzzy_terms.setdefault(term, len(self.fuzzy_terms))
             if fid == len(self.fuzzy_uses):

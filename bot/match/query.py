@@ -16,6 +16,10 @@ two characters); ``word~`` matches words within min(2, len/3) edits, ``word~1`` 
 ``word~2`` set the distance (which may not exceed a third of the word's length).
 ``"..."`` (straight or curly quotes) is a phrase; nothing inside is an operator.
 ``@name`` is any alias of the entity ``name``.  ``NEAR`` alone is ``NEAR/5``.
+
+Sizes are capped: a query has at most ``MAX_QUERY`` characters, groups nest at most
+``MAX_DEPTH`` deep, a phrase (or alias, or hyphenated word) has at most ``MAX_PHRASE_WORDS``
+words and a term at most ``MAX_TERM`` folded characters (see ``bot.match.compile`` for why).
 """
 
 from __future__ import annotations
@@ -48,7 +52,11 @@ MAX_NEAR = 50
 DEFAULT_NEAR = 5
 MAX_DEPTH = 32
 MIN_PREFIX = 2
+MAX_QUERY = 10_000
+MAX_PHRASE_WORDS = 50
+MAX_TERM = 500
 _FIELDS = {"title:": TITLE, "summary:": SUMMARY}
+_FIELD_CHARS = max(map(len, _FIELDS))
 _SIDES = "needs a term, phrase or group on both sides"
 
 
@@ -99,11 +107,8 @@ def _lex(q: str) -> list[_Tok]:
             toks.append(_Tok("ENTITY", q[i + 1 : j], i))
             i = j
         else:
-            j = i
-            while j < n and not q[j].isspace() and q[j] not in "()" and q[j] not in QUOTES:
-                j += 1
-            word = q[i:j]
-            field = next((f for f in _FIELDS if word.lower().startswith(f)), None)
+            head = q[i : i + _FIELD_CHARS].lower()  # not the whole run: title:title:... is linear
+            field = next((f for f in _FIELDS if head.startswith(f)), None)
             if field is not None:
                 after = i + len(field)
                 if after >= n or q[after].isspace() or q[after] == ")":
@@ -111,6 +116,10 @@ def _lex(q: str) -> list[_Tok]:
                 toks.append(_Tok("FIELD", field, i, _FIELDS[field]))
                 i = after
                 continue
+            j = i
+            while j < n and not q[j].isspace() and q[j] not in "()" and q[j] not in QUOTES:
+                j += 1
+            word = q[i:j]
             if word in ("AND", "OR", "NOT"):
                 toks.append(_Tok(word, word, i))
             elif word == "NEAR" or word.startswith("NEAR/"):
@@ -238,6 +247,7 @@ class _Parser:
             words = tuple(tokenize(tok.text).words)
             if not words:
                 raise QueryError("empty phrase: nothing to match inside the quotes", tok.pos)
+            check_size(words, tok.pos)
             return Phrase(words, fields, tok.pos)
         if kind == "REGEX":
             try:
@@ -277,12 +287,15 @@ class _Parser:
             hint = f" (known: {known})" if known else " (the rules file defines no entities)"
             raise QueryError(f"unknown entity '@{name}'{hint}", tok.pos)
         phrases: list[Node] = []
-        for alias in aliases:
+        for number, alias in enumerate(aliases, 1):
             words = tuple(tokenize(alias).words)
             if not words:
                 raise QueryError(
                     f"entity '@{name}' alias {alias!r} has no letters or digits", tok.pos
                 )
+            problem = size_problem(words)
+            if problem is not None:
+                raise QueryError(f"entity '@{name}' alias {number} {problem}", tok.pos)
             phrases.append(Phrase(words, fields, tok.pos))
         if not phrases:
             raise QueryError(f"entity '@{name}' has no aliases", tok.pos)
@@ -308,6 +321,7 @@ class _Parser:
         words = tuple(tokenize(core).words)
         if not words:
             raise QueryError(f"'{text}' has no letters or digits to match", pos)
+        check_size(words, pos)
         if prefix:
             if len(" ".join(words)) < MIN_PREFIX:
                 raise QueryError(
@@ -335,6 +349,28 @@ def _fuzzy(text: str, words: tuple[str, ...], distance: int, fields: int, pos: i
     return Fuzzy(word, distance, fields, pos)
 
 
+def size_problem(words: Sequence[str]) -> str | None:
+    """What is wrong with the size of a term of ``words`` (folded), or None: at most
+    ``MAX_PHRASE_WORDS`` words and ``MAX_TERM`` characters (words joined by one space)."""
+    if len(words) > MAX_PHRASE_WORDS:
+        return f"has too many words ({len(words)}, at most {MAX_PHRASE_WORDS})"
+    chars = sum(map(len, words)) + len(words) - 1
+    if chars > MAX_TERM:
+        return f"is too long ({chars} characters, at most {MAX_TERM})"
+    return None
+
+
+def check_size(words: Sequence[str], pos: int) -> None:
+    """Raise ``QueryError`` at ``pos`` when a term of ``words`` is over the size limits."""
+    problem = size_problem(words)
+    if problem is not None:
+        raise QueryError(f"{'phrase' if len(words) > 1 else 'term'} {problem}", pos)
+
+
 def parse(query: str, entities: Mapping[str, Sequence[str]] | None = None) -> Node:
     """Parse ``query`` into a syntax tree; raises ``QueryError`` with a 0-based offset."""
+    if len(query) > MAX_QUERY:
+        raise QueryError(
+            f"query is too long ({len(query)} characters, at most {MAX_QUERY})", MAX_QUERY
+        )
     return _Parser(query, entities or {}).parse()

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import format_duration, load_rules, parse_duration, parse_rules
+from bot.config import format_duration, load_rules, parse_duration, parse_rules, rulesfile
+from bot.config.rulesfile import MAX_NESTING
 from bot.errors import RulesError
+from bot.pipeline import compile_rules_file
 
 GOOD = """\
 feeds:
@@ -134,3 +136,96 @@ def test_bad_durations(bad: object) -> None:
 
 def test_format_duration() -> None:
     assert [format_duration(s) for s in (300, 5400, 1, math.inf)] == ["5m", "1h30m", "1s", "all"]
+
+
+# (text, line, column, id): where the node one level too deep starts (the top mapping is level 1)
+DEEP = [
+    ("feeds: []\nrules: " + "[" * 1000 + "]" * 1000 + "\n", 2, 8 + MAX_NESTING - 1, "flow-1000"),
+    ("feeds: []\nrules:\n" + "- " * 1000 + "x\n", 3, 1 + 2 * (MAX_NESTING - 1), "block-1000"),
+    (
+        "feeds: []\nrules: []\nentities:\n"
+        + "".join("  " * i + "a:\n" for i in range(1, 1001))
+        + "  " * 1001
+        + "x\n",
+        MAX_NESTING + 2,
+        2 * (MAX_NESTING - 1) + 1,
+        "mappings-1000",
+    ),
+    ("feeds: []\nrules: " + "[" * 100_000, 2, 8 + MAX_NESTING - 1, "unclosed-100000"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "col"), [d[:3] for d in DEEP],
+                         ids=[d[3] for d in DEEP])  # fmt: skip
+def test_deep_nesting_is_a_problem_at_its_position(text: str, line: int, col: int) -> None:
+    with pytest.raises(RulesError) as caught:
+        parse_rules(text, "r.yaml")
+    assert caught.value.problems == (
+        f"r.yaml:{line}:{col}: nested too deeply (more than {MAX_NESTING} levels of lists "
+        "and mappings)",
+    )
+
+
+def test_deep_nesting_is_a_rules_error_for_reload_and_check(tmp_path: Path) -> None:
+    """The hot reload tells the admins about RulesError only: a RecursionError escaped it."""
+    path = tmp_path / "deep.yaml"
+    path.write_text("feeds: []\nrules: " + "[" * 1000 + "]" * 1000 + "\n", encoding="utf-8")
+    with pytest.raises(RulesError) as caught:
+        compile_rules_file(path)
+    assert caught.value.problems == (
+        f"{path}:2:{8 + MAX_NESTING - 1}: nested too deeply (more than {MAX_NESTING} levels "
+        "of lists and mappings)",
+    )
+
+
+def test_a_recursion_error_is_still_a_rules_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rulesfile, "MAX_NESTING", 1_000_000)
+    with pytest.raises(RulesError) as caught:
+        parse_rules("feeds: []\nrules: " + "[" * 10_000, "r.yaml")
+    (problem,) = caught.value.problems
+    assert problem.startswith("r.yaml:1:1: rules file too complex to read (RecursionError(")
+
+
+def test_nesting_up_to_the_limit_is_read() -> None:
+    text = (
+        "feeds: []\nrules: []\nentities: {x: "
+        + "[" * (MAX_NESTING - 2)
+        + "]" * (MAX_NESTING - 2)
+        + "}\n"
+    )
+    with pytest.raises(RulesError) as caught:
+        parse_rules(text, "r.yaml")
+    assert caught.value.problems == (
+        "r.yaml:3:15: entity 'x' needs at least one alias",
+        "r.yaml:3:16: alias of 'x' must be a single value, not a list or mapping",
+    )
+
+
+def _laughs(levels: int) -> str:
+    lines = ["feeds: []", "l0: &l0 [" + ", ".join(["lol"] * 10) + "]"]
+    for i in range(1, levels):
+        lines.append(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]")
+    last = f"*l{levels - 1}"
+    lines += [f"entities: {{boom: {last}}}", f"rules: {last}", ""]
+    return "\n".join(lines)
+
+
+@pytest.mark.timeout(30, method="thread")
+def test_aliases_are_never_expanded() -> None:
+    """A "billion laughs" file (10**30 leaves once expanded) is read in time linear in its
+    size: aliases stay shared nodes, and only one level below each section is looked at."""
+    with pytest.raises(RulesError) as caught:
+        parse_rules(_laughs(30), "r.yaml")
+    problems = caught.value.problems
+    assert problems[0] == "r.yaml:2:1: unknown key 'l0' (expected one of: feeds, entities, rules)"
+    # an alias is its anchored node: positions point where l28 was defined (line 30)
+    assert problems.count("r.yaml:30:6: alias of 'boom' must be a single value, not a list or "
+                          "mapping") == 10  # fmt: skip
+    assert problems.count("r.yaml:30:6: a rule must be a mapping of keys to values") == 10
+    assert len(problems) == 30 + 1 + 10 + 10  # unknown keys, "boom" has no alias, 10 + 10
+
+
+def test_a_self_referencing_alias_is_read() -> None:
+    with pytest.raises(RulesError) as caught:
+        parse_rules("feeds: []\nrules: &r [*r, *r]\n", "r.yaml")
+    assert caught.value.problems == ("r.yaml:2:8: a rule must be a mapping of keys to values",) * 2
