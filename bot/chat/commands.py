@@ -11,6 +11,11 @@ Who may use a command (``Command.who``):
                  anyone who can post in a channel, and NEWSBOT_ADMINS everywhere
     operator     NEWSBOT_ADMINS only (/feeds, /status)
     feeds        NEWSBOT_ADMINS, or anyone when NEWSBOT_ANYONE_CAN_ADD_FEEDS is set
+
+Chat text is hostile. Every parser first checks the argument against its command's
+``max_args`` (a short usage reply, nothing else runs on a longer one), then parses with
+plain string operations or anchored, bounded patterns; a reason quotes at most an
+``excerpt`` of what the user wrote.
 """
 
 from __future__ import annotations
@@ -22,11 +27,20 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.config.durations import parse_duration
+from bot.text import excerpt
 
 Who = Literal["everyone", "chat_admin", "operator", "feeds"]
 
 MAX_MUTE = 366 * 86400.0
 DIGESTS = ("off", "hourly", "daily")
+
+# Longest argument (characters after the command) each kind of command reads.
+MAX_WORD = 64  # a rule id, feed id, watch number, mode or on/off
+MAX_DURATION = 32  # "1h 30m"; the duration scanner is linear anyway
+MAX_QUIET = 32  # "22:00-07:00"
+MAX_TIMEZONE = 64  # the longest IANA name has 32 characters
+MAX_URL = 2048 + 1 + MAX_DURATION  # /addfeed URL [INTERVAL]
+MAX_TEXT = 4096  # /watch and /test (Telegram's own message limit; /watch has its own below it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +51,7 @@ class Command:
     example: str  # a complete example, e.g. "/subscribe outages"
     who: Who = "everyone"
     menu: bool = True  # shown in Telegram's command menu
+    max_args: int = MAX_WORD  # longest argument text the parser will look at
 
     @property
     def usage(self) -> str:
@@ -58,6 +73,7 @@ COMMANDS: tuple[Command, ...] = (
         "a personal rule in the query language",
         '/watch "data breach" AND (bank OR insurer)',
         "chat_admin",
+        max_args=MAX_TEXT,
     ),
     Command("unwatch", "N", "remove watch number N from /list", "/unwatch 1", "chat_admin"),
     Command(
@@ -65,8 +81,16 @@ COMMANDS: tuple[Command, ...] = (
         "TEXT",
         "which rules and watches would match a headline",
         "/test Bank hit by data breach",
+        max_args=MAX_TEXT,
     ),
-    Command("mute", "DURATION", "pause alerts for a while (30m, 2h, 1d)", "/mute 2h", "chat_admin"),
+    Command(
+        "mute",
+        "DURATION",
+        "pause alerts for a while (30m, 2h, 1d)",
+        "/mute 2h",
+        "chat_admin",
+        max_args=MAX_DURATION,
+    ),
     Command("unmute", "", "resume alerts now", "/unmute", "chat_admin"),
     Command(
         "digest", "off|hourly|daily", "bundle alerts into a digest", "/digest hourly", "chat_admin"
@@ -77,6 +101,7 @@ COMMANDS: tuple[Command, ...] = (
         "hold alerts during these hours",
         "/quiet 22:00-07:00",
         "chat_admin",
+        max_args=MAX_QUIET,
     ),
     Command(
         "timezone",
@@ -84,6 +109,7 @@ COMMANDS: tuple[Command, ...] = (
         "time zone for quiet hours and digests",
         "/timezone Europe/Berlin",
         "chat_admin",
+        max_args=MAX_TIMEZONE,
     ),
     Command("preview", "on|off", "show link previews under alerts", "/preview on", "chat_admin"),
     Command("feeds", "", "feed health (operators)", "/feeds", "operator", menu=False),
@@ -95,6 +121,7 @@ COMMANDS: tuple[Command, ...] = (
         "/addfeed https://example.com/feed.xml 10m",
         "feeds",
         menu=False,
+        max_args=MAX_URL,
     ),
     Command(
         "removefeed",
@@ -120,6 +147,7 @@ class UsageError(ValueError):
 
 # --------------------------------------------------------------------------- the command itself
 
+# Linear (constant, even): ``match`` is anchored and both runs are bounded at 64 characters.
 _COMMAND = re.compile(r"/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?")
 
 
@@ -141,8 +169,21 @@ def split_command(text: str) -> CommandText | None:
 # --------------------------------------------------------------------------- argument parsers
 
 
+def _capped(command: str, args: str) -> str:
+    """``args`` if it is short enough for ``command``; the check comes before any parsing."""
+    limit = BY_NAME[command].max_args
+    if len(args) > limit:
+        raise UsageError(command, f"that is too long: at most {limit} characters.")
+    return args
+
+
+def _quoted(word: str) -> str:
+    """A user's word for a reason: quoted, at most an excerpt of it."""
+    return repr(excerpt(word))
+
+
 def _one_word(command: str, args: str, what: str) -> str:
-    words = args.split()
+    words = _capped(command, args).split()
     if not words:
         raise UsageError(command, f"{what} is missing.")
     if len(words) > 1:
@@ -159,7 +200,7 @@ def parse_feed_id(args: str) -> str:
 
 
 def parse_query(command: str, args: str) -> str:
-    if not args:
+    if not _capped(command, args):
         raise UsageError(
             command, "the query is missing." if command == "watch" else "the text is missing."
         )
@@ -169,18 +210,20 @@ def parse_query(command: str, args: str) -> str:
 def parse_index(args: str) -> int:
     word = _one_word("unwatch", args, "watch number")
     if not word.isdigit() or int(word) < 1:
-        raise UsageError("unwatch", f"{word!r} is not a watch number (see /list).")
+        raise UsageError("unwatch", f"{_quoted(word)} is not a watch number (see /list).")
     return int(word)
 
 
 def parse_mute(args: str) -> float:
-    word = args.strip()
+    word = _capped("mute", args).strip()
     if not word:
         raise UsageError("mute", "the duration is missing.")
     try:
         seconds = parse_duration(word)
     except ValueError:
-        raise UsageError("mute", f"{word!r} is not a duration such as 30m, 2h or 1d.") from None
+        raise UsageError(
+            "mute", f"{_quoted(word)} is not a duration such as 30m, 2h or 1d."
+        ) from None
     if seconds <= 0 or not math.isfinite(seconds):
         raise UsageError("mute", "the duration must be longer than zero.")
     if seconds > MAX_MUTE:
@@ -191,23 +234,24 @@ def parse_mute(args: str) -> float:
 def parse_digest(args: str) -> str:
     word = _one_word("digest", args, "mode").lower()
     if word not in DIGESTS:
-        raise UsageError("digest", f"{word!r} is not one of off, hourly, daily.")
+        raise UsageError("digest", f"{_quoted(word)} is not one of off, hourly, daily.")
     return word
 
 
 def parse_preview(args: str) -> bool:
     word = _one_word("preview", args, "on or off").lower()
     if word not in ("on", "off"):
-        raise UsageError("preview", f"{word!r} is not on or off.")
+        raise UsageError("preview", f"{_quoted(word)} is not on or off.")
     return word == "on"
 
 
+# Linear: fullmatch, anchored, at most 5 characters of alternatives with no loop.
 _HHMM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 
 
 def parse_quiet(args: str) -> str | None:
     """``22:00-7:00`` -> ``"22:00-07:00"``; ``off`` -> None."""
-    text = args.strip().lower().replace(" ", "")
+    text = _capped("quiet", args).strip().lower().replace(" ", "")
     if text in ("off", "none"):
         return None
     if not text:
@@ -231,19 +275,19 @@ def parse_timezone(args: str) -> str:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         raise UsageError(
-            "timezone", f"{name!r} is not a known time zone (e.g. Europe/Berlin)."
+            "timezone", f"{_quoted(name)} is not a known time zone (e.g. Europe/Berlin)."
         ) from None
     return name
 
 
 def parse_addfeed(args: str) -> tuple[str, float | None]:
-    words = args.split()
+    words = _capped("addfeed", args).split()
     if not words:
         raise UsageError("addfeed", "the feed URL is missing.")
     if len(words) > 2:
         raise UsageError("addfeed", "expected a URL and an optional interval.")
     url = words[0]
-    if not re.match(r"https?://[^\s/]", url, re.IGNORECASE):
+    if not re.match(r"https?://[^\s/]", url, re.IGNORECASE):  # anchored, no loop: O(1)
         raise UsageError("addfeed", "the URL must start with http:// or https://.")
     interval: float | None = None
     if len(words) == 2:
@@ -251,7 +295,7 @@ def parse_addfeed(args: str) -> tuple[str, float | None]:
             interval = parse_duration(words[1])
         except ValueError:
             raise UsageError(
-                "addfeed", f"{words[1]!r} is not an interval such as 10m or 1h."
+                "addfeed", f"{_quoted(words[1])} is not an interval such as 10m or 1h."
             ) from None
         if interval <= 0:
             raise UsageError("addfeed", "the interval must be longer than zero.")

@@ -1,12 +1,15 @@
 """Reply texts (Telegram HTML). Every user- or feed-supplied string goes through ``esc``.
 
-Pure: no Telegram objects, no I/O; ``now`` is passed in.
+A reply quotes at most an excerpt of what the user typed (``quote``: 40 characters), except
+where showing it is the point (/test's highlights, /list's watches), and long replies are
+split into valid messages (``split_message``). Pure: no Telegram objects, no I/O; ``now``
+is passed in.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -16,12 +19,21 @@ from bot.config.durations import format_duration
 from bot.errors import QueryError
 from bot.models import ChatPrefs, FeedState, RuleSpec, Span
 from bot.store import Subscription, Watch
+from bot.text import excerpt
 
 if TYPE_CHECKING:
     from bot.chat.trial import Hit
 
 MAX_UTF16 = 4096
+_MIN_ROOM = 256  # a long line starts in the current message only if this much is left
 CARET_WINDOW = 40  # characters of a long query shown either side of an error
+MESSAGE_MAX = 200  # characters of an error message shown (it may quote the user's input)
+TEST_MESSAGES = 3  # /test answers in at most this many messages
+
+
+def quote(value: object, limit: int | None = None) -> str:
+    """At most an excerpt of user input, escaped for HTML."""
+    return esc(excerpt(str(value)) if limit is None else excerpt(str(value), limit))
 
 
 def esc(value: object) -> str:
@@ -35,24 +47,137 @@ def utf16_len(text: str) -> int:
 def split_message(lines: Iterable[str], limit: int = MAX_UTF16) -> list[str]:
     """Join lines into messages of at most ``limit`` UTF-16 units, breaking between lines.
 
-    A single line longer than the limit is cut (callers keep lines short and tag-balanced).
+    Lines are balanced Telegram HTML (every reply here is). A line too long for one message
+    is split between HTML tokens, never inside a tag or an entity; the tags open at the
+    split are closed at the end of one message and reopened at the start of the next.
+    Sizes are counted on the HTML source, which is never shorter than the text Telegram
+    shows. A message with nothing visible in it is left out (Telegram refuses those).
     """
     chunks: list[str] = []
     current: list[str] = []
     size = 0
     for line in lines:
-        length = utf16_len(line) + 1
-        if length > limit:
-            line = line[: limit // 2 - 2] + "…"
-            length = utf16_len(line) + 1
-        if current and size + length > limit:
-            chunks.append("\n".join(current))
-            current, size = [], 0
-        current.append(line)
-        size += length
+        if utf16_len(line) < limit:
+            pieces = [line]
+        else:  # the first piece fills what the current message has left, if that is much
+            room = limit - size - 1 if limit - size > _MIN_ROOM else limit - 1
+            pieces = _split_line(line, limit - 1, room)
+        for piece in pieces:
+            length = utf16_len(piece) + 1
+            if current and size + length > limit:
+                chunks.append("\n".join(current))
+                current, size = [], 0
+            current.append(piece)
+            size += length
     if current:
         chunks.append("\n".join(current))
-    return chunks or ["(empty)"]
+    return [c for c in chunks if _visible(c)] or ["(empty)"]
+
+
+def _tokens(html_text: str) -> Iterator[str]:
+    """``html_text`` as tags, entities and runs of text (one linear scan)."""
+    pos, n = 0, len(html_text)
+    while pos < n:
+        char = html_text[pos]
+        end = -1
+        if char == "<":
+            end = html_text.find(">", pos)
+        elif char == "&":
+            end = html_text.find(";", pos, pos + 12)
+        if end >= 0:
+            yield html_text[pos : end + 1]
+            pos = end + 1
+            continue
+        stop = pos + 1
+        while stop < n and html_text[stop] not in "<&":
+            stop += 1
+        yield html_text[pos:stop]
+        pos = stop
+
+
+def _tag_name(tag: str) -> str:
+    return tag[1:-1].split(None, 1)[0].lower() if len(tag) > 2 else ""
+
+
+def _visible(html_text: str) -> bool:
+    """True if Telegram would show something other than blanks for ``html_text``."""
+    return any(not t.startswith("<") and not t.isspace() for t in _tokens(html_text))
+
+
+def _split_line(line: str, limit: int, first: int) -> list[str]:
+    """``line`` in pieces of at most ``limit`` UTF-16 units (the first: ``first``), split
+    between HTML tokens.
+
+    Tags open at a split are closed (innermost first) at the end of the piece and reopened
+    at the start of the next, so every piece is balanced on its own. Text runs are cut
+    between characters, at a space when one is near the end.
+    """
+    pieces: list[str] = []
+    parts: list[str] = []
+    stack: list[tuple[str, str]] = []  # (name, opening tag) of the tags open here
+    room = first  # units this piece may have
+    size = 0  # units in ``parts``
+    closing = 0  # units of the closing tags ``stack`` needs
+    added = 0  # tokens added since the piece began (its reopened tags aside)
+
+    def flush() -> None:
+        nonlocal parts, size, added, room
+        pieces.append("".join(parts) + "".join(f"</{name}>" for name, _ in reversed(stack)))
+        parts = [opening for _, opening in stack]
+        size, added, room = sum(utf16_len(opening) for opening in parts), 0, limit
+
+    def add(token: str) -> None:
+        nonlocal size, added
+        parts.append(token)
+        size += utf16_len(token)
+        added += 1
+
+    for token in _tokens(line):
+        if token.startswith("</"):
+            add(token)
+            if stack:
+                closing -= utf16_len(f"</{stack.pop()[0]}>")
+        elif token.startswith("<"):
+            name = _tag_name(token)
+            end_tag = utf16_len(f"</{name}>")
+            if added and size + closing + utf16_len(token) + end_tag > room:
+                flush()
+            add(token)
+            stack.append((name, token))
+            closing += end_tag
+        elif token.startswith("&"):
+            if added and size + closing + utf16_len(token) > room:
+                flush()
+            add(token)
+        else:
+            while token:
+                head = _cut(token, room - size - closing)
+                if not head and not added:
+                    head = token[0]  # always progress, even if the limit is absurdly small
+                if head:
+                    add(head)
+                    token = token[len(head) :]
+                if token:
+                    flush()
+    pieces.append("".join(parts))
+    return pieces
+
+
+def _cut(text: str, room: int) -> str:
+    """The longest head of ``text`` within ``room`` UTF-16 units, ending at a space if one is
+    in its last fifth."""
+    if utf16_len(text) <= room:
+        return text
+    units = end = 0
+    for char in text:
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > room:
+            break
+        end += 1
+    space = text.rfind(" ", 0, end)
+    if space >= 0 and space + 1 >= end * 0.8:
+        end = space + 1
+    return text[:end]
 
 
 # --------------------------------------------------------------------------- time
@@ -129,7 +254,7 @@ def usage(error: UsageError) -> str:
 
 
 def unknown_command(name: str) -> str:
-    return f"Unknown command /{esc(name)}. See /help for the commands."
+    return f"Unknown command /{quote(name)}. See /help for the commands."
 
 
 def denied(command: Command) -> str:
@@ -169,7 +294,7 @@ def button_label(rule: RuleSpec, subscribed: bool) -> str:
 
 
 def no_rule(rule_id: str) -> str:
-    return f"No rule '{esc(rule_id)}'. See /rules."
+    return f"No rule '{quote(rule_id)}'. See /rules."
 
 
 def subscribed(rule: RuleSpec, created: bool, topic: bool) -> str:
@@ -180,7 +305,7 @@ def subscribed(rule: RuleSpec, created: bool, topic: bool) -> str:
 
 
 def unsubscribed(rule_id: str, title: str | None, removed: bool) -> str:
-    name = esc(title or rule_id)
+    name = esc(title) if title else quote(rule_id)
     if not removed:
         return f"This chat is not subscribed to <b>{name}</b>."
     return f"Unsubscribed from <b>{name}</b>."
@@ -257,7 +382,8 @@ def caret(query: str, pos: int) -> tuple[str, str]:
 def query_error(query: str, error: QueryError) -> str:
     line, mark = caret(query, error.pos)
     return (
-        f"That query has a problem at column {error.pos + 1}: {esc(error.message)}\n"
+        f"That query has a problem at column {error.pos + 1}: "
+        f"{quote(error.message, MESSAGE_MAX)}\n"
         f"<pre>{esc(line)}\n{esc(mark)}</pre>\n"
         f"Usage: <code>{esc(BY_NAME['watch'].usage)}</code>"
     )
@@ -272,11 +398,11 @@ def too_many_watches(limit: int) -> str:
 
 
 def watch_added(number: int, query: str) -> str:
-    return f"Watch {number} added: <code>{esc(query)}</code>\nRemove it with /unwatch {number}."
+    return f"Watch {number} added: <code>{quote(query)}</code>\nRemove it with /unwatch {number}."
 
 
 def watch_removed(number: int, query: str) -> str:
-    return f"Watch {number} removed: <code>{esc(query)}</code>"
+    return f"Watch {number} removed: <code>{quote(query)}</code>"
 
 
 def no_watch(number: int, count: int) -> str:
@@ -311,16 +437,42 @@ def highlight(text: str, spans: Iterable[Span], field: str = "title") -> str:
 
 
 def test_result(text: str, hits: Sequence[Hit]) -> list[str]:
+    """What /test answers: each hit with ``text`` highlighted.
+
+    At most ``TEST_MESSAGES`` messages (a long text matching many rules would flood the
+    chat), with a note of the hits left out; the first hit is always shown.
+    """
     if not hits:
-        return [f"Nothing matches: {esc(text)}"]
-    lines = [f"{len(hits)} match{'es' if len(hits) != 1 else ''}:"]
-    for hit in hits:
-        if hit.kind == "rule":
-            label = f"rule <b>{esc(hit.label)}</b> (<code>{esc(hit.ref)}</code>)"
+        return [f"Nothing matches: {quote(text)}"]
+    head = f"{len(hits)} match{'es' if len(hits) != 1 else ''}:"
+    lines = [_hit_line(text, hit) for hit in hits]
+
+    def answer(shown: int) -> list[str]:
+        rest = len(lines) - shown
+        more = [f"…and {rest} more; /test a shorter text to see them all."] if rest else []
+        return split_message([head, *lines[:shown], *more])
+
+    # No more lines than TEST_MESSAGES could hold, then the most whose split fits in them.
+    room, fits = TEST_MESSAGES * MAX_UTF16 - utf16_len(head), 0
+    while fits < len(lines) and room > utf16_len(lines[fits]):
+        room -= utf16_len(lines[fits]) + 1
+        fits += 1
+    low, high = 1, max(1, fits)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(answer(middle)) <= TEST_MESSAGES:
+            low = middle
         else:
-            label = f"watch {esc(hit.ref)} <code>{esc(hit.label)}</code>"
-        lines.append(f"• {label}\n  {highlight(text, hit.spans)}")
-    return split_message(lines)
+            high = middle - 1
+    return answer(low)
+
+
+def _hit_line(text: str, hit: Hit) -> str:
+    if hit.kind == "rule":
+        label = f"rule <b>{esc(hit.label)}</b> (<code>{esc(hit.ref)}</code>)"
+    else:
+        label = f"watch {esc(hit.ref)} <code>{quote(hit.label)}</code>"
+    return f"• {label}\n  {highlight(text, hit.spans)}"
 
 
 # --------------------------------------------------------------------------- preferences
@@ -348,7 +500,7 @@ def quiet_set(quiet: str | None, timezone: str) -> str:
 
 
 def timezone_set(name: str) -> str:
-    return f"Time zone set to {esc(name)}."
+    return f"Time zone set to {quote(name)}."
 
 
 # --------------------------------------------------------------------------- operators
@@ -389,12 +541,12 @@ def feed_added(feed_id: str) -> str:
 
 def feed_removed(feed_id: str, removed: bool) -> str:
     if not removed:
-        return f"No active feed <code>{esc(feed_id)}</code>. See /feeds."
-    return f"Feed <code>{esc(feed_id)}</code> removed."
+        return f"No active feed <code>{quote(feed_id)}</code>. See /feeds."
+    return f"Feed <code>{quote(feed_id)}</code> removed."
 
 
 def feed_refused(message: str) -> str:
-    return f"Cannot add that feed: {esc(message)}"
+    return f"Cannot add that feed: {quote(message, MESSAGE_MAX)}"
 
 
 NOT_AVAILABLE = "That is not available on this bot."

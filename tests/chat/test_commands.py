@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot.chat import commands as c
 from bot.chat.commands import COMMANDS, UsageError, split_command
+from tests.chat.conftest import USER, Harness
 
 
 @pytest.mark.parametrize(
@@ -165,3 +168,88 @@ def test_trial_compiles_rules_once_per_config(monkeypatch: pytest.MonkeyPatch) -
     assert len(calls) == 1
     t.run(RulesView(tuple(rules), {}), watches, "x")  # a reload: new entities mapping
     assert len(calls) == 2
+
+
+# --------------------------------------------------------------------------- hostile arguments
+
+HOSTILE_MUTE = "1s  " * 18 + "x"  # 73 characters: 42-55 s in the old duration regex
+
+
+@pytest.mark.parametrize(
+    ("call", "command"),
+    [
+        (lambda a: c.parse_mute(a), "mute"),
+        (lambda a: c.parse_timezone(a), "timezone"),
+        (lambda a: c.parse_quiet(a), "quiet"),
+        (lambda a: c.parse_digest(a), "digest"),
+        (lambda a: c.parse_preview(a), "preview"),
+        (lambda a: c.parse_index(a), "unwatch"),
+        (lambda a: c.parse_rule_id("subscribe", a), "subscribe"),
+        (lambda a: c.parse_rule_id("unsubscribe", a), "unsubscribe"),
+        (lambda a: c.parse_feed_id(a), "removefeed"),
+        (lambda a: c.parse_addfeed(a), "addfeed"),
+        (lambda a: c.parse_query("watch", a), "watch"),
+        (lambda a: c.parse_query("test", a), "test"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "parse",
+)
+def test_too_long_arguments_get_a_short_usage_reply(call: Any, command: str) -> None:
+    cap = c.BY_NAME[command].max_args
+    with pytest.raises(UsageError) as info:
+        call("1s  " * (cap // 4 + 1) + "x")
+    assert info.value.command.name == command
+    assert info.value.reason == f"that is too long: at most {cap} characters."
+
+
+def test_the_hostile_mute_argument_is_refused_before_parsing() -> None:
+    with pytest.raises(UsageError, match="too long"):
+        c.parse_mute(HOSTILE_MUTE)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: c.parse_timezone("Mars/" + "x" * 55),
+        lambda: c.parse_digest("x" * 60),
+        lambda: c.parse_preview("x" * 60),
+        lambda: c.parse_index("x" * 60),
+        lambda: c.parse_mute("1s  " * 7 + "x"),
+        lambda: c.parse_addfeed("https://e.com/f " + "x" * 30),
+    ],
+    ids=["timezone", "digest", "preview", "unwatch", "mute", "addfeed"],
+)
+def test_reasons_quote_an_excerpt(call: Any) -> None:
+    with pytest.raises(UsageError) as info:
+        call()
+    assert len(info.value.reason) < 100, info.value.reason
+
+
+async def test_a_4000_character_test_is_answered_in_valid_messages(bot: Harness) -> None:
+    text = ("Outage at <Bank> & data breach: ACME down; " * 100)[:4000]
+    await bot.send(USER, "/watch bank")
+    before = len(bot.api.sent_to(USER))
+    await bot.send(USER, f"/test {text}", replies=2)
+    await bot.send(USER, "/help")  # updates run in order: every /test reply came before it
+    replies = bot.api.sent_to(USER)[before:-1]
+    assert len(replies) >= 2
+    assert replies[0].plain_text.startswith("4 matches:")  # outages, breach, acme, watch 1
+    assert not any("went wrong" in r.plain_text for r in replies)
+    assert all(len(r.plain_text) <= 4096 for r in replies)
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (f"/mute {HOSTILE_MUTE}", "too long: at most 32 characters"),
+        ("/timezone " + "Europe/" * 500, "too long: at most 64 characters"),
+        ("/timezone Mars/" + "x" * 55, "is not a known time zone"),
+        ("/subscribe " + "x" * 60, "No rule 'xxxx"),
+        ("/digest " + "x" * 60, "is not one of off, hourly, daily"),
+        ("/unwatch 1" + "x" * 59, "not a watch number"),
+    ],
+    ids=["mute", "timezone-long", "timezone-unknown", "subscribe", "digest", "unwatch"],
+)
+async def test_long_arguments_get_short_replies(bot: Harness, command: str, expected: str) -> None:
+    reply = await bot.send(USER, command)
+    assert expected in reply.plain_text
+    assert len(reply.plain_text) < 300

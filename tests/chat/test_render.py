@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.chat import render
 from bot.chat.commands import BY_NAME
@@ -79,3 +83,113 @@ def test_feeds_text_escapes_feed_strings() -> None:
     assert "Ex <1> & co" in plain and "HTTP 500 <oops>" in plain
     assert "last attempt 1m40s ago, success 10m ago, new entry never" in plain
     assert "failures 2, next poll in 5m, 304 ratio 25%" in plain
+
+
+# --------------------------------------------------------------------------- long replies
+
+
+def _bold_text(chunks: list[str]) -> str:
+    """The bold characters Telegram would show across ``chunks``, blanks removed."""
+    out = []
+    for chunk in chunks:
+        parsed = check_message_text(chunk, "HTML")
+        units = parsed.text.encode("utf-16-le")
+        for entity in parsed.entities:
+            if entity["type"] == "bold":
+                start, end = 2 * entity["offset"], 2 * (entity["offset"] + entity["length"])
+                out.append(units[start:end].decode("utf-16-le"))
+    return "".join("".join(out).split())
+
+
+def _shown(chunks: list[str]) -> str:
+    return "".join("".join(check_message_text(c, "HTML").text for c in chunks).split())
+
+
+def test_a_4000_character_test_splits_between_tags() -> None:
+    from bot.chat.trial import Hit
+
+    text = ("Bank <b>hit</b> & data breach 😀 at A&amp;B; " * 100)[:4000]
+    spans = tuple(Span("title", i, i + 9) for i in range(0, 4000, 23))  # some straddle splits
+    chunks = render.test_result(text, [Hit("watch", "bank", "1", spans)])
+    assert len(chunks) >= 2
+    for chunk in chunks:  # Telegram would accept each one
+        assert check_message_text(chunk, "HTML").utf16_len <= render.MAX_UTF16
+        assert render.utf16_len(chunk) <= render.MAX_UTF16
+    assert "".join(text.split()) in _shown(chunks)
+    highlighted = "".join(text[s.start : s.end] for s in spans)
+    assert _bold_text(chunks) == "".join(highlighted.split())
+
+
+_PIECES = [*"ab <>&\"';/\n", "\u00e9", "😀", "e\u0301", "&amp;", "\u2028"]
+_TEXT = st.lists(st.sampled_from(_PIECES), max_size=300).map("".join)
+
+
+@given(
+    text=_TEXT.filter(str.strip),
+    cuts=st.lists(st.tuples(st.integers(0, 400), st.integers(1, 30)), max_size=12),
+    limit=st.integers(40, 400),
+)
+def test_any_highlighted_text_splits_into_valid_messages(
+    text: str, cuts: list[tuple[int, int]], limit: int
+) -> None:
+    spans = [Span("title", start, start + length) for start, length in cuts]
+    chunks = render.split_message(["head", render.highlight(text, spans), "tail"], limit)
+    for chunk in chunks:
+        assert render.utf16_len(chunk) <= limit
+        check_message_text(chunk, "HTML")  # balanced, no cut tag or entity, not empty
+    assert _shown(chunks) == "".join(f"head{text}tail".split())
+    marked = [False] * len(text)
+    for span in spans:
+        for i in range(max(0, span.start), min(len(text), span.end)):
+            marked[i] = True
+    expected = "".join(c for c, m in zip(text, marked, strict=True) if m)
+    assert _bold_text(chunks) == "".join(expected.split())
+
+
+def test_test_answers_in_a_few_messages_however_many_hits() -> None:
+    from bot.chat.trial import Hit
+
+    text = "outage " * 570  # 3,990 characters
+    hits = [Hit("rule", f"Rule {n}", f"r{n}", (Span("title", 0, 6),)) for n in range(30)]
+    chunks = render.test_result(text, hits)
+    assert len(chunks) <= render.TEST_MESSAGES
+    shown = [check_message_text(c, "HTML").text for c in chunks]
+    assert shown[0].startswith("30 matches:")
+    assert "more; /test a shorter text to see them all." in shown[-1]
+
+
+LONG = "Mars/" + "<x&y>" * 1000
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        lambda: render.no_rule(LONG),
+        lambda: render.unsubscribed(LONG, None, removed=False),
+        lambda: render.unknown_command(LONG),
+        lambda: render.watch_added(1, LONG),
+        lambda: render.watch_removed(1, LONG),
+        lambda: render.timezone_set(LONG),
+        lambda: render.feed_removed(LONG, removed=False),
+        lambda: render.feed_refused(f"cannot fetch {LONG}"),
+        lambda: render.query_error(LONG, QueryError(f"unknown entity '@{LONG}'", 3000)),
+        lambda: render.test_result(LONG, [])[0],
+    ],
+    ids=[
+        "no-rule",
+        "unsubscribed",
+        "unknown-command",
+        "watch-added",
+        "watch-removed",
+        "timezone-set",
+        "feed-removed",
+        "feed-refused",
+        "query-error",
+        "test-nothing",
+    ],
+)
+def test_replies_quote_only_an_excerpt_of_user_input(reply: Callable[[], str]) -> None:
+    text = reply()
+    shown = check_message_text(text, "HTML").text
+    assert len(shown) < 400
+    assert "<x&y>" * 40 not in shown
