@@ -373,6 +373,7 @@ async def open_app(settings: Settings, *, out: TextIO | None = None) -> AsyncIte
             telegram=telegram_app,
         )
         pipeline.notify_admins = app.notify_admins
+        sender.notify_admins = app.notify_admins
         st = app.rules_path.stat()
         app._rules_stat = (st.st_mtime_ns, st.st_size)
         await store.feeds.sync_from_rules(rules.config.feeds, time.time())

@@ -183,7 +183,27 @@ def _char_info(c: str) -> tuple[int, str, bool]:
         if again == folded:
             break
         folded = again
+    if any(is_solo(x) for x in folded):  # ㈠ -> 一, ㍻ -> 平成: words of their own
+        return _SOLO_CHAR, folded, False
     return _LETTER, folded, translit
+
+
+def _solo_pieces(folded: str) -> list[str]:
+    """A solo character's folded text as words: each solo character alone, other runs whole
+    (``平成`` -> 平, 成; ``1月`` -> 1, 月)."""
+    pieces: list[str] = []
+    run = ""
+    for x in folded:
+        if is_solo(x):
+            if run:
+                pieces.append(run)
+                run = ""
+            pieces.append(x)
+        else:
+            run += x
+    if run:
+        pieces.append(run)
+    return pieces
 
 
 def _possessive_cut(raw: str) -> int:
@@ -227,7 +247,9 @@ def _fold_word(raw: str) -> tuple[tuple[str, int, int], ...]:
         if kind == _SOLO_CHAR:
             if parts:
                 flush()
-            parts.append(folded)
+            pieces = _solo_pieces(folded) if len(folded) > 1 else [folded]
+            words.extend((piece, i, i + 1) for piece in pieces[:-1])
+            parts.append(pieces[-1])
             start, end, solo, translit = i, i + 1, True, False
             continue
         if solo and parts:

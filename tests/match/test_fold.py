@@ -171,3 +171,16 @@ def test_word_lookups_agree_with_all_spans(text: str, picks: list[tuple[int, int
         if first + size <= len(slow):
             start, end = tokens.span(first, first + size)
             assert (start, end) == (slow[first][0], slow[first + size - 1][1])
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [("0㈠", "0 一"), ("x㈠y", "x 一 y")],
+    ids=["parenthesized-ideograph", "inside-a-word"],
+)
+def test_a_letter_that_folds_to_a_solo_script_character_is_a_word_of_its_own(
+    text: str, folded: str
+) -> None:
+    """hypothesis found fold("0㈠") == "0一" but fold("0一") == "0 一"."""
+    assert fold(text) == folded
+    assert fold(folded) == folded
