@@ -19,7 +19,9 @@ only ``bot.cli`` turns these into exit codes and messages.
         ├── ChatMigratedError       the group became a supergroup with ``new_chat_id``
         ├── RejectedError           Telegram refused this message for good (400)
         └── RetryLaterError         429 / 5xx / network: try again after ``retry_after``
-            └── MaybeSentError      timed out after the request was written: it may have arrived
+            ├── MaybeSentError      timed out after the request was written: it may have arrived
+            └── UnreachableError    the Bot API cannot be reached, or rejects the token: nothing
+                                    was sent, and nothing will be until it answers again
 """
 
 from __future__ import annotations
@@ -121,3 +123,8 @@ class RetryLaterError(DeliveryError):
 
 class MaybeSentError(RetryLaterError):
     pass
+
+
+class UnreachableError(RetryLaterError):
+    """Nothing was sent, to this chat or any: the connection to the Bot API failed (refused,
+    connect timeout, DNS) or it rejected the bot token."""

@@ -83,7 +83,7 @@ def describe(exc: BaseException, api_url: str = "") -> str:
     ``InvalidToken`` message does: the server's own description is used instead)."""
     if isinstance(exc, tg_error.InvalidToken):
         cause = exc.__cause__
-        answer = cause.message if isinstance(cause, tg_error.TelegramError) else "rejected"
+        answer = cause.message if isinstance(cause, tg_error.TelegramError) else exc.message
         where = f" from {api_url}" if api_url else ""
         if "not found" in answer.lower():
             return (

@@ -47,6 +47,7 @@ from bot.errors import (
     MaybeSentError,
     RejectedError,
     RetryLaterError,
+    UnreachableError,
 )
 from bot.models import Alert, ChatPrefs, Message
 from bot.store import Store
@@ -85,6 +86,17 @@ def telegram_limits(jitter: float = ARRIVAL_JITTER) -> RateLimiter:
     )
 
 
+@dataclass(slots=True)
+class _Outage:
+    """The Bot API cannot be reached (or rejects the token): every chat waits, and one alert
+    at a time probes, with backoff, until the Bot API answers anything at all."""
+
+    since: float
+    failures: int = 1
+    next_probe: float = 0.0
+    probe: int | None = None  # the outbox row probing now
+
+
 class _GiveBack(Exception):  # control flow: never escapes the sender
     """The claimed row cannot be sent within its lease (or we are stopping): put it back."""
 
@@ -114,6 +126,9 @@ class Sender:
         self.rng = rng if rng is not None else random.Random()
         self.retry_base = retry_base  # backoff after 5xx, network errors, timeouts: 2 s, 4 s, ...
         self.retry_cap = retry_cap
+        self.probe_base = 1.0  # while the Bot API is unreachable: probe after 1 s, 2 s, ...
+        self.probe_cap = 30.0  # ... at least every 30 s
+        self._outage: _Outage | None = None
         # told once when a bot-wide hold begins and once when it ends; None: a logged warning
         self.notify_admins = notify_admins
         self._notices: set[asyncio.Task[None]] = set()
@@ -210,6 +225,12 @@ class Sender:
             if room <= 0 or not ready:
                 soonest = min(soonest, *(self.limiter.delay(c, now) or soonest for c in idle))
             idle = ready
+        outage = self._outage
+        if outage is not None and idle:  # one probe at a time, when its backoff has passed
+            if outage.probe is not None or now < outage.next_probe:
+                wait = 1.0 if outage.probe is not None else outage.next_probe - now
+                return max(0.001, min(soonest, wait))
+            room = min(room, 1)
         for chat_id in idle[: max(0, room)]:
             queue = self._queues[chat_id]
             outbox_id = queue.popleft()
@@ -217,6 +238,8 @@ class Sender:
                 del self._queues[chat_id]
             self._busy.add(chat_id)
             self._untaken += 1
+            if outage is not None:
+                outage.probe = outbox_id
             task = asyncio.create_task(self._deliver(chat_id, outbox_id))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -291,6 +314,8 @@ class Sender:
                     outbox_id, self.clock() + INTERNAL_RETRY, "internal error"
                 )
         finally:
+            if self._outage is not None and self._outage.probe == outbox_id:
+                self._outage.probe = None  # it ended without an answer either way: probe again
             if untaken:
                 self._untaken -= 1
             self._busy.discard(chat_id)
@@ -315,8 +340,40 @@ class Sender:
                 message_id = await self.transport.send(chat_id, thread_id, message)
         except TimeoutError as exc:
             raise MaybeSentError(f"no answer within the lease ({remaining:.1f}s)") from exc
+        self._reachable()
         self._answered(chat_id)
         return message_id
+
+    def _reachable(self) -> None:
+        """The Bot API answered: an outage is over, every chat may send again."""
+        outage, self._outage = self._outage, None
+        if outage is not None:
+            log.info(
+                "Bot API reachable again after %s: sending the alerts that waited",
+                _span(self.clock() - outage.since),
+            )
+            self.wake()
+
+    async def _unreachable(self, alert: Alert, exc: UnreachableError) -> None:
+        """Nothing was sent: the alert waits, first in its chat, and so does every chat until
+        a probe gets an answer (no per-alert backoff: all go out once the Bot API is back)."""
+        now = self.clock()
+        outage = self._outage
+        if outage is None:
+            outage = self._outage = _Outage(since=now)
+            log.warning(
+                "Bot API unreachable (%s): every chat waits; one alert probes at most every %s",
+                exc,
+                _span(self.probe_cap),
+            )
+        elif outage.probe == alert.id:
+            outage.failures += 1
+        if outage.probe == alert.id or outage.probe is None:
+            outage.probe = None
+            delay = backoff(outage.failures, self.rng, self.probe_base, self.probe_cap)
+            outage.next_probe = max(outage.next_probe, now + delay)
+        self._requeue_first(alert)
+        await self.store.outbox.retry(alert.id, now, str(exc))
 
     def _answered(self, chat_id: int) -> None:
         """Telegram answered (not 429): if that was the probe, a bot-wide hold is over."""
@@ -391,6 +448,12 @@ class Sender:
     async def _failed(self, alert: Alert, exc: DeliveryError) -> None:
         now = self.clock()
         chat_id = alert.chat_id
+        if isinstance(exc, UnreachableError):
+            self.limiter.unanswered(chat_id, now)
+            await self._unreachable(alert, exc)
+            return
+        if not isinstance(exc, MaybeSentError):
+            self._reachable()  # Telegram answered something
         if not isinstance(exc, RetryLaterError):
             self._answered(chat_id)  # 403, 400, migrated: Telegram answered
         elif exc.retry_after is None:

@@ -5,8 +5,9 @@ into newsbot's delivery errors. The sender never sees a python-telegram-bot exce
     telegram.error.ChatMigrated                 -> ChatMigratedError(new_chat_id)
     telegram.error.RetryAfter                   -> RetryLaterError(retry_after)
     read timeout or read error (httpx)          -> MaybeSentError   (the request was written)
-    TimedOut (connect/write/pool), NetworkError,
-    5xx                                         -> RetryLaterError
+    connect error or connect timeout, InvalidToken
+                                                -> UnreachableError (nothing was sent)
+    TimedOut (write/pool), NetworkError, 5xx    -> RetryLaterError
     "can't parse entities"                      -> resent once as plain text
     other BadRequest                            -> RejectedError
 """
@@ -29,6 +30,7 @@ from bot.errors import (
     MaybeSentError,
     RejectedError,
     RetryLaterError,
+    UnreachableError,
 )
 from bot.models import Message
 
@@ -134,8 +136,16 @@ class TelegramTransport:
         if isinstance(exc.__cause__, httpx.ReadTimeout | httpx.ReadError):
             # the request was written; the answer never came: it may have been delivered
             return MaybeSentError(f"no answer after sending: {text}")
+        if isinstance(exc.__cause__, httpx.ConnectError | httpx.ConnectTimeout):
+            return UnreachableError(f"cannot reach the Bot API: {_cause(exc)}")
         if isinstance(exc, tg_error.TimedOut):
-            return RetryLaterError(f"timed out before sending: {text}")  # connect, write, pool
+            return RetryLaterError(f"timed out before sending: {text}")  # write, pool
         if isinstance(exc, tg_error.InvalidToken):
-            return RetryLaterError("Telegram rejected the bot token", retry_after=60.0)
+            return UnreachableError("Telegram rejected the bot token")
         return RetryLaterError(f"{exc.__class__.__name__}: {text}")
+
+
+def _cause(exc: BaseException) -> str:
+    """The network error underneath, without a URL (Bot API URLs hold the token)."""
+    cause = exc.__cause__
+    return cause.__class__.__name__ if cause is not None else exc.__class__.__name__

@@ -245,7 +245,7 @@ class FakeBotAPI:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self._port}"
+        return f"http://{self.host}:{self._port or self.port}"
 
     @property
     def bot_id(self) -> int:
