@@ -1,7 +1,8 @@
 """Parser worker process: ``python -m bot.feed._worker CPU_SECONDS MEMORY_BYTES``.
 
-Reads length-prefixed ``marshal`` frames ``(body, headers)`` on stdin and answers
-``("ok", feed)`` or ``("error", message)`` frames on stdout. Only the standard library,
+Says it is ready (an empty frame) once its imports are done, then reads length-prefixed
+``marshal`` frames ``(body, headers)`` on stdin and answers ``("ok", feed)`` or
+``("error", message)`` frames on stdout. Only the standard library,
 feedparser and fastfeedparser are imported; both run on bytes + headers, never on a URL or
 path. fastfeedparser is a fast path (:func:`parse_fast`) taken only when its answer matches
 feedparser's; anything in doubt goes to feedparser (:func:`parse_feedparser`), the authority.
@@ -578,6 +579,8 @@ def main() -> None:
     import feedparser  # noqa: F401
 
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    stdout.write(_HEADER.pack(0))  # ready: the parent's wall clock starts with the first job
+    stdout.flush()
     _, cpu_hard = resource.getrlimit(resource.RLIMIT_CPU)
     while True:
         head = _read_exact(stdin, _HEADER.size)

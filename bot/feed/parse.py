@@ -9,7 +9,8 @@ of millions of characters), so it never runs in the bot's process:
   feedparser and fastfeedparser (a fast path for plain UTF-8 feeds, checked against
   feedparser's semantics), and returns plain tuples (no parser dict ever leaves it);
 * limits: RLIMIT_AS (``memory``), RLIMIT_CPU re-armed per parse (``cpu_time``), and a
-  wall-clock kill (``wall_time``) from here;
+  wall-clock kill (``wall_time``) from here, counted from the job, not the worker's start
+  (a new worker says it is ready once its imports are done);
 * a killed, crashed or failing parse is that feed's :class:`~bot.errors.ParseError`; the dead
   worker is replaced on next use. (``ProcessPoolExecutor`` breaks for good when one worker
   dies, hence our own pool.)
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("!I")
 _MAX_ANSWER = 256 * 1024 * 1024
+_STARTUP = 60.0  # seconds a new worker may take to import its parsers
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +212,15 @@ class ParserPool:
         )
         worker = _Worker(proc)
         self._all.add(worker)
+        try:
+            # the worker's imports take 0.3-0.6 s on a busy machine: not part of any parse's
+            # wall time, but bounded all the same
+            async with asyncio.timeout(_STARTUP):
+                assert proc.stdout is not None
+                await proc.stdout.readexactly(_HEADER.size)
+        except (TimeoutError, asyncio.IncompleteReadError) as exc:
+            await self._retire(worker)
+            raise ParseError(f"parser worker did not start ({_death(worker)})") from exc
         return worker
 
     async def parse(self, body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
