@@ -16,6 +16,7 @@ The parent adds a wall-clock kill on top.
 from __future__ import annotations
 
 import codecs
+import html
 import marshal
 import math
 import re
@@ -63,6 +64,68 @@ def _is_html(detail: Any) -> bool:
     return isinstance(kind, str) and "html" in kind
 
 
+def _web_link(entry: Any) -> str | None:
+    """feedparser's link, or, when that is no web address (``<link uri="at://...">``), the
+    http(s) text of the <link> element it came from (kept by :func:`_keep_link_text`)."""
+    link = _text(entry.get("link"))
+    if link is None or _is_web_or_relative(link):
+        return link
+    for item in entry.get("links") or ():
+        text = item.get(_LINK_TEXT) if hasattr(item, "get") else None
+        if item.get("href") == link and isinstance(text, str):
+            text = html.unescape(text).strip()
+            if text[:8].lower().startswith(("http://", "https://")):
+                return text[:_SHORT]
+    return link
+
+
+def _is_web_or_relative(link: str) -> bool:
+    scheme, colon, _ = link.partition(":")
+    if not colon or not scheme.isascii() or not scheme[:1].isalpha():
+        return True  # no scheme: relative, resolved later against the document
+    if not all(c.isalnum() or c in "+-." for c in scheme):
+        return True  # "a/b:c" is a relative path, not a scheme
+    return scheme.lower() in ("http", "https")
+
+
+_LINK_TEXT = "newsbot_text"
+
+
+def _keep_link_text() -> None:
+    """Make feedparser keep the text of a <link> that has an href/uri/url attribute.
+
+    feedparser takes the attribute and drops the element's text; the text is stored on the
+    link's dict (``links[i]["newsbot_text"]``) and used only when the attribute is no web
+    address. Idempotent; wraps feedparser's own start/end handlers, changing nothing else.
+    """
+    from feedparser.mixin import _FeedParserMixin as Mixin
+
+    if getattr(Mixin, "_newsbot_link_text", False):
+        return
+    start_link, end_link = Mixin._start_link, Mixin._end_link
+
+    def _start_link(self: Any, attrs_d: dict[str, str]) -> None:
+        links = self._get_context().get("links") or []
+        before = len(links)
+        start_link(self, attrs_d)
+        links = self._get_context().get("links") or []
+        if "href" in attrs_d and self.inentry and len(links) > before:
+            self.push(_LINK_TEXT, 0)  # plain text collection: feedparser saves nothing
+
+    def _end_link(self: Any) -> None:
+        if self.elementstack and self.elementstack[-1][0] == _LINK_TEXT:
+            text = self.pop(_LINK_TEXT)
+            links = self._get_context().get("links")
+            if links and text:
+                links[-1][_LINK_TEXT] = text
+        else:
+            end_link(self)
+
+    Mixin._start_link = _start_link
+    Mixin._end_link = _end_link
+    Mixin._newsbot_link_text = True
+
+
 def _entry(entry: Any) -> tuple[Any, ...]:
     content = ""
     content_html = False
@@ -74,7 +137,7 @@ def _entry(entry: Any) -> tuple[Any, ...]:
     summary = _text(entry.get("summary"), _LONG) or ""
     return (
         _text(entry.get("id")),
-        _text(entry.get("link")),
+        _web_link(entry),
         _text(entry.get("title")),
         _is_html(entry.get("title_detail") or {}),
         summary,
@@ -146,6 +209,7 @@ def parse_feedparser(body: bytes, headers: dict[str, str]) -> tuple[Any, ...]:
     """The authority: feedparser on a :func:`prepare`-d document."""
     import feedparser
 
+    _keep_link_text()
     # No Content-Location default: feedparser would resolve relative guids against it.
     result = feedparser.parse(
         body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
@@ -412,6 +476,8 @@ def _fast_entry(
         if kids[b"link"][0] or not parsed.get("link"):
             return None
         link = urljoin("", parsed["link"])
+    if link is not None and not _is_web_or_relative(link):
+        return None  # the authority may take the <link>'s text instead (_web_link)
     if link is None and guid_is_link and ident:
         link = ident
 

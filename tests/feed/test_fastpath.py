@@ -189,6 +189,12 @@ GENERATED: dict[str, tuple[str, bool]] = {
         "<description>teaser</description></item></channel></rss>",
         False,
     ),
+    "atom-link-href-not-web-with-text": (
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>X</title><entry><id>1</id>'
+        '<title>t</title><link href="at://did:plc:x/post/1">https://example.com/1</link>'
+        "</entry></feed>",
+        False,  # the authority takes the link's http(s) text: not rebuilt here
+    ),
     "atom-xhtml-content": (
         '<feed xmlns="http://www.w3.org/2005/Atom"><title>X</title><entry><id>1</id>'
         '<title>t</title><content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">'
