@@ -2,10 +2,11 @@
 
 Says it is ready (an empty frame) once its imports are done, then reads length-prefixed
 ``marshal`` frames ``(body, headers)`` on stdin and answers ``("ok", feed)`` or
-``("error", message)`` frames on stdout. Only the standard library,
-feedparser and fastfeedparser are imported; both run on bytes + headers, never on a URL or
-path. fastfeedparser is a fast path (:func:`parse_fast`) taken only when its answer matches
-feedparser's; anything in doubt goes to feedparser (:func:`parse_feedparser`), the authority.
+``("error", message)`` frames on stdout. Only the standard library, feedparser and
+fastfeedparser are imported; both run on bytes + headers, never on a URL or path. JSON
+documents go to :mod:`bot.feed._jsonfeed` (JSON Feed 1.0/1.1) instead. fastfeedparser is a
+fast path (:func:`parse_fast`) taken only when its answer matches feedparser's; anything in
+doubt goes to feedparser (:func:`parse_feedparser`), the authority.
 
 Limits: RLIMIT_AS caps memory for the process's life; RLIMIT_CPU's soft limit is re-armed
 before every parse to "CPU used so far + budget", so one pathological input gets SIGXCPU
@@ -25,6 +26,8 @@ import struct
 import sys
 import time
 from typing import Any, BinaryIO
+
+from bot.feed._jsonfeed import is_json, parse_jsonfeed
 
 _HEADER = struct.Struct("!I")
 
@@ -201,8 +204,19 @@ def prepare(body: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]
 
 def parse(body: bytes, headers: dict[str, str]) -> tuple[Any, ...]:
     body, headers = prepare(body, headers)
+    if is_json(body):
+        return parse_json(body, headers)
     fast = parse_fast(body, headers)
     return fast if fast is not None else parse_feedparser(body, headers)
+
+
+def parse_json(body: bytes, headers: dict[str, str]) -> tuple[Any, ...]:
+    """JSON Feed 1.0/1.1 (:mod:`bot.feed._jsonfeed`), with the XML parsers' caps."""
+    from feedparser.datetimes import _parse_date
+
+    return parse_jsonfeed(
+        body, headers, short=_SHORT, long=_LONG, max_entries=_MAX_ENTRIES, parse_date=_parse_date
+    )
 
 
 def parse_feedparser(body: bytes, headers: dict[str, str]) -> tuple[Any, ...]:

@@ -15,6 +15,7 @@ of millions of characters), so it never runs in the bot's process:
   worker is replaced on next use. (``ProcessPoolExecutor`` breaks for good when one worker
   dies, hence our own pool.)
 
+JSON documents are read as JSON Feed 1.0/1.1 in the same workers (``bot.feed._jsonfeed``).
 A document with no recognizable feed version and no entries is "not a feed" (ParseError);
 survivable bozo errors (a wrong declared encoding, say) still deliver their entries.
 """
