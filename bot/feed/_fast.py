@@ -91,8 +91,21 @@ _HARMLESS = frozenset(
 _HARMLESS_LEAVES = frozenset(
     "rights copyright dc_rights language dc_language itunes_subtitle dc_publisher".split()
 )
-# Feed-level handler elements that may have children (their children are leaves)
-_FEED_CONTAINERS = frozenset({"image", "textinput", "author", "contributor", "itunes_owner"})
+# Feed-level handler elements vetted as harmless to the feed's title, link and ttl and to the
+# items: containers (their children are leaves) and leaves; any other handler steps aside
+_FEED_CONTAINERS = frozenset(
+    {"author", "contributor", "managingeditor", "itunes_owner", "dc_creator", "dc_author"}
+)
+_FEED_LEAVES = frozenset(
+    "description subtitle tagline info feedburner_browserfriendly language dc_language "
+    "copyright rights dc_rights webmaster dc_publisher itunes_author pubdate published issued "
+    "lastbuilddate updated modified dc_date dcterms_modified dcterms_issued created "
+    "dcterms_created category dc_subject keywords itunes_category itunes_keywords "
+    "itunes_explicit itunes_block itunes_image itunes_subtitle itunes_summary generator cloud "
+    "name email uri url homepage itunes_name itunes_email width height media_thumbnail "
+    "media_content media_category media_keywords media_rating media_credit expirationdate "
+    "newlocation".split()
+)
 # unprefixed elements that do not end feedparser's image / textinput context
 _IMAGE_PARTS = frozenset({"title", "link", "description", "url", "href", "width", "height"})
 _TEXTINPUT_PARTS = frozenset({"title", "link", "description", "name"})
@@ -508,9 +521,12 @@ class _Replay:
                     context["ttl"] = dict(attrs)
                 return _Frame("leaf", name, depth, attrs)
             return self.text_frame("feed_ttl", name, attrs, "")
-        if name in self.t.handlers:
-            kind = "container" if name in _FEED_CONTAINERS else "leaf"
-            return _Frame(kind, name, depth, attrs)
+        if name in _FEED_CONTAINERS:
+            return _Frame("container", name, depth, attrs)
+        if name in _FEED_LEAVES:
+            return _Frame("leaf", name, depth, attrs)
+        if name in self.t.handlers or name in self.t.read_keys:
+            raise StepAside  # a handler not vetted here (some crash feedparser: KeyError)
         return _Frame("unknown", name, depth, attrs)
 
     def feed_context(self) -> dict[str, Any] | None:

@@ -208,6 +208,49 @@ STEP_ASIDE_RSS = [
 ]
 
 
+WILD_ATTRS = ["", ' type="html"', ' rel="alternate"', ' href="https://h.example/"', ' url="u"',
+              ' mode="base64"', ' isPermaLink="false"', ' term="t"', ' lastmod="2020-01-01"',
+              ' src="s"', ' type="xhtml"']  # fmt: skip
+WILD_TEXT = ["", "text", "https://t.example/x", "2024-01-01T00:00:00Z", "&lt;b&gt;x&lt;/b&gt;"]
+
+
+def _wild_names() -> list[tuple[str, str]]:
+    """An element for every handler feedparser has (and a few keys it reads), with the
+    namespace declaration its prefix needs."""
+    from feedparser.api import StrictFeedParser
+    from feedparser.mixin import _FeedParserMixin
+
+    uris: dict[str, str] = {}
+    for uri, std in _FeedParserMixin.namespaces.items():
+        uris.setdefault(std, uri)
+    names = sorted(
+        {n[7:] for n in dir(StrictFeedParser) if n.startswith("_start_")}
+        | {n[5:] for n in dir(StrictFeedParser) if n.startswith("_end_")}
+    )
+    out = []
+    for name in names:
+        prefix, _, rest = name.partition("_")
+        if rest and prefix in uris and prefix:
+            out.append((f"{prefix}:{rest}", f' xmlns:{prefix}="{uris[prefix]}"'))
+        else:
+            out.append((name, ""))
+    return [*out, ("links", ""), ("date_parsed", ""), ("title_detail", "")]
+
+
+WILD = _wild_names()
+
+
+def _wild(c: Chooser) -> str:
+    """Any element feedparser gives meaning to, anywhere: the fast path must replay it
+    exactly or step aside (some of these crash feedparser itself)."""
+    name, decl = c.choice(WILD)
+    inner = c.choice(WILD_TEXT)
+    if c.chance(20):
+        child, child_decl = c.choice(WILD)
+        inner = f"<{child}{child_decl}>{c.choice(WILD_TEXT)}</{child}>"
+    return f"<{name}{decl}{c.choice(WILD_ATTRS)}>{inner}</{name}>"
+
+
 def _rss_item(c: Chooser, rdf: bool) -> str:
     parts: list[str] = []
     if c.chance(90):
@@ -243,6 +286,8 @@ def _rss_item(c: Chooser, rdf: bool) -> str:
         parts.append(c.choice(HARMLESS_RSS))
     if c.chance(6):
         parts.append(c.choice(STEP_ASIDE_RSS))
+    if c.chance(8):
+        parts.append(_wild(c))
     if c.chance(4):  # a repeated element
         parts.append(c.choice(parts) if parts else "<title>again</title>")
     if c.chance(3):
@@ -336,6 +381,8 @@ def _channel_head(c: Chooser, atom_prefix: bool) -> list[str]:
         head.append(_elem("title", "Second channel title"))
     if c.chance(4):
         head.append("<dc:title>DC channel title</dc:title>")
+    if c.chance(8):
+        head.append(_wild(c))
     return head
 
 
@@ -467,6 +514,8 @@ def _atom_entry(c: Chooser) -> str:
         )
     if c.chance(4):
         parts.append(c.choice(parts) if parts else "<title>again</title>")
+    if c.chance(8):
+        parts.append(_wild(c))
     return f"<entry>{_sep(c).join(_shuffled(c, parts))}</entry>"
 
 
@@ -484,6 +533,8 @@ def atom(c: Chooser) -> tuple[str, str]:
         head.append(_elem("updated", c.choice(DATES)))
     if c.chance(30):
         head.append(_atom_author(c))
+    if c.chance(8):
+        head.append(_wild(c))
     entries = [_atom_entry(c) for _ in range(c.integer(0, 6))]
     lang = ' xml:lang="en"' if c.chance(10) else ""
     doc = (

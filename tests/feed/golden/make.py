@@ -141,8 +141,8 @@ def expectation(
             data = _worker.parse_normalized(
                 body, headers, url, "golden", NOW.timestamp(), fast_path=fast_path
             )
-    except ValueError as exc:  # JSON Feed errors: the pool's ParseError
-        return {"error": str(exc)}
+    except Exception as exc:  # what the worker answers, and the pool raises as ParseError
+        return {"error": f"{type(exc).__name__}: {exc}"[:500]}
     title, _link, ttl, rows, _bozo, version, _parser = data
     if not version and not rows:
         return {"error": "not a feed"}
