@@ -51,6 +51,19 @@ HOSTILE: dict[str, Callable[[int], Callable[[], object]]] = {
     # feedparser's RE_XML_PI_ENCODING is cubic on these; our replay of it is not
     "xml-decl-candidates": lambda n: fast(b"<?xml " + b"encoding='x" * n),
     "xml-decl-long-line": lambda n: fast(b"<?xml encoding='utf-8'?>" + b"<a b='encoding=\"'/>" * n),
+    # texts the replay runs feedparser's helpers on: link fix-up, looks_like_html, dates
+    "link-entity-runs": lambda n: fast(
+        HEAD + b"<item><link>" + b"&amp;abc" * (4 * n) + b"</link></item></channel></rss>"
+    ),
+    "title-html-guess": lambda n: fast(
+        HEAD + b"<item><title>" + b"&lt;/abc &amp;x" * (2 * n) + b"</title></item></channel></rss>"
+    ),
+    "many-dates": lambda n: fast(
+        HEAD
+        + b"<item>"
+        + b"<pubDate>Mon, 03 Apr 2023 01:02:03 GMT</pubDate>" * (n // 10)
+        + b"</item></channel></rss>"
+    ),
     "cache-control": lambda n: lambda: freshness({"cache-control": ", " * (4 * n)}, NOW),
 }
 
