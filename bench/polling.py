@@ -15,6 +15,8 @@ Measured in one run:
   (b) a steady-state round of --steady feeds, every one answering 304
   (c) the baseline: sequential ``feedparser.parse(url, etag=...)``, as simple bots do, on a
       sample (--base-full feeds answering 200, --base-304 answering 304), rate extrapolated
+  (d) the fast path's worth: the full round again with NEWSBOT_FAST_PARSER=0 (feedparser
+      only), and the same documents parsed + normalized by the pool, fast path on and off
 plus the peak RSS of the bot process and its parser workers, sampled every 20 ms.
 """
 
@@ -28,6 +30,7 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -197,12 +200,41 @@ def bench_rules(port: int, count: int) -> Rules:
     return Rules(config, compile_rules(config.rules, config.entities))
 
 
-async def bench(args: argparse.Namespace, port: int, workdir: Path) -> dict[str, float]:
+async def parsers(args: argparse.Namespace) -> dict[str, tuple[float, float]]:
+    """The same --feeds documents parsed and normalized by the pool, fast path on and off:
+    {mode: (feeds/s, parser-worker CPU ms per feed)}."""
+    docs = [feed_xml(n) for n in range(args.feeds)]
+    headers = {"content-type": "application/rss+xml"}
+    now = datetime.now(UTC)
+    out: dict[str, tuple[float, float]] = {}
+    for mode in ("feedparser", "fast", "feedparser", "fast"):  # twice each, interleaved
+        async with ParserPool(workers=args.workers, fast_path=mode == "fast") as pool:
+            await asyncio.gather(
+                *(pool.parse_entries(d, headers, "http://x/", "f", now) for d in docs[:20])
+            )
+            cpu = CPU(pool)
+            started = time.perf_counter()
+            results = await asyncio.gather(
+                *(pool.parse_entries(d, headers, "http://x/", "f", now) for d in docs)
+            )
+            elapsed = time.perf_counter() - started
+            worker_cpu = cpu.used()[1]
+        used = {feed.parser for feed, _ in results}
+        assert used == {mode}, used
+        rate, per_feed = len(docs) / elapsed, worker_cpu / len(docs) * 1000
+        best = out.get(mode)
+        out[mode] = (rate, per_feed) if best is None or rate > best[0] else best
+    return out
+
+
+async def bench(
+    args: argparse.Namespace, port: int, workdir: Path, *, fast_path: bool = True
+) -> dict[str, float]:
     total = max(args.feeds, args.steady)
     rules = bench_rules(port, total)
     async with (
         Store.open(f"sqlite:///{workdir}/bench.db") as store,
-        ParserPool(workers=args.workers) as pool,
+        ParserPool(workers=args.workers, fast_path=fast_path) as pool,
     ):
         session = make_session(UA)
         try:
@@ -229,6 +261,8 @@ async def bench(args: argparse.Namespace, port: int, workdir: Path) -> dict[str,
             new = sum(r.new for r in reports)
             alerts = sum(r.alerts for r in reports)
 
+            if not fast_path:  # the parser comparison needs the full round only
+                return {"full_s": full_s, "parser_cpu": full_cpu[1] / args.feeds}
             # every feed of the steady round has validators, as an earlier round left them
             seeded = [
                 replace(s, etag=etag_of(int(s.spec.id[1:])), polled_once=True)
@@ -318,6 +352,9 @@ def main() -> None:
         print(f"cpus={os.cpu_count()} parser workers={args.workers} load={os.getloadavg()[0]:.2f}")
         with tempfile.TemporaryDirectory() as tmp:
             got = asyncio.run(bench(args, port, Path(tmp)))
+        with tempfile.TemporaryDirectory() as tmp:
+            slow = asyncio.run(bench(args, port, Path(tmp), fast_path=False))
+        parsing = asyncio.run(parsers(args))
         full_base, steady_base = baseline(args, port)
         ceiling = asyncio.run(bare_aiohttp(port, args.steady))
     finally:
@@ -341,6 +378,20 @@ def main() -> None:
     print(
         f"(a) {args.feeds} feeds in {got['full_s']:.2f} s; (b) {args.steady} feeds in "
         f"{got['steady_s']:.2f} s (target < 2 s for 10,000)"
+    )
+    fast_full = args.feeds / got["full_s"]
+    slow_full = args.feeds / slow["full_s"]
+    print(
+        f"full round without the fast path (NEWSBOT_FAST_PARSER=0): {slow_full:.1f} feeds/s,"
+        f" parser workers {slow['parser_cpu'] * 1000:.1f} ms CPU per feed;"
+        f" fast path / feedparser only: {fast_full / slow_full:.2f}x"
+    )
+    (fp_rate, fp_cpu), (ff_rate, ff_cpu) = parsing["feedparser"], parsing["fast"]
+    print(
+        f"parse + normalize only, {args.feeds} documents, {args.workers} workers (best of 2):"
+        f" feedparser {fp_rate:.0f} feeds/s, {fp_cpu:.2f} ms CPU per feed;"
+        f" fast path {ff_rate:.0f} feeds/s, {ff_cpu:.2f} ms;"
+        f" ratio {ff_rate / fp_rate:.2f}x feeds/s, {fp_cpu / ff_cpu:.2f}x less CPU"
     )
     print(
         f"peak RSS: bot process {got['peak_main'] / 2**20:.0f} MB; with its {args.workers} parser"

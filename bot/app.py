@@ -347,7 +347,9 @@ async def open_app(settings: Settings, *, out: TextIO | None = None) -> AsyncIte
         session = make_session(settings.user_agent)
         stack.push_async_callback(session.close)
         fetcher = Fetcher(session, FetchLimits(), allow_private=settings.allow_private_feeds)
-        parser = await stack.enter_async_context(ParserPool(workers=2))
+        parser = await stack.enter_async_context(
+            ParserPool(workers=2, fast_path=settings.fast_parser)
+        )
         telegram_app = build_telegram(settings) if settings.token else None
         transport: Transport = (
             TelegramTransport(telegram_app.bot) if telegram_app else ConsoleTransport(out)

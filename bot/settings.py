@@ -14,6 +14,7 @@
 | NEWSBOT_FAILING_STREAK        | 5                            |
 | NEWSBOT_MAX_WATCHES           | 20 per chat                  |
 | NEWSBOT_MAX_QUERY_LENGTH      | 500 characters               |
+| NEWSBOT_FAST_PARSER           | 1 (0: feedparser only)       |
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class Settings:
     failing_streak: int = 5  # consecutive poll failures before admins are told
     max_watches: int = 20  # personal /watch queries per chat
     max_query_length: int = 500  # characters in one /watch query
+    fast_parser: bool = True  # the parser pool's fast path (bot.feed._fast); 0 turns it off
     user_agent: str = "newsbot/0.1 (+https://github.com/newsbot; feed alert bot)"
 
     def __repr__(self) -> str:
@@ -96,6 +98,7 @@ class Settings:
             failing_streak=max(1, _int(env, "NEWSBOT_FAILING_STREAK", 5)),
             max_watches=max(0, _int(env, "NEWSBOT_MAX_WATCHES", 20)),
             max_query_length=max(10, _int(env, "NEWSBOT_MAX_QUERY_LENGTH", 500)),
+            fast_parser=_flag(env.get("NEWSBOT_FAST_PARSER", "1")),
         )
         return replace(settings, **overrides) if overrides else settings
 

@@ -8,7 +8,9 @@
 * text: HTML reduced with :func:`bot.text.html_to_text`, control characters, NULs and lone
   surrogates removed; title at most 512 characters, summary 8 KB (8192 characters),
   author 256; an entry without a title uses the start of its summary, else its link.
-* entries whose key repeats within one document are dropped after the first.
+* an entry whose key repeats within one document is dropped when its link or its title is
+  that of an earlier entry with the key (a repeat); when both differ, the publisher reused one
+  guid for another item: it is kept, and the store tells the two apart.
 """
 
 from __future__ import annotations
@@ -29,16 +31,18 @@ KEY_MAX = 512
 
 
 def normalize_entries(parsed: ParsedFeed, feed_id: str, now: datetime) -> list[Entry]:
-    """Entries of ``parsed`` as clean :class:`Entry` records, in document order, deduplicated."""
+    """Entries of ``parsed`` as clean :class:`Entry` records, in document order, without
+    repeats (see the module docstring)."""
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
-    seen: set[str] = set()
+    seen: dict[str, list[Entry]] = {}
     out: list[Entry] = []
     for raw in parsed.entries:
         entry = normalize_entry(raw, feed_id, now, parsed.url)
-        if entry.key in seen:
+        earlier = seen.setdefault(entry.key, [])
+        if any(entry.link == e.link or entry.title == e.title for e in earlier):
             continue
-        seen.add(entry.key)
+        earlier.append(entry)
         out.append(entry)
     return out
 

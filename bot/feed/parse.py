@@ -5,15 +5,17 @@ burns tens of seconds of CPU; a "safe" entity referenced thousands of times expa
 of millions of characters), so it never runs in the bot's process:
 
 * each worker is a plain subprocess (``python -m bot.feed._worker``) speaking length-prefixed
-  ``marshal`` frames over its stdin/stdout; it imports only the standard library,
-  feedparser and fastfeedparser (a fast path for plain UTF-8 feeds, checked against
-  feedparser's semantics), and returns plain tuples (no parser dict ever leaves it);
+  ``marshal`` frames over its stdin/stdout; it imports only the standard library and
+  feedparser (plus ``bot.feed._fast``, a fast path replaying feedparser's strict reading of
+  plain feeds on expat), and returns plain tuples (no parser dict ever leaves it);
 * limits: RLIMIT_AS (``memory``), RLIMIT_CPU re-armed per parse (``cpu_time``), and a
-  wall-clock kill (``wall_time``) from here;
+  wall-clock kill (``wall_time``) from here, counted from the job, not the worker's start
+  (a new worker says it is ready once its imports are done);
 * a killed, crashed or failing parse is that feed's :class:`~bot.errors.ParseError`; the dead
   worker is replaced on next use. (``ProcessPoolExecutor`` breaks for good when one worker
   dies, hence our own pool.)
 
+JSON documents are read as JSON Feed 1.0/1.1 in the same workers (``bot.feed._jsonfeed``).
 A document with no recognizable feed version and no entries is "not a feed" (ParseError);
 survivable bozo errors (a wrong declared encoding, say) still deliver their entries.
 """
@@ -41,6 +43,7 @@ log = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("!I")
 _MAX_ANSWER = 256 * 1024 * 1024
+_STARTUP = 60.0  # seconds a new worker may take to import its parsers
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +70,9 @@ class ParsedFeed:
     ttl: float | None  # RSS <ttl>, in seconds
     entries: tuple[RawEntry, ...]
     bozo: str | None = None  # feedparser's complaint about a survivable problem
-    version: str = ""  # e.g. "rss20", "atom10"
+    version: str = ""  # e.g. "rss20", "atom10", "json11"
     url: str = ""  # the document's URL: relative entry links are resolved against it
+    parser: str = ""  # which parser answered: "feedparser", "fast" or "jsonfeed"
 
 
 def _utc(parts: Any) -> datetime | None:
@@ -82,7 +86,7 @@ def _utc(parts: Any) -> datetime | None:
 
 
 def feed_from_tuple(data: tuple[Any, ...], url: str) -> ParsedFeed:
-    title, link, ttl, entries, bozo, version = data
+    title, link, ttl, entries, bozo, version, parser = data
     raw = tuple(
         RawEntry(
             id=e[0],
@@ -100,7 +104,14 @@ def feed_from_tuple(data: tuple[Any, ...], url: str) -> ParsedFeed:
         for e in entries
     )
     return ParsedFeed(
-        title=title, link=link, ttl=ttl, entries=raw, bozo=bozo, version=version, url=url
+        title=title,
+        link=link,
+        ttl=ttl,
+        entries=raw,
+        bozo=bozo,
+        version=version,
+        url=url,
+        parser=parser,
     )
 
 
@@ -142,7 +153,8 @@ class ParserPool:
 
     ``workers`` processes (default: CPU count, at least 1); per parse at most ``cpu_time``
     CPU seconds and ``wall_time`` seconds; each worker's address space capped at ``memory``
-    bytes (0: no cap).
+    bytes (0: no cap). ``fast_path=False`` (``NEWSBOT_FAST_PARSER=0``) sends every XML
+    document to feedparser, never to the fast path (``bot.feed._fast``).
     """
 
     def __init__(
@@ -152,11 +164,13 @@ class ParserPool:
         cpu_time: float = 10.0,
         wall_time: float = 10.0,
         memory: int = 768 * 1024 * 1024,
+        fast_path: bool = True,
     ) -> None:
         self.size = max(1, workers or os.cpu_count() or 1)
         self.cpu_time = cpu_time
         self.wall_time = wall_time
         self.memory = memory
+        self.fast_path = fast_path
         self._idle: asyncio.Queue[_Worker | None] = asyncio.Queue()
         self._all: set[_Worker] = set()
         self.restarts = 0
@@ -203,6 +217,7 @@ class ParserPool:
             "bot.feed._worker",
             str(self.cpu_time),
             str(self.memory),
+            "fast" if self.fast_path else "feedparser",
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
@@ -210,6 +225,15 @@ class ParserPool:
         )
         worker = _Worker(proc)
         self._all.add(worker)
+        try:
+            # the worker's imports take 0.3-0.6 s on a busy machine: not part of any parse's
+            # wall time, but bounded all the same
+            async with asyncio.timeout(_STARTUP):
+                assert proc.stdout is not None
+                await proc.stdout.readexactly(_HEADER.size)
+        except (TimeoutError, asyncio.IncompleteReadError) as exc:
+            await self._retire(worker)
+            raise ParseError(f"parser worker did not start ({_death(worker)})") from exc
         return worker
 
     async def parse(self, body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
@@ -224,9 +248,16 @@ class ParserPool:
         """Parse and normalize (``bot.feed.entries``) in the worker: the event loop only gets
         records back. Returns the feed (without raw entries) and its normalized entries."""
         data = await self._call((bytes(body), _lower(headers), url, feed_id, now.timestamp()))
-        title, link, ttl, rows, bozo, version = data
+        title, link, ttl, rows, bozo, version, parser = data
         feed = ParsedFeed(
-            title=title, link=link, ttl=ttl, entries=(), bozo=bozo, version=version, url=url
+            title=title,
+            link=link,
+            ttl=ttl,
+            entries=(),
+            bozo=bozo,
+            version=version,
+            url=url,
+            parser=parser,
         )
         entries = [
             Entry(

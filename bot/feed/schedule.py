@@ -3,7 +3,7 @@
 After a successful poll (:func:`next_poll_after_success`)::
 
     delay = configured interval
-    if the feed's recent entries show a publish rhythm (median gap g between entries):
+    if the feed's recent entries show a publish rhythm (g = the lower median of >= 2 gaps):
         delay = g / 2                       # busy feeds sooner, quiet feeds later
     delay = clamp(delay, bounds)            # default [interval/4, interval*8], within [1 s, 24 h]
     delay = max(delay, max-age, <ttl>)      # the server's freshness hints, capped at bounds.high
@@ -57,9 +57,14 @@ def observed_gaps(published: Iterable[datetime | None], limit: int = 20) -> list
 
 
 def adaptive_delay(interval: float, gaps: Sequence[float], bounds: PollBounds) -> float:
-    """Half the median publish gap (at least 2 gaps needed), clamped to ``bounds``."""
+    """Half the typical publish gap (at least 2 gaps needed), clamped to ``bounds``.
+
+    The typical gap is the *lower* median: a gap that is actually observed, never an average
+    of two. With two gaps, the plain median is their mean, so one old item next to two fresh
+    ones (gaps 3 s and two days) made a busy feed wait the upper bound.
+    """
     usable = [g for g in gaps if g > 0]
-    delay = statistics.median(usable) / 2 if len(usable) >= 2 else interval
+    delay = statistics.median_low(usable) / 2 if len(usable) >= 2 else interval
     return _clamp(delay, bounds.low, bounds.high)
 
 

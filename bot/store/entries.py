@@ -1,17 +1,21 @@
 """Entries and the alerts they cause, recorded in one transaction.
 
-``record`` is where deduplication happens, once: an entry is new only if its key, its canonical
-link, or its title and date were never seen in that feed (feeds that re-issue old items under new
-guids are recognized). Matching runs inside the same transaction, so an entry is never recorded
-as seen without the outbox rows it owes — a crash loses nothing. The ``alert_keys`` ledger makes
-every story reach a chat once, however many outlets carry it and however many rules match.
+``record`` is where deduplication happens, once (:func:`sort_new`): an entry is new only if
+its key, its canonical link, or its title and date were never seen in that feed (feeds that
+re-issue old items under new guids are recognized); an entry whose key is known but whose
+link AND title both differ from what was stored is another item under a reused guid: new,
+under a derived key. Matching runs inside the same transaction, so an entry is never recorded
+as seen without the outbox rows it owes — a crash loses nothing. The ``alert_keys`` ledger
+makes every story reach a chat once, however many outlets carry it and however many rules
+match.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,6 +91,59 @@ _KNOWN = sa.select(E.c.key, E.c.story_key, E.c.title, E.c.published).where(
 )
 
 
+@dataclass(slots=True)
+class Known:
+    """What the feed's stored rows say about a poll's keys, story keys and titles."""
+
+    keys: set[str] = field(default_factory=set)
+    story_keys: set[str] = field(default_factory=set)
+    titles: set[str] = field(default_factory=set)
+    dated_titles: set[tuple[str, float | None]] = field(default_factory=set)
+
+    def add(self, key: str, story_key: str, title: str, published: float | None) -> None:
+        self.keys.add(key)
+        self.story_keys.add(story_key)
+        self.titles.add(title)
+        self.dated_titles.add((title, published))
+
+
+def sort_new(entries: Sequence[Entry], known: Known) -> tuple[list[Entry], list[Entry]]:
+    """One poll's entries as (fresh, churned), in feed order; anything else is already known.
+
+    * a key never stored in the feed: fresh, unless its link (story key) or its title and
+      date are stored under another key: then churned (an old item under a new guid:
+      stored, never alerted);
+    * a key already taken, in the store or earlier in this poll: the same item (an edit, a
+      repeat) when its link or its title is one already seen; if BOTH differ, the publisher
+      reused the guid for another item: fresh, under :func:`reused_key`.
+    """
+    fresh: list[Entry] = []
+    churned: list[Entry] = []
+    in_poll: dict[str, list[Entry]] = {}
+    for e in entries:
+        earlier = in_poll.setdefault(e.key, [])
+        if any(e.link == o.link or e.title == o.title for o in earlier):
+            continue  # a repeat (or an edit) of an item earlier in this poll
+        earlier.append(e)
+        if e.key in known.keys or len(earlier) > 1:
+            if e.story_key in known.story_keys or e.title in known.titles:
+                continue  # an item stored before, perhaps edited or under its derived key
+            fresh.append(replace(e, key=reused_key(e)))
+        elif e.story_key in known.story_keys or (
+            e.published is not None and (e.title, _epoch(e.published)) in known.dated_titles
+        ):
+            churned.append(e)  # an old item under a new guid: remember the key, never alert
+        else:
+            fresh.append(e)
+    return fresh, churned
+
+
+def reused_key(entry: Entry) -> str:
+    """The key of an item that came under a guid another item of the feed already has."""
+    ident = f"{entry.key}\x1f{entry.link or ''}\x1f{entry.title}"
+    return "reused:" + hashlib.sha256(ident.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class EntryStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -124,36 +181,17 @@ class EntryStore:
     def _insert_new(
         self, conn: sa.Connection, feed_id: str, entries: Sequence[Entry], now: float
     ) -> list[tuple[Entry, int]]:
-        # one entry per key within this poll, keeping feed order
-        unique: dict[str, Entry] = {}
-        for entry in entries:
-            unique.setdefault(entry.key, entry)
-        candidates = list(unique.values())
-        known_keys: set[str] = set()
-        known_links: set[str] = set()
-        known_titles: set[tuple[str, float | None]] = set()
-        for chunk in _chunks(candidates):
-            keys = [e.key for e in chunk]
-            links = [e.story_key for e in chunk]
-            titles = [e.title for e in chunk]
-            rows = conn.execute(
-                _KNOWN, {"feed_id": feed_id, "keys": keys, "links": links, "titles": titles}
-            )
-            for row in rows:
-                known_keys.add(row.key)
-                known_links.add(row.story_key)
-                known_titles.add((row.title, row.published))
-        fresh: list[Entry] = []
-        churned: list[Entry] = []
-        for e in candidates:
-            if e.key in known_keys:
-                continue
-            if e.story_key in known_links or (
-                e.published is not None and (e.title, _epoch(e.published)) in known_titles
-            ):
-                churned.append(e)  # an old item under a new guid: remember the key, never alert
-            else:
-                fresh.append(e)
+        known = Known()
+        for chunk in _chunks(entries):
+            query = {
+                "feed_id": feed_id,
+                "keys": [e.key for e in chunk],
+                "links": [e.story_key for e in chunk],
+                "titles": [e.title for e in chunk],
+            }
+            for row in conn.execute(_KNOWN, query):
+                known.add(row.key, row.story_key, row.title, row.published)
+        fresh, churned = sort_new(entries, known)
         out: list[tuple[Entry, int]] = []
         for chunk in _chunks(fresh + churned):
             params = [

@@ -87,6 +87,20 @@ def test_duplicate_keys_dropped() -> None:
     assert [e.title for e in entries] == ["a"]
 
 
+def test_reused_guid_for_another_item_kept_for_the_store() -> None:
+    """Same guid, link AND title both different: another item (the store derives its key);
+    same guid with the same link or the same title: a repeat, dropped."""
+    raws = [
+        RawEntry(id="g", title="Parade", link="https://e.com/parade"),
+        RawEntry(id="g", title="Kiel", link="https://e.com/kiel"),
+        RawEntry(id="g", title="Parade", link="https://e.com/other"),
+        RawEntry(id="g", title="Other", link="https://e.com/kiel?utm_source=x"),
+        RawEntry(id="g", title="Kiel", link="https://e.com/kiel"),
+    ]
+    entries = normalize_entries(feed(*raws), "f", NOW)
+    assert [(e.key, e.title) for e in entries] == [("g", "Parade"), ("g", "Kiel")]
+
+
 @given(st.text(), st.text(), st.text())
 def test_text_fields_always_clean(title: str, summary: str, author: str) -> None:
     raw = RawEntry(id=title, title=title, summary=summary, summary_is_html=True, author=author)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -10,6 +11,7 @@ from bot.feed.schedule import (
     ERROR_CAP,
     MAX_DELAY,
     PollBounds,
+    adaptive_delay,
     error_delay,
     first_poll,
     next_poll_after_error,
@@ -37,6 +39,41 @@ def test_busy_feed_polled_sooner_quiet_later() -> None:
     quiet = delay(next_poll_after_success(NOW, 300, rng=rng, gaps=[86400] * 5, jitter=0))
     assert busy == 75.0  # gap/2 = 30, clamped at interval/4
     assert quiet == 2400.0  # clamped at interval*8
+
+
+# (interval, gaps most recent first, expected delay before jitter)
+ADAPTIVE: dict[str, tuple[float, list[float], float]] = {
+    "no-gaps-interval": (300, [], 300),
+    "one-gap-interval": (300, [60], 300),
+    # the issue's busy feed: two fresh items 3 s apart and one old one; not 8x the interval
+    "two-gaps-busy-with-one-old-item": (2, [3, 3600], 1.5),
+    "two-gaps-old-item-first": (2, [3600, 3], 1.5),
+    "two-gaps-equal": (300, [200, 200], 100),
+    "three-gaps-median": (300, [200, 400, 100_000], 200),
+    "four-gaps-lower-middle": (300, [200, 400, 600, 100_000], 200),
+    "one-outlier-in-many": (60, [40] * 9 + [86_400], 20),
+    "zero-gaps-ignored": (300, [0, 0, 0, 400], 300),
+    "busy-clamped-low": (300, [10, 10, 10], 75),
+    "quiet-clamped-high": (300, [86_400, 86_400, 3], 2400),
+}
+
+
+@pytest.mark.parametrize("case", list(ADAPTIVE), ids=list(ADAPTIVE))
+def test_adaptive_delay_is_robust(case: str) -> None:
+    interval, gaps, expected = ADAPTIVE[case]
+    assert adaptive_delay(interval, gaps, PollBounds.around(interval)) == expected
+
+
+def test_busy_feed_with_one_old_item_polled_within_its_interval() -> None:
+    """Issue #9 item 17: publishing every 3 s, interval 2 s, one old item and two fresh ones
+    was left alone for 15.6 s (the mean of the two gaps, clamped at 8x the interval)."""
+    published = [NOW, NOW - timedelta(seconds=3), NOW - timedelta(days=2)]
+    rng = random.Random(7)
+    delays = [
+        delay(next_poll_after_success(NOW, 2, rng=rng, gaps=observed_gaps(published)))
+        for _ in range(100)
+    ]
+    assert max(delays) <= 1.5 * 1.1
 
 
 def test_bounds() -> None:

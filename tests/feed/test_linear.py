@@ -1,0 +1,94 @@
+"""Hostile feed bytes cost linear time in our own scanning of them (issue #9: regex audit).
+
+Each hostile document is timed at size n and 4n inside the same test; the ratio must stay
+below 8x, half way between linear (4x) and quadratic (16x), a margin for a noisy shared
+machine. Covers the fast path (``bot.feed._fast``: encoding replay, expat replay), the BOM
+transcoding and character reference dropping every document goes through
+(``bot.feed._worker.prepare``), and the header readings (``bot.feed.headers``). feedparser's
+own fallback is not ours to time: its worst cases meet the worker's CPU limit.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.feed import _fast, _worker
+from bot.feed.headers import freshness
+
+HEAD = b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+RSS = {"content-type": "application/rss+xml; charset=utf-8"}
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def fast(body: bytes) -> Callable[[], object]:
+    """Our own work on a document: prepare() and the fast path (not feedparser's fallback)."""
+
+    def run() -> object:
+        prepared, headers = _worker.prepare(body, RSS)
+        return _fast.parse_fast(prepared, headers)
+
+    return run
+
+
+HOSTILE: dict[str, Callable[[int], Callable[[], object]]] = {
+    # unterminated constructs the old tag regex rescanned to the end from every opener
+    "cdata-openers": lambda n: fast(HEAD + b"<![CDATA[" * n),
+    "comment-openers": lambda n: fast(HEAD + b"<!--" * n),
+    "pi-openers": lambda n: fast(HEAD + b"<?" * n),
+    "tag-openers": lambda n: fast(HEAD + b"<a " * n),
+    "title-openers": lambda n: fast(HEAD + b"<title " * n),
+    "attribute-name-run": lambda n: fast(HEAD + b"<item " + b"a" * (8 * n) + b"></item>"),
+    "attribute-values": lambda n: fast(HEAD + b'<item a="' + b"x=" * (4 * n) + b"></item>"),
+    "charrefs": lambda n: fast(HEAD + b"&#" * (4 * n)),
+    "ampersands": lambda n: fast(HEAD + b"&#1" * (4 * n)),
+    "xml-decl": lambda n: fast(b"<?xml " + b"encoding= '" * n),
+    "xml-decl-utf16": lambda n: fast(("<?xml " + "encoding  '" * n).encode("utf-16")),
+    "xml-decl-quotes": lambda n: fast(b"<?xml encoding='utf-8" + b"'\"" * n + b" ?"),
+    # feedparser's RE_XML_PI_ENCODING is cubic on these; our replay of it is not
+    "xml-decl-candidates": lambda n: fast(b"<?xml " + b"encoding='x" * n),
+    "xml-decl-long-line": lambda n: fast(b"<?xml encoding='utf-8'?>" + b"<a b='encoding=\"'/>" * n),
+    # texts the replay runs feedparser's helpers on: link fix-up, looks_like_html, dates
+    "link-entity-runs": lambda n: fast(
+        HEAD + b"<item><link>" + b"&amp;abc" * (4 * n) + b"</link></item></channel></rss>"
+    ),
+    "title-html-guess": lambda n: fast(
+        HEAD + b"<item><title>" + b"&lt;/abc &amp;x" * (2 * n) + b"</title></item></channel></rss>"
+    ),
+    "many-dates": lambda n: fast(
+        HEAD
+        + b"<item>"
+        + b"<pubDate>Mon, 03 Apr 2023 01:02:03 GMT</pubDate>" * (n // 10)
+        + b"</item></channel></rss>"
+    ),
+    "cache-control": lambda n: lambda: freshness({"cache-control": ", " * (4 * n)}, NOW),
+}
+
+
+def _best(run: Callable[[], object], repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        try:
+            run()
+        except Exception:  # a parse error is fine: only the time matters here
+            pass
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+@pytest.mark.parametrize("name", list(HOSTILE), ids=list(HOSTILE))
+def test_hostile_input_costs_linear_time(name: str) -> None:
+    """Four times the input may cost at most 8x the time: linear is 4x, quadratic 16x."""
+    make = HOSTILE[name]
+    n = 5_000
+    small = _best(make(n))
+    # grow n until the small run is long enough to time reliably (2 ms)
+    while small < 2e-3 and n < 400_000:
+        n *= 4
+        small = _best(make(n))
+    large = _best(make(4 * n))
+    assert large / small < 8.0, f"n={n}: {small * 1e3:.2f} ms -> {large * 1e3:.2f} ms"
