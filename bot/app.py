@@ -17,9 +17,9 @@ import random
 import re
 import signal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -33,16 +33,16 @@ from bot.chat.ordering import ChatOrderedProcessor
 from bot.chat.updates import LinkChange, LinkState, TokenRejected, UpdatePoller, connect, describe
 from bot.delivery.sender import Sender
 from bot.delivery.transport import ConsoleTransport, TelegramTransport, Transport
-from bot.errors import ConfigError, FeedError, NewsbotError, RulesError
+from bot.errors import ConfigError, FeedError, NewsbotError, RulesError, StoreError
 from bot.feed.fetch import Fetcher, FetchLimits, NotModified, make_session
 from bot.feed.parse import ParserPool
 from bot.feed.schedule import first_poll
 from bot.logs import protect
 from bot.match import BUILD as MATCHER_BUILD
 from bot.models import FeedSpec
-from bot.pipeline import Pipeline, Rules, compile_rules_file
+from bot.pipeline import STORE_RETRY, Pipeline, Rules, compile_rules_file
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import Health, Store
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,8 @@ class App:
     _inflight: set[asyncio.Task[Any]] = field(default_factory=set)
     _rules_stat: tuple[int, int] | None = None
     fatal: NewsbotError | None = None  # why the run must end (a rejected bot token)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)  # admin notices, schema repair
+    _recreating: bool = False
 
     # ------------------------------------------------------------------ polling
 
@@ -153,12 +155,17 @@ class App:
         if rules.digest == self.pipeline.rules.digest:
             return
         self.pipeline.set_rules(rules)
-        await self.pipeline.flush()
-        await self.store.feeds.sync_from_rules(rules.config.feeds, time.time())
-        await self.pipeline.load_states()
-        await self.pipeline.refresh_watches()
-        if self.scheduler is not None:
-            await self.sync_jobs()
+        try:
+            await self.pipeline.flush()
+            await self.store.feeds.sync_from_rules(rules.config.feeds, time.time())
+            await self.pipeline.load_states()
+            await self.pipeline.refresh_watches()
+            if self.scheduler is not None:
+                await self.sync_jobs()
+        except StoreError:  # the database is away: finish the reload once it is back
+            self._rules_stat = None
+            self.pipeline.set_rules(replace(rules, digest=""))
+            return
         log.info(
             "rules reloaded: %d feeds, %d rules", len(rules.config.feeds), len(rules.config.rules)
         )
@@ -174,6 +181,56 @@ class App:
                 await self.telegram.bot.send_message(admin, text[:4000])
             except Exception as exc:
                 log.warning("could not tell admin %s: %s", admin, exc.__class__.__name__)
+
+    # ------------------------------------------------------------------ database health
+
+    def database_health(self, health: Health) -> None:
+        """The database stopped or started answering (``Database`` calls this once per change):
+        tell the admins once each way; create the tables again if they are gone."""
+        if health.ok:
+            self._background(self.notify_admins("The database is back; polling again."))
+            return
+        self._background(
+            self.notify_admins(
+                f"The database is unreachable: {health.reason}. Feeds are not polled and chat "
+                "commands fail until it is back; nothing already stored is lost."
+            )
+        )
+        if health.schema_missing and not self._recreating:
+            self._background(self._recreate_schema())
+
+    async def _recreate_schema(self) -> None:
+        """The database was dropped and created again: make the tables and the rules-file
+        feeds again, then carry on (retried until the database answers)."""
+        self._recreating = True
+        try:
+            while self.store.health.schema_missing:
+                try:
+                    log.warning("the database has no newsbot tables: creating them again")
+                    await self.store.recreate_schema()
+                    await self.store.feeds.sync_from_rules(
+                        self.pipeline.rules.config.feeds, time.time()
+                    )
+                    self.pipeline.forget()
+                    await self.pipeline.load_states()
+                    await self.pipeline.refresh_watches()
+                    if self.scheduler is not None:
+                        await self.sync_jobs()
+                except StoreError:
+                    await asyncio.sleep(STORE_RETRY)
+        finally:
+            self._recreating = False
+
+    def _background(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def finish_background(self) -> None:
+        if self._tasks:
+            _, late = await asyncio.wait(set(self._tasks), timeout=5)
+            for task in late:
+                task.cancel()
 
     async def add_feed(self, url: str, interval: float | None, user_id: int) -> str:
         """/addfeed: check (SSRF-guarded) that the URL serves a feed, then store and schedule it."""
@@ -343,7 +400,14 @@ async def open_app(settings: Settings, *, out: TextIO | None = None) -> AsyncIte
     protect(settings.token)
     rules = compile_rules_file(settings.rules_path)
     async with AsyncExitStack() as stack:
-        store = await stack.enter_async_context(Store.open(settings.database_url))
+        apps: list[App] = []  # the database's health reaches the app once it exists
+        store = await stack.enter_async_context(
+            Store.open(
+                settings.database_url,
+                connect_timeout=settings.db_connect_timeout,
+                on_health=lambda health: apps[0].database_health(health) if apps else None,
+            )
+        )
         session = make_session(settings.user_agent)
         stack.push_async_callback(session.close)
         fetcher = Fetcher(session, FetchLimits(), allow_private=settings.allow_private_feeds)
@@ -374,6 +438,8 @@ async def open_app(settings: Settings, *, out: TextIO | None = None) -> AsyncIte
             Path(settings.rules_path),
             telegram=telegram_app,
         )
+        apps.append(app)
+        stack.push_async_callback(app.finish_background)
         pipeline.notify_admins = app.notify_admins
         sender.notify_admins = app.notify_admins
         st = app.rules_path.stat()

@@ -24,6 +24,7 @@ from bot.app import run_forever, run_once
 from bot.config import opml
 from bot.errors import ConfigError, NewsbotError, RulesError, StoreError
 from bot.logs import protect, quiet_loggers, redact, redacting_excepthooks
+from bot.models import FeedState
 from bot.pipeline import compile_rules_file
 from bot.settings import Settings
 from bot.store import Store
@@ -211,9 +212,23 @@ def _ago(seconds: float) -> str:
     return f"{int(seconds)}s"
 
 
+OVERDUE_GRACE = 120.0  # seconds past a feed's next poll (and two intervals) before it is late
+
+
+def overdue(feeds: Sequence[FeedState], now: float) -> list[FeedState]:
+    """Feeds whose next poll is long past: the stored health is stale, not good news."""
+    return [
+        f
+        for f in feeds
+        if f.next_poll is not None and now - f.next_poll > max(OVERDUE_GRACE, 2 * f.spec.interval)
+    ]
+
+
 async def _feeds(settings: Settings, out: TextIO) -> int:
     now = time.time()
-    async with Store.open(settings.database_url) as store:
+    async with Store.open(
+        settings.database_url, connect_timeout=settings.db_connect_timeout
+    ) as store:
         feeds = await store.feeds.all()
     header = (
         "FEED",
@@ -226,6 +241,7 @@ async def _feeds(settings: Settings, out: TextIO) -> int:
         "LAST ERROR",
     )
     rows = [header]
+    late = overdue(feeds, now)
     for f in feeds:
         ratio = f.not_modified_ratio
         rows.append(
@@ -235,10 +251,16 @@ async def _feeds(settings: Settings, out: TextIO) -> int:
                 _when(f.last_success, now),
                 _when(f.last_new_entry, now),
                 str(f.failures),
-                _when(f.next_poll, now),
+                _when(f.next_poll, now) + (" OVERDUE" if f in late else ""),
                 "-" if ratio is None else f"{ratio:.0%}",
                 (f.last_error or "")[:60],
             )
+        )
+    if late:
+        out.write(
+            f"warning: {len(late)} of {len(feeds)} feeds are overdue (the last poll recorded "
+            f"{_ago(now - max(f.last_attempt or 0.0 for f in feeds))} ago): is newsbot running, "
+            "and can it write to its database (disk full, database unreachable)?\n"
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     for row in rows:
@@ -251,7 +273,9 @@ async def _feeds(settings: Settings, out: TextIO) -> int:
 
 
 async def _opml(settings: Settings, args: argparse.Namespace) -> int:
-    async with Store.open(settings.database_url) as store:
+    async with Store.open(
+        settings.database_url, connect_timeout=settings.db_connect_timeout
+    ) as store:
         if args.opml_command == "export":
             feeds = [f.spec for f in await store.feeds.all()]
             sys.stdout.write(opml.export_opml(feeds))

@@ -14,6 +14,7 @@ only ``bot.cli`` turns these into exit codes and messages.
     │   │   └── HTTPStatusError     4xx/5xx (carries status and retry_after)
     │   └── ParseError              not a feed, or the parser was killed at its limits
     ├── StoreError                  the database refused or is unreachable
+    │   └── SchemaMissingError      the tables are gone (the database was dropped and re-created)
     └── DeliveryError               a message could not be delivered
         ├── ChatGoneError           403 / chat not found: the chat is dead
         ├── ChatMigratedError       the group became a supergroup with ``new_chat_id``
@@ -93,6 +94,10 @@ class ParseError(FeedError):
 
 
 class StoreError(NewsbotError):
+    pass
+
+
+class SchemaMissingError(StoreError):
     pass
 
 

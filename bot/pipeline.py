@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import load_rules
-from bot.errors import FeedError, HTTPStatusError, NewsbotError, RulesError
+from bot.errors import FeedError, HTTPStatusError, NewsbotError, RulesError, StoreError
 from bot.feed.fetch import Fetcher, NotModified
 from bot.feed.parse import ParserPool
 from bot.feed.schedule import (
@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 CONSOLE_CHAT = 0  # the terminal, when no Telegram token is set: every rule routes to it
 FAILING_STREAK = 5  # consecutive failures before admins are told (once; and once on recovery)
+STORE_RETRY = 5.0  # seconds before a poll the database could not record is tried again
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +224,11 @@ class Pipeline:
         return new
 
     async def flush(self) -> None:
-        await self.store.feeds.flush()
+        """Write the queued feed states; while the database is away they stay queued."""
+        try:
+            await self.store.feeds.flush()
+        except StoreError:
+            pass  # the database's health logged it and told the admins; retried next flush
 
     # ------------------------------------------------------------------ one poll
 
@@ -233,12 +238,19 @@ class Pipeline:
             return await self._poll_one(feed_id)
 
     async def _poll_one(self, feed_id: str) -> PollReport:
-        state = await self._state(feed_id)
+        if not self.store.health.ok and not await self.store.ping():
+            return self._store_away(feed_id)  # no fetch whose entries could not be recorded
+        try:
+            state = await self._state(feed_id)
+        except StoreError:
+            return self._store_away(feed_id)
         if state is None or not state.active:
             return PollReport(feed_id, ok=False, error="unknown or removed feed")
         spec = self.rules.feeds.get(feed_id, state.spec)
         try:
             report = await self._poll(state, spec)
+        except StoreError:
+            report = self._store_away(feed_id)  # not the feed's fault: no backoff, no notice
         except FeedError as exc:
             report = await self._failed(state, spec, exc)
         except Exception as exc:  # a bug must not stop the scheduler's other feeds
@@ -325,6 +337,13 @@ class Pipeline:
             return lambda entry: True
         cutoff = now - backfill
         return lambda entry: entry.published is not None and entry.published.timestamp() >= cutoff
+
+    def _store_away(self, feed_id: str) -> PollReport:
+        """The database could not be used: the feed's state is left as it was (a fetched body
+        is fetched again, its entries recorded then) and the poll is retried soon."""
+        spec = self.rules.feeds.get(feed_id)
+        retry = self.clock() + (min(STORE_RETRY, spec.interval) if spec else STORE_RETRY)
+        return PollReport(feed_id, ok=False, error="database unreachable", next_poll=retry)
 
     async def _succeeded(self, state: FeedState, outcome: PollOutcome) -> None:
         if state.failing_notified:

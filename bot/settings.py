@@ -14,6 +14,7 @@
 | NEWSBOT_FAILING_STREAK        | 5                            |
 | NEWSBOT_MAX_WATCHES           | 20 per chat                  |
 | NEWSBOT_MAX_QUERY_LENGTH      | 500 characters               |
+| NEWSBOT_DB_CONNECT_TIMEOUT    | 10 (seconds)                 |
 | NEWSBOT_FAST_PARSER           | 1 (0: feedparser only)       |
 """
 
@@ -60,6 +61,7 @@ class Settings:
     max_watches: int = 20  # personal /watch queries per chat
     max_query_length: int = 500  # characters in one /watch query
     fast_parser: bool = True  # the parser pool's fast path (bot.feed._fast); 0 turns it off
+    db_connect_timeout: float = 10.0  # seconds to reach a PostgreSQL server
     user_agent: str = "newsbot/0.1 (+https://github.com/newsbot; feed alert bot)"
 
     def __repr__(self) -> str:
@@ -99,6 +101,7 @@ class Settings:
             max_watches=max(0, _int(env, "NEWSBOT_MAX_WATCHES", 20)),
             max_query_length=max(10, _int(env, "NEWSBOT_MAX_QUERY_LENGTH", 500)),
             fast_parser=_flag(env.get("NEWSBOT_FAST_PARSER", "1")),
+            db_connect_timeout=float(max(1, _int(env, "NEWSBOT_DB_CONNECT_TIMEOUT", 10))),
         )
         return replace(settings, **overrides) if overrides else settings
 

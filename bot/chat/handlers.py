@@ -48,7 +48,7 @@ from bot.chat.commands import (
 from bot.chat.permissions import AdminCache, may_change
 from bot.chat.services import ChatServices, RulesView
 from bot.chat.trial import Trial
-from bot.errors import NewsbotError, QueryError, RulesError
+from bot.errors import NewsbotError, QueryError, RulesError, StoreError
 from bot.match import compile_query
 from bot.models import RuleSpec
 
@@ -480,18 +480,23 @@ async def on_error(update: object, context: Context) -> None:
     chat_id = None
     if isinstance(update, Update) and update.effective_chat is not None:
         chat_id = update.effective_chat.id
-    log.error(
-        "update failed chat_id=%s error=%s",
-        chat_id,
-        type(context.error).__name__,
-        exc_info=context.error,
-    )
+    away = isinstance(context.error, StoreError)
+    if away:  # the database's health logged it once and told the admins: no traceback
+        log.warning("update failed chat_id=%s: database unreachable", chat_id)
+    else:
+        log.error(
+            "update failed chat_id=%s error=%s",
+            chat_id,
+            type(context.error).__name__,
+            exc_info=context.error,
+        )
     if not isinstance(update, Update):
         return
+    text = render.DATABASE_AWAY if away else render.SOMETHING_WRONG
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(render.SOMETHING_WRONG)
+            await update.callback_query.answer(text)
         elif update.effective_message is not None and update.effective_message.text:
-            await update.effective_message.reply_text(render.SOMETHING_WRONG)
+            await update.effective_message.reply_text(text)
     except TelegramError as exc:
         log.warning("cannot report the failure chat_id=%s: %s", chat_id, type(exc).__name__)

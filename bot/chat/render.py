@@ -265,6 +265,7 @@ def denied(command: Command) -> str:
 
 NOT_A_COMMAND = "I only understand commands. See /help."
 SOMETHING_WRONG = "Something went wrong. Please try again later."
+DATABASE_AWAY = "The bot cannot reach its database right now. Please try again in a few minutes."
 ADMINS_ONLY_BUTTON = "Only admins can change this."
 
 

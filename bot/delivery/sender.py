@@ -47,6 +47,7 @@ from bot.errors import (
     MaybeSentError,
     RejectedError,
     RetryLaterError,
+    StoreError,
     UnreachableError,
 )
 from bot.models import Alert, ChatPrefs, Message
@@ -129,6 +130,9 @@ class Sender:
         self.probe_base = 1.0  # while the Bot API is unreachable: probe after 1 s, 2 s, ...
         self.probe_cap = 30.0  # ... at least every 30 s
         self._outage: _Outage | None = None
+        # sent (Telegram answered) while the database could not record it: outbox id ->
+        # (sent at, message id); written before anything else once the database answers
+        self._unrecorded: dict[int, tuple[float, int | None]] = {}
         # told once when a bot-wide hold begins and once when it ends; None: a logged warning
         self.notify_admins = notify_admins
         self._notices: set[asyncio.Task[None]] = set()
@@ -158,7 +162,9 @@ class Sender:
             while not stop.is_set():
                 try:
                     wait = await self._step()
-                except Exception:  # the database hiccuped: keep the loop alive
+                except StoreError:  # the database's health logged it (once) and told the admins
+                    wait = 2.0
+                except Exception:  # a bug: keep the loop alive
                     log.exception("sender step failed; retrying")
                     wait = 2.0
                 await self._sleep(wait, stop)
@@ -206,6 +212,10 @@ class Sender:
     async def _step(self) -> float:
         """Start every send that may start now; return how long to wait before the next step."""
         self._wake.clear()  # here, not in _sleep: a wake-up during the step must not be lost
+        while self._unrecorded:  # sends Telegram confirmed while the database was away
+            outbox_id, (sent_at, message_id) = next(iter(self._unrecorded.items()))
+            await self.store.outbox.mark_sent(outbox_id, sent_at, message_id)
+            del self._unrecorded[outbox_id]
         now = self.clock()
         if not self._queues or now >= self._next_refill or self._woken:
             self._woken = False
@@ -296,7 +306,10 @@ class Sender:
                 self.stats.messages += 1
                 if len(messages) > 1:
                     await self.store.outbox.part_sent(alert.id, index + 1)
-            await self.store.outbox.mark_sent(alert.id, self.clock(), message_id)
+            try:
+                await self.store.outbox.mark_sent(alert.id, self.clock(), message_id)
+            except StoreError:  # sent, but not recorded yet: recorded first thing next step
+                self._unrecorded[alert.id] = (self.clock(), message_id)
             self.stats.sent += 1
         except _GiveBack as exc:
             assert alert is not None
@@ -304,6 +317,9 @@ class Sender:
             log.debug("chat_id=%s outbox_id=%s: %s; released", chat_id, outbox_id, exc)
             await self.store.outbox.retry(alert.id, self.clock(), str(exc))
             self._requeue_first(alert)
+        except StoreError as exc:  # claimed or not, the row is due again after its lease at most
+            self.limiter.unanswered(chat_id, self.clock())
+            log.debug("chat_id=%s outbox_id=%s: database: %s", chat_id, outbox_id, exc)
         except Exception:
             self.limiter.unanswered(chat_id, self.clock())
             log.exception(

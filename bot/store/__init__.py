@@ -9,14 +9,14 @@ async with Store.open(url) as store:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.chats import ChatStore, Subscription, Watch
-from bot.store.db import Database, async_url, migrate
+from bot.store.db import CONNECT_TIMEOUT, Database, Health, async_url, migrate
 from bot.store.entries import WATCH_PREFIX, EntryStore, Recorded, Routing
 from bot.store.feeds import FeedStore, PollOutcome
 from bot.store.outbox import Due, OutboxStore
@@ -25,6 +25,7 @@ from bot.store.outbox import Due, OutboxStore
 @dataclass(frozen=True, slots=True)
 class Store:
     engine: AsyncEngine
+    db: Database
     feeds: FeedStore
     entries: EntryStore
     outbox: OutboxStore
@@ -32,13 +33,20 @@ class Store:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, url: str) -> AsyncIterator[Store]:
-        db = Database(url)
+    async def open(
+        cls,
+        url: str,
+        *,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        on_health: Callable[[Health], None] | None = None,
+    ) -> AsyncIterator[Store]:
+        db = Database(url, connect_timeout=connect_timeout, on_health=on_health)
         engine = db.engine
         try:
             await migrate(engine)
             yield cls(
                 engine,
+                db,
                 FeedStore(db),
                 EntryStore(db),
                 OutboxStore(db),
@@ -47,6 +55,19 @@ class Store:
         finally:
             await db.dispose()
 
+    @property
+    def health(self) -> Health:
+        return self.db.health
+
+    async def ping(self) -> bool:
+        """Whether the database answers now (updates ``health``)."""
+        return await self.db.ping()
+
+    async def recreate_schema(self) -> None:
+        """The tables are gone (the database was dropped and created again): create them."""
+        await migrate(self.engine)
+        await self.db.ping()
+
 
 __all__ = [
     "WATCH_PREFIX",
@@ -54,6 +75,7 @@ __all__ = [
     "Due",
     "EntryStore",
     "FeedStore",
+    "Health",
     "OutboxStore",
     "PollOutcome",
     "Recorded",

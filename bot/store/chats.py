@@ -65,7 +65,7 @@ class ChatStore:
         return prefs
 
     async def get(self, chat_id: int) -> ChatPrefs | None:
-        async with self.engine.connect() as conn:
+        async with self.db.read() as conn:
             row = (await conn.execute(sa.select(C).where(C.c.id == chat_id))).first()
         return _prefs(row) if row else None
 
@@ -181,7 +181,7 @@ class ChatStore:
         return await self.db.write(tx)
 
     async def subscriptions(self, chat_id: int) -> list[Subscription]:
-        async with self.engine.connect() as conn:
+        async with self.db.read() as conn:
             rows = await conn.execute(
                 sa.select(S).where(S.c.chat_id == chat_id).order_by(S.c.created_at, S.c.rule_id)
             )
@@ -211,7 +211,7 @@ class ChatStore:
         query = sa.select(W).order_by(W.c.id)
         if chat_id is not None:
             query = query.where(W.c.chat_id == chat_id)
-        async with self.engine.connect() as conn:
+        async with self.db.read() as conn:
             return [
                 Watch(r.id, r.chat_id, r.thread_id or None, r.query)
                 for r in await conn.execute(query)

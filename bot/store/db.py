@@ -3,6 +3,13 @@
 ``NEWSBOT_DATABASE_URL`` may be written the plain way (``sqlite:///state/newsbot.db``,
 ``postgresql://user@host/db``); the async driver (aiosqlite, asyncpg) is added here.
 SQLite runs in WAL mode with a busy timeout so short write transactions never block readers.
+
+Every read (``Database.read``) and write (``Database.write``) turns a failure to reach or use the
+database (connection refused or lost, connect timeout, disk full, locked too long, tables gone)
+into a ``StoreError`` with a one-line reason, and keeps ``Database.health`` up to date: the first
+failure after a success logs one line and calls ``on_health``, and so does the first success
+after failures. Anything else (a constraint violated, a bug in a query) is not about the
+database's health and propagates unchanged.
 """
 
 from __future__ import annotations
@@ -11,8 +18,10 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from bot.errors import StoreError
+from bot.errors import SchemaMissingError, StoreError
 from bot.settings import redact_url
 from bot.store import schema
 
@@ -62,14 +71,22 @@ def _sqlite_writer_pragmas(dbapi_conn: Any, record: Any) -> None:
         cursor.close()
 
 
-def make_engine(url: str) -> AsyncEngine:
+CONNECT_TIMEOUT = 10.0  # seconds to reach a PostgreSQL server (asyncpg's default is 60)
+
+
+def make_engine(url: str, connect_timeout: float = CONNECT_TIMEOUT) -> AsyncEngine:
     full = async_url(url)
     if full.startswith("sqlite+aiosqlite:///"):
         path = full[len("sqlite+aiosqlite:///") :]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+    postgres = full.startswith("postgresql")
     try:
-        engine = create_async_engine(full, pool_pre_ping=full.startswith("postgresql"))
+        engine = create_async_engine(
+            full,
+            pool_pre_ping=postgres,
+            connect_args={"timeout": connect_timeout} if postgres else {},
+        )
     except (sa.exc.ArgumentError, ImportError) as exc:
         raise StoreError(f"cannot use database {redact_url(url)}: {exc}") from exc
     if engine.dialect.name == "sqlite":
@@ -80,6 +97,49 @@ def make_engine(url: str) -> AsyncEngine:
 T = TypeVar("T")
 WRITER_THREAD = "sqlite-writer"
 INLINE_BUSY_MS = 50
+
+# what a failure to reach or use the database looks like (as opposed to a bug in a query)
+_UNAVAILABLE = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.DisconnectionError,
+    sa.exc.TimeoutError,  # the connection pool
+    OSError,  # ConnectionRefusedError, socket errors from the drivers
+    TimeoutError,  # asyncpg's connect timeout
+)
+_MISSING = ("does not exist", "no such table", "undefinedtable")
+
+
+def describe(exc: BaseException) -> str:
+    """One line about a database failure: the driver's own message, never empty."""
+    inner = getattr(exc, "orig", None) or exc
+    text = " ".join(str(inner).split()) or inner.__class__.__name__
+    if isinstance(inner, TimeoutError) and text == "TimeoutError":
+        text = "timed out connecting"
+    return text.split(" [SQL:", 1)[0][:300]
+
+
+def as_store_error(exc: BaseException) -> StoreError | None:
+    """The StoreError a database failure means, or None when it is not one (a bug)."""
+    if isinstance(exc, StoreError):
+        return exc
+    if isinstance(exc, sa.exc.ProgrammingError | sa.exc.OperationalError) and any(
+        m in str(exc).lower() for m in _MISSING
+    ):
+        return SchemaMissingError(f"the database has no newsbot tables ({describe(exc)})")
+    if isinstance(exc, _UNAVAILABLE):
+        return StoreError(describe(exc))
+    return None
+
+
+@dataclass
+class Health:
+    """Whether the database answered the last time it was used."""
+
+    ok: bool = True
+    since: float = 0.0  # when ``ok`` last changed
+    reason: str = ""  # the last failure, while not ok
+    schema_missing: bool = False
 
 
 class Database:
@@ -97,9 +157,17 @@ class Database:
     touch the database and its own locals, so running it twice after a rollback is safe.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        on_health: Callable[[Health], None] | None = None,
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, connect_timeout)
+        self.health = Health(since=time.time())
+        self.on_health = on_health
         self.dialect = self.engine.dialect.name
         self._sync: sa.Engine | None = None
         self._writer: ThreadPoolExecutor | None = None
@@ -111,8 +179,67 @@ class Database:
             sa.event.listen(self._sync, "connect", _sqlite_writer_pragmas)
             self._writer = ThreadPoolExecutor(1, thread_name_prefix=WRITER_THREAD)
 
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """An async connection for reads; failures become StoreError (see the docstring)."""
+        try:
+            async with self.engine.connect() as conn:
+                yield conn
+        except Exception as exc:
+            error = self._failed(exc)
+            if error is exc:
+                raise
+            raise error from exc
+        self._succeeded()
+
     async def write(self, fn: Callable[[sa.Connection], T]) -> T:
         """Run ``fn(conn)`` in one write transaction and return what it returns."""
+        try:
+            result = await self._write(fn)
+        except Exception as exc:
+            error = self._failed(exc)
+            if error is exc:
+                raise
+            raise error from exc
+        self._succeeded()
+        return result
+
+    async def ping(self) -> bool:
+        """Whether the database answers now (and has our tables); updates ``health``."""
+        try:
+            async with self.read() as conn:
+                await conn.execute(sa.select(schema.meta.c.key).limit(1))
+        except StoreError:
+            return False
+        return True
+
+    def _failed(self, exc: Exception) -> Exception:
+        error = as_store_error(exc)
+        if error is None:
+            return exc  # not about the database's health: re-raised as it is
+        health = self.health
+        missing = isinstance(error, SchemaMissingError)
+        if health.ok or missing != health.schema_missing:
+            self.health = Health(False, time.time(), str(error), missing)
+            log.error("database unreachable: %s", error)
+            self._tell()
+        return error
+
+    def _succeeded(self) -> None:
+        if not self.health.ok:
+            down = time.time() - self.health.since
+            self.health = Health(True, time.time())
+            log.info("database reachable again after %.0fs", down)
+            self._tell()
+
+    def _tell(self) -> None:
+        if self.on_health is not None:
+            try:
+                self.on_health(self.health)
+            except Exception:
+                log.exception("database health callback failed")
+
+    async def _write(self, fn: Callable[[sa.Connection], T]) -> T:
         if self._sync is None:
             async with self.engine.begin() as conn:
                 return await conn.run_sync(fn)
@@ -180,7 +307,8 @@ async def migrate(engine: AsyncEngine) -> int:
                     .values(value=str(step))
                 )
             return schema.SCHEMA_VERSION
-    except sa.exc.SQLAlchemyError as exc:
-        raise StoreError(f"cannot prepare the database: {exc.__class__.__name__}: {exc}") from exc
-    except OSError as exc:
-        raise StoreError(f"cannot reach the database: {exc}") from exc
+    except StoreError:
+        raise
+    except (sa.exc.SQLAlchemyError, OSError, TimeoutError) as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        raise StoreError(f"cannot prepare the database {where}: {describe(exc)}") from exc

@@ -329,7 +329,7 @@ class EntryStore:
         query = sa.select(sa.func.count()).select_from(E)
         if feed_id is not None:
             query = query.where(E.c.feed_id == feed_id)
-        async with self.engine.connect() as conn:
+        async with self.db.read() as conn:
             return int((await conn.execute(query)).scalar_one())
 
 

@@ -172,7 +172,7 @@ class FeedStore:
         return await self.db.write(tx)
 
     async def get(self, feed_id: str) -> FeedState | None:
-        async with self.engine.connect() as conn:
+        async with self.db.read() as conn:
             row = (await conn.execute(sa.select(T).where(T.c.id == feed_id))).first()
         return _row_to_state(row) if row else None
 
@@ -180,11 +180,11 @@ class FeedStore:
         query = sa.select(T).order_by(T.c.id)
         if active_only:
             query = query.where(T.c.active.is_(True))
-        async with self.engine.connect() as conn:
+        async with self.db.read() as conn:
             return [_row_to_state(r) for r in (await conn.execute(query)).all()]
 
     async def find_url(self, urls: Iterable[str]) -> str | None:
-        async with self.engine.connect() as conn:
+        async with self.db.read() as conn:
             row = (
                 await conn.execute(
                     sa.select(T.c.id).where(T.c.url.in_(list(urls)), T.c.active.is_(True))
@@ -215,7 +215,12 @@ class FeedStore:
             if not self._dirty:
                 return 0
             states, self._dirty = list(self._dirty.values()), {}
-            await self.save_states(states)
+            try:
+                await self.save_states(states)
+            except Exception:
+                for state in states:  # kept for the next flush, unless a newer one was queued
+                    self._dirty.setdefault(state.spec.id, state)
+                raise
             return len(states)
 
     async def save_states(self, states: Sequence[FeedState]) -> None:

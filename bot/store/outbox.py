@@ -63,12 +63,12 @@ class OutboxStore:
             .order_by(ranked.c.id)
             .limit(limit)
         )
-        async with self.engine.connect() as conn:
+        async with self.db.read() as conn:
             return [Due(r.id, r.chat_id) for r in (await conn.execute(query)).all()]
 
     async def next_due_at(self) -> float | None:
         """When the earliest waiting row (pending, held or leased) becomes claimable."""
-        async with self.engine.connect() as conn:
+        async with self.db.read() as conn:
             pending = (
                 await conn.execute(
                     sa.select(sa.func.min(OB.c.not_before)).where(OB.c.state.in_([PENDING, HELD]))
@@ -243,7 +243,7 @@ class OutboxStore:
         return await self.db.write(tx)
 
     async def counts(self) -> dict[str, int]:
-        async with self.engine.connect() as conn:
+        async with self.db.read() as conn:
             rows = await conn.execute(sa.select(OB.c.state, sa.func.count()).group_by(OB.c.state))
             return {state: int(n) for state, n in rows.all()}
 
