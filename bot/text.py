@@ -83,11 +83,12 @@ def html_to_text(value: str, limit: int | None = None) -> str:
     return clean_text(value, limit)
 
 
-def clean_text(value: str, limit: int | None = None) -> str:
-    """Strip control characters, lone surrogates and unexpandable entity references
-    (``&lol9;``; ``AT&T`` and ``Q&A`` stay), fold blank runs, cap the length."""
+def clean_text(value: str, limit: int | None = None, *, entities: bool = True) -> str:
+    """Strip control characters, lone surrogates and (unless ``entities`` is false: ids keep
+    them, so that stored keys stay as they were) unexpandable entity references (``&lol9;``;
+    ``AT&T`` and ``Q&A`` stay), fold blank runs, cap the length."""
     value = _CONTROL.sub("", value)
-    if "&" in value:
+    if entities and "&" in value:
         value = _ENTITY_REF.sub(_unexpanded, value)
     value = _SPACES.sub(" ", value)
     value = _BLANK_LINES.sub("\n", value).strip()

@@ -236,9 +236,12 @@ class ChatHandlers:
             ]
             for rule in view.rules[:MAX_BUTTONS]
         ]
-        chunks = render.split_message(text.splitlines())
+        more = "\n…more rules: use /subscribe RULE_ID"
+        chunks = render.split_message(
+            text.splitlines(), limit=render.MAX_UTF16 - render.utf16_len(more)
+        )
         if len(chunks) > 1 or len(view.rules) > MAX_BUTTONS:
-            text = chunks[0] + "\n…more rules: use /subscribe RULE_ID"
+            text = chunks[0] + more  # room for the note was kept: still one valid message
         return text, InlineKeyboardMarkup(rows) if rows else None
 
     async def cmd_rules(self, r: Request, bot: telegram.Bot) -> None:
@@ -335,7 +338,7 @@ class ChatHandlers:
             await reply(r.message, render.query_error(query, exc))
             return
         except RulesError as exc:
-            await reply(r.message, f"That query has a problem: {render.esc(exc)}")
+            await reply(r.message, f"That query has a problem: {render.quote(exc, 200)}")
             return
         await self._ensure(r.chat)
         watch_id = await chats.add_watch(r.chat.id, r.thread_id, query, self.s.clock())

@@ -73,7 +73,7 @@ def normalize_entry(raw: RawEntry, feed_id: str, now: datetime, base: str = "") 
 
 def entry_key(raw: RawEntry, link: str | None, title: str, published: datetime | None) -> str:
     """guid/id, else canonical link, else a hash of title + date (see module docstring)."""
-    ident = clean_text(raw.id) if raw.id else ""
+    ident = clean_text(raw.id, entities=False) if raw.id else ""  # keys as stored before
     if ident:
         if len(ident) <= KEY_MAX:
             return ident

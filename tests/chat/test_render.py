@@ -193,3 +193,24 @@ def test_replies_quote_only_an_excerpt_of_user_input(reply: Callable[[], str]) -
     shown = check_message_text(text, "HTML").text
     assert len(shown) < 400
     assert "<x&y>" * 40 not in shown
+
+
+def test_the_rules_list_with_its_more_rules_note_always_fits_one_message() -> None:
+    """The note used to be appended to a chunk that could already be full."""
+    from bot.chat.handlers import ChatHandlers
+    from bot.chat.services import ChatServices, RulesView
+    from bot.models import RuleSpec
+    from tests.fakebotapi import check_message_text
+
+    for width in range(1, 300):
+        view = RulesView(
+            rules=tuple(RuleSpec(f"r{i}", "x", title="t" * width) for i in range(200)),
+            entities={},
+        )
+        handlers = ChatHandlers(
+            ChatServices(store=None, settings=None, rules=lambda: view, watches_changed=None)  # type: ignore[arg-type]
+        )
+        text, _ = handlers._rules_message(view, set(), True)
+        assert text.endswith("…more rules: use /subscribe RULE_ID")
+        check_message_text(text, "HTML")  # raises if Telegram would refuse it
+        assert render.utf16_len(text) <= 4096  # the HTML source too, as everywhere in replies

@@ -30,8 +30,11 @@ def feed(*entries: RawEntry, url: str = "https://example.com/feed.xml") -> Parse
         ),
         (RawEntry(title="No date"), "sha256:" + hashlib.sha256(b"No date\x1f").hexdigest()),
         (RawEntry(id="x" * 600), "sha256:" + hashlib.sha256(b"x" * 600).hexdigest()),
+        # an id keeps what text loses (an unexpanded &name;): stored keys stay the same
+        (RawEntry(id="tag:e.com,2024:&story;1", title="T"), "tag:e.com,2024:&story;1"),
     ],
-    ids=["guid", "canonical-link", "blank-guid", "title+date", "title-only", "long-id"],
+    ids=["guid", "canonical-link", "blank-guid", "title+date", "title-only", "long-id",
+         "id-with-entity-reference"],
 )  # fmt: skip
 def test_entry_key_fallbacks(raw: RawEntry, key: str) -> None:
     [entry] = normalize_entries(feed(raw), "f", NOW)
