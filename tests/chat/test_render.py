@@ -208,7 +208,7 @@ def test_the_rules_list_with_its_more_rules_note_always_fits_one_message() -> No
             entities={},
         )
         handlers = ChatHandlers(
-            ChatServices(store=None, settings=None, rules=lambda: view, watches_changed=None)  # type: ignore[arg-type]
+            ChatServices(store=None, settings=None, rules=lambda v=view: v, watches_changed=None)  # type: ignore[arg-type]
         )
         text, _ = handlers._rules_message(view, set(), True)
         assert text.endswith("…more rules: use /subscribe RULE_ID")
