@@ -31,7 +31,9 @@ async def test_addfeed_checks_the_url_and_guards_private_addresses(tmp_path: Pat
         async with Bot(settings):
             before = len(feeds.connections)
             api.push_message(ADMIN, f"/addfeed {feeds.url('/other')}", from_user_id=ADMIN)
-            await api.wait_for(lambda a: len(a.sent_to(ADMIN)) >= 1, timeout=15)
+            # "Checking …" at once, then the answer when the check is done
+            await api.wait_for(lambda a: len(a.sent_to(ADMIN)) >= 2, timeout=15)
+            assert api.sent_to(ADMIN)[0].plain_text.startswith("Checking")
             reply = api.sent_to(ADMIN)[-1].plain_text
             assert "loopback" in reply.lower(), reply
             # the refused URL was never connected to (only the bot's own rules-file polls were)
@@ -45,11 +47,11 @@ async def test_addfeed_checks_the_url_and_guards_private_addresses(tmp_path: Pat
         async with Bot(settings):
             sent = len(api.sent_to(ADMIN))
             api.push_message(ADMIN, f"/addfeed {feeds.url('/page')}", from_user_id=ADMIN)
-            await api.wait_for(lambda a: len(a.sent_to(ADMIN)) > sent, timeout=15)
+            await api.wait_for(lambda a: len(a.sent_to(ADMIN)) > sent + 1, timeout=15)
             assert "feed" in api.sent_to(ADMIN)[-1].plain_text.lower()
             sent = len(api.sent_to(ADMIN))
             api.push_message(ADMIN, f"/addfeed {feeds.url('/other')} 2m", from_user_id=ADMIN)
-            await api.wait_for(lambda a: len(a.sent_to(ADMIN)) > sent, timeout=15)
+            await api.wait_for(lambda a: len(a.sent_to(ADMIN)) > sent + 1, timeout=15)
             async with Store.open(db_url) as store:
                 added = [f for f in await store.feeds.all() if f.source == "chat"]
             assert [f.spec.url for f in added] == [feeds.url("/other")]

@@ -10,6 +10,7 @@ own fallback is not ours to time: its worst cases meet the worker's CPU limit.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -90,5 +91,18 @@ def test_hostile_input_costs_linear_time(name: str) -> None:
     while small < 2e-3 and n < 400_000:
         n *= 4
         small = _best(make(n))
-    large = _best(make(4 * n))
-    assert large / small < 8.0, f"n={n}: {small * 1e3:.2f} ms -> {large * 1e3:.2f} ms"
+    # a shared machine stalls now and then: a ratio over the bound is measured again (up to
+    # three times); a quadratic parser is over it every time (16x), a linear one at most once
+    ratios: list[str] = []
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(3):
+            small, large = _best(make(n)), _best(make(4 * n))
+            ratios.append(f"{small * 1e3:.2f} ms -> {large * 1e3:.2f} ms")
+            if large / small < 8.0:
+                break
+    finally:
+        if enabled:
+            gc.enable()
+    assert large / small < 8.0, f"n={n}: {'; '.join(ratios)}"
