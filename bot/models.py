@@ -125,6 +125,13 @@ class Match(NamedTuple):
 # --------------------------------------------------------------------------- alerts
 
 
+class AlertKind(enum.StrEnum):
+    ALERT = "alert"  # one entry
+    FLOOD = "flood"  # the excess of one poll for one chat, as one digest
+    DIGEST = "digest"  # held rows (digest period, quiet hours) released as one message
+    EDIT = "edit"  # the alert already sent for a story, rendered again with its other reports
+
+
 class AlertState(enum.StrEnum):
     PENDING = "pending"
     SENDING = "sending"
