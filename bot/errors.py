@@ -19,6 +19,7 @@ only ``bot.cli`` turns these into exit codes and messages.
         ├── ChatGoneError           403 / chat not found: the chat is dead
         ├── ChatMigratedError       the group became a supergroup with ``new_chat_id``
         ├── RejectedError           Telegram refused this message for good (400)
+        │   └── MessageGoneError    the message to edit was deleted or is too old to edit
         └── RetryLaterError         429 / 5xx / network: try again after ``retry_after``
             ├── MaybeSentError      timed out after the request was written: it may have arrived
             └── UnreachableError    the Bot API cannot be reached, or rejects the token: nothing
@@ -116,6 +117,10 @@ class ChatMigratedError(DeliveryError):
 
 
 class RejectedError(DeliveryError):
+    pass
+
+
+class MessageGoneError(RejectedError):
     pass
 
 

@@ -141,6 +141,14 @@ class AlertState(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Outlet:
+    """Another outlet that reported the same story: its feed's name and its own link."""
+
+    name: str
+    link: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class AlertItem:
     """What an alert says about one entry: the renderer's whole input."""
 
@@ -151,6 +159,17 @@ class AlertItem:
     published: datetime | None
     rule_titles: tuple[str, ...]
     spans: tuple[Span, ...] = ()
+    also: tuple[Outlet, ...] = ()  # other outlets of the same story, first reported first
+
+
+@dataclass(frozen=True, slots=True)
+class EditTarget:
+    """The message an edit rewrites: the alert that first carried the story to the chat."""
+
+    outbox_id: int
+    kind: AlertKind
+    state: AlertState
+    message_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,8 +182,9 @@ class Alert:
     items: tuple[AlertItem, ...]
     attempts: int = 0
     maybe_sent: bool = False  # an earlier attempt may have reached Telegram
-    kind: str = "alert"  # alert | flood (excess of one poll) | digest (released after holding)
+    kind: AlertKind = AlertKind.ALERT
     parts_sent: int = 0  # messages of a split digest already delivered
+    edit_of: EditTarget | None = None  # kind EDIT: the message to rewrite (None: gone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,3 +246,4 @@ class ChatPrefs:
     quiet: str | None = None  # "HH:MM-HH:MM"
     timezone: str = "UTC"
     link_preview: bool = False
+    stories: bool = True  # one alert per story, edited as outlets report it; off: per report

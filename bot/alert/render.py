@@ -39,13 +39,15 @@ from bot.alert.limits import (
     utf16_len,
 )
 from bot.alert.markup import EMPTY, NEWLINE, Fragment
-from bot.models import Alert, AlertItem, Message, Span
+from bot.models import Alert, AlertItem, Message, Outlet, Span
 
 # Per-field caps for a single-item alert, in UTF-16 units of visible text.
 TITLE_MAX = 1024
 FEED_MAX = 128
 RULES_MAX = 512
 SNIPPET_MAX = 700
+OUTLETS_MAX = 8  # other outlets named in "Also reported by" (the rest: "+N")
+OUTLET_NAME_MAX = 48
 # Digest lines stay compact.
 DIGEST_TITLE_MAX = 256
 DIGEST_FEED_MAX = 64
@@ -73,14 +75,15 @@ class _Caps:
     rules: int
     snippet: int
     with_link: bool = True
+    outlets: int = OUTLETS_MAX  # other outlets named (with links); the rest are counted
 
 
 _ATTEMPTS = (
     _Caps(TITLE_MAX, FEED_MAX, RULES_MAX, SNIPPET_MAX),
-    _Caps(TITLE_MAX, FEED_MAX, RULES_MAX, SNIPPET_MAX // 2),
-    _Caps(TITLE_MAX // 2, FEED_MAX, RULES_MAX // 2, SNIPPET_MAX // 4),
-    _Caps(TITLE_MAX // 4, FEED_MAX // 2, RULES_MAX // 4, 0),
-    _Caps(64, 64, 64, 0, with_link=False),  # always fits: < 400 units even fully escaped
+    _Caps(TITLE_MAX, FEED_MAX, RULES_MAX, SNIPPET_MAX // 2, outlets=5),
+    _Caps(TITLE_MAX // 2, FEED_MAX, RULES_MAX // 2, SNIPPET_MAX // 4, outlets=3),
+    _Caps(TITLE_MAX // 4, FEED_MAX // 2, RULES_MAX // 4, 0, outlets=2),
+    _Caps(64, 64, 64, 0, with_link=False, outlets=0),  # always fits: < 450 units escaped
 )
 
 
@@ -126,6 +129,8 @@ def _item_fragment(item: AlertItem, now: datetime, tz: tzinfo | None, caps: _Cap
     rules = ", ".join(_one_line(sanitize(r).strip()) for r in item.rule_titles if r.strip())
     if rules:
         lines.append(markup.text("Matched: ") + markup.bold(truncate(rules, caps.rules)))
+    if item.also:
+        lines.append(_also(item.also, caps.outlets, caps.with_link))
 
     summary = sanitize(item.summary)
     snippet = _snippet(summary, _ranges(item.spans, "summary", len(summary)), caps.snippet)
@@ -136,6 +141,23 @@ def _item_fragment(item: AlertItem, now: datetime, tz: tzinfo | None, caps: _Cap
 
 def _one_line(value: str) -> str:
     return " ".join(value.split())
+
+
+def _also(outlets: Sequence[Outlet], named: int, with_links: bool) -> Fragment:
+    """``Also reported by: Daily World, Evening Gazette, +3`` (names linked to their story):
+    the list is shortened to fit, the message never broken."""
+    shown = [
+        markup.link(
+            markup.text(truncate(_one_line(sanitize(o.name).strip()) or "?", OUTLET_NAME_MAX)),
+            o.link if with_links else None,
+            plain_url=False,
+        )
+        for o in outlets[:named]
+    ]
+    rest = len(outlets) - len(shown)
+    if rest:
+        shown.append(markup.text(f"+{rest}" if shown else f"{rest} other outlets"))
+    return markup.text("Also reported by: ") + markup.join(shown, markup.text(", "))
 
 
 def _ranges(spans: Iterable[Span], field: str, length: int) -> list[tuple[int, int]]:
@@ -244,9 +266,13 @@ def render_digest(items: Sequence[AlertItem], kind: str = "alert") -> list[Messa
 
 
 def _digest_line(item: AlertItem) -> Fragment:
+    """One story: ``• Title — Feed (+3 outlets)``."""
     title = _one_line(truncate(sanitize(item.title).strip() or UNTITLED, DIGEST_TITLE_MAX))
     feed = truncate(_one_line(sanitize(item.feed_name).strip()), DIGEST_FEED_MAX)
     line = markup.text("• ") + markup.link(markup.text(title), item.link)
     if feed:
         line = line + markup.text(f" — {feed}")
+    if item.also:
+        count = len(item.also)
+        line = line + markup.text(f" (+{count} outlet{'' if count == 1 else 's'})")
     return line

@@ -32,9 +32,10 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from bot.alert import render_alert
 from bot.delivery.policy import backoff, hold_until, zone
@@ -45,17 +46,20 @@ from bot.errors import (
     ChatMigratedError,
     DeliveryError,
     MaybeSentError,
+    MessageGoneError,
     RejectedError,
     RetryLaterError,
     StoreError,
     UnreachableError,
 )
-from bot.models import Alert, ChatPrefs, Message
+from bot.models import Alert, AlertKind, AlertState, ChatPrefs, Message
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
 ARRIVAL_JITTER = 0.04  # seconds: how much later than its slot a request may reach Telegram
+EDIT_WAIT = 5.0  # seconds an edit waits while the alert it rewrites is being sent
+T = TypeVar("T")
 INTERNAL_RETRY = 30.0  # seconds before an alert that failed for an unexpected reason is retried
 NOTICE_GRACE = 5.0  # seconds an admin notice may delay the sender's stop
 LEASE_MARGIN = 5.0  # seconds (at most a tenth of the lease) kept to write a send's outcome
@@ -283,7 +287,12 @@ class Sender:
                 self.stats.dead += await self.store.outbox.kill_chat(chat_id, "chat inactive")
                 self._forget_chat(chat_id)
                 return
-            if prefs is not None and alert.kind != "digest":
+            edit_of: int | None = None
+            if alert.kind == AlertKind.EDIT:
+                edit_of = await self._edit_target(alert)
+                if edit_of is None:
+                    return
+            elif prefs is not None and alert.kind != AlertKind.DIGEST:
                 until = hold_until(prefs, self.clock())
                 if until is not None:
                     await self.store.outbox.hold(alert.id, until)
@@ -299,7 +308,20 @@ class Sender:
                     untaken = False
                     self._untaken -= 1
                 try:
-                    message_id = await self._send(chat_id, alert.thread_id, message, claimed_at)
+                    if edit_of is not None:  # an edit is a request like any other send
+                        await self._request(
+                            chat_id, self.transport.edit(chat_id, edit_of, message), claimed_at
+                        )
+                        message_id = edit_of
+                    else:
+                        message_id = await self._request(
+                            chat_id, self.transport.send(chat_id, alert.thread_id, message),
+                            claimed_at,
+                        )  # fmt: skip
+                except MessageGoneError as exc:  # deleted by the user, or too old: nothing
+                    log.info("chat_id=%s: the alert to update is gone (%s)", chat_id, exc)
+                    await self.store.outbox.dead(alert.id, str(exc))
+                    return
                 except DeliveryError as exc:
                     await self._failed(alert, exc)
                     return
@@ -339,9 +361,27 @@ class Sender:
                 self._known.discard(outbox_id)
             self._wake.set()
 
-    async def _send(
-        self, chat_id: int, thread_id: int | None, message: Message, claimed_at: float
-    ) -> int | None:
+    async def _edit_target(self, alert: Alert) -> int | None:
+        """The message id an edit rewrites; None when there is nothing to do now (the row is
+        settled here: the target is not sent yet and will show every report when it goes, or
+        it is gone, or it is a digest; or it is being sent right now: the edit waits)."""
+        target = alert.edit_of
+        now = self.clock()
+        if target is not None and target.state == AlertState.SENDING:
+            await self.store.outbox.retry(alert.id, now + EDIT_WAIT, "the alert is being sent")
+            return None
+        if (
+            target is None
+            or not alert.items
+            or target.kind != AlertKind.ALERT
+            or target.state != AlertState.SENT
+            or target.message_id is None
+        ):
+            await self.store.outbox.mark_sent(alert.id, now)  # nothing (more) to edit
+            return None
+        return target.message_id
+
+    async def _request(self, chat_id: int, call: Coroutine[Any, Any, T], claimed_at: float) -> T:
         """One request, abandoned if it would outlive the lease (the row must be written back
         before another sender may claim it): then it may have arrived, like any unanswered one.
 
@@ -350,10 +390,11 @@ class Sender:
         """
         remaining = claimed_at + self.lease - min(LEASE_MARGIN, self.lease / 10) - self.clock()
         if remaining <= 0:
+            call.close()
             raise _GiveBack("no time left in the lease")
         try:
             async with asyncio.timeout(remaining):
-                message_id = await self.transport.send(chat_id, thread_id, message)
+                message_id = await call
         except TimeoutError as exc:
             raise MaybeSentError(f"no answer within the lease ({remaining:.1f}s)") from exc
         self._reachable()
@@ -432,7 +473,10 @@ class Sender:
         tz = zone(prefs.timezone) if prefs else None
         preview = prefs.link_preview if prefs else False
         now = datetime.fromtimestamp(self.clock(), UTC)
-        return render_alert(alert, now, tz=tz, link_preview=preview)
+        if prefs is not None and not prefs.stories:  # one alert per report: no outlet list
+            alert = replace(alert, items=tuple(replace(i, also=()) for i in alert.items))
+        messages = render_alert(alert, now, tz=tz, link_preview=preview)
+        return messages[:1] if alert.kind == AlertKind.EDIT else messages
 
     async def _turn(self, chat_id: int, deadline: float) -> None:
         """Wait until the rate limiter lets this chat send, then take the slot (no await between).

@@ -28,6 +28,7 @@ from bot.errors import (
     ChatGoneError,
     ChatMigratedError,
     MaybeSentError,
+    MessageGoneError,
     RejectedError,
     RetryLaterError,
     UnreachableError,
@@ -36,6 +37,7 @@ from bot.models import Message
 
 log = logging.getLogger(__name__)
 
+_MESSAGE_GONE = ("message to edit not found", "message can't be edited")
 _GONE = (
     "chat not found",
     "user is deactivated",
@@ -56,6 +58,11 @@ class Transport(Protocol):
         """Deliver; return Telegram's message id if known. Raises DeliveryError subclasses."""
         ...
 
+    async def edit(self, chat_id: int, message_id: int, message: Message) -> None:
+        """Rewrite a message sent before (the same content again is not an error). Raises
+        MessageGoneError when it was deleted or can no longer be edited, else as ``send``."""
+        ...
+
 
 class ConsoleTransport:
     """The embedded default: alerts printed to a terminal, as plain text."""
@@ -71,6 +78,11 @@ class ConsoleTransport:
         print(message.plain_fallback or message.text, file=self.out)
         print("", file=self.out, flush=True)
         return self.count
+
+    async def edit(self, chat_id: int, message_id: int, message: Message) -> None:
+        """A terminal cannot rewrite what it printed: the update is printed, marked as one."""
+        print(f"(updated) {message.plain_fallback or message.text}", file=self.out)
+        print("", file=self.out, flush=True)
 
 
 def _seconds(value: int | float | timedelta) -> float:
@@ -103,6 +115,38 @@ class TelegramTransport:
         except tg_error.TelegramError as exc:
             raise self._translate(exc) from exc
 
+    async def edit(self, chat_id: int, message_id: int, message: Message) -> None:
+        options = LinkPreviewOptions(is_disabled=message.disable_preview)
+        try:
+            await self.bot.edit_message_text(
+                message.text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=message.parse_mode,
+                link_preview_options=options,
+            )
+            return
+        except tg_error.BadRequest as exc:
+            text = exc.message.lower()
+            if "message is not modified" in text:
+                return  # the edit was applied before (a retry after a timeout): done
+            if "can't parse entities" not in text or not message.plain_fallback:
+                raise self._translate(exc) from exc
+        except tg_error.TelegramError as exc:
+            raise self._translate(exc) from exc
+        try:
+            await self.bot.edit_message_text(
+                message.plain_fallback,
+                chat_id=chat_id,
+                message_id=message_id,
+                link_preview_options=options,
+            )
+        except tg_error.BadRequest as exc:
+            if "message is not modified" not in exc.message.lower():
+                raise self._translate(exc) from exc
+        except tg_error.TelegramError as exc:
+            raise self._translate(exc) from exc
+
     async def _send(
         self,
         chat_id: int,
@@ -132,6 +176,8 @@ class TelegramTransport:
         if isinstance(exc, tg_error.BadRequest):
             if any(marker in text.lower() for marker in _GONE):
                 return ChatGoneError(text)
+            if any(marker in text.lower() for marker in _MESSAGE_GONE):
+                return MessageGoneError(text)
             return RejectedError(text)
         if isinstance(exc.__cause__, httpx.ReadTimeout | httpx.ReadError):
             # the request was written; the answer never came: it may have been delivered

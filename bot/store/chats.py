@@ -11,8 +11,17 @@ from bot.models import AlertState, ChatPrefs
 from bot.store import schema
 from bot.store.db import Database, insert_ignore
 
-C, S, W = schema.chats, schema.subscriptions, schema.watches
-_PREF_FIELDS = ("muted_until", "digest", "quiet", "timezone", "link_preview", "title", "type")
+C, S, W, L = schema.chats, schema.subscriptions, schema.watches, schema.story_alerts
+_PREF_FIELDS = (
+    "muted_until",
+    "digest",
+    "quiet",
+    "timezone",
+    "link_preview",
+    "stories",
+    "title",
+    "type",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +50,7 @@ def _prefs(row: Any) -> ChatPrefs:
         quiet=row.quiet,
         timezone=row.timezone,
         link_preview=row.link_preview,
+        stories=row.stories,
     )
 
 
@@ -111,6 +121,7 @@ class ChatStore:
                     quiet=prefs.quiet,
                     timezone=prefs.timezone,
                     link_preview=prefs.link_preview,
+                    stories=prefs.stories,
                 )
             )
             existing = {
@@ -151,6 +162,13 @@ class ChatStore:
                         [{"chat_id": new_id, "story_key": k, "created_at": now} for k in keys]
                     )
                 )
+            stories = [
+                {"chat_id": new_id, "story_id": r.story_id, "targets": r.targets,
+                 "outbox_id": r.outbox_id, "created_at": r.created_at}
+                for r in conn.execute(sa.select(L).where(L.c.chat_id == old_id))
+            ]  # fmt: skip
+            if stories:  # the messages stay in the old chat: nothing there to edit any more
+                conn.execute(insert_ignore(conn, L), [{**r, "outbox_id": None} for r in stories])
             conn.execute(C.update().where(C.c.id == old_id).values(active=False))
 
         await self.db.write(tx)

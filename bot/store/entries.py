@@ -17,16 +17,20 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from bot.models import AlertState, Entry, Match
+from bot.models import AlertKind, AlertState, Entry, Match
+from bot.route import Edit, NewAlert, Plan, Report, Route, Sent, plan
 from bot.store import schema
 from bot.store.db import Database, insert_ignore
+from bot.story import Join as StoryJoin
+from bot.story import Report as StoryReport
 
 E = schema.entries
 WATCH_PREFIX = "watch:"
+STORY_WINDOW = 48 * 3600.0  # seconds: reports further apart are never one story
 _CHUNK = 400
 
 
@@ -44,15 +48,6 @@ class Recorded:
     new: tuple[Entry, ...] = ()
     alerts: int = 0  # outbox rows written
     chats: frozenset[int] = frozenset()
-
-
-@dataclass(slots=True)
-class _Pending:
-    entry: Entry
-    entry_id: int
-    thread_id: int
-    rules: list[str]
-    spans: list[list[Any]]
 
 
 def _epoch(value: datetime | None) -> float | None:
@@ -89,6 +84,60 @@ _KNOWN = sa.select(E.c.key, E.c.story_key, E.c.title, E.c.published).where(
         E.c.title.in_(sa.bindparam("titles", expanding=True)),
     ),
 )
+
+
+_OB, _L = schema.outbox, schema.story_alerts
+_STORY_OF_LINK = (
+    sa.select(E.c.story_key, E.c.story_id)
+    .where(E.c.story_key.in_(sa.bindparam("links", expanding=True)), E.c.story_id.is_not(None))
+    .order_by(E.c.id)
+)
+_SET_STORY = (
+    E.update().where(E.c.id == sa.bindparam("b_id")).values(story_id=sa.bindparam("story_id"))
+)
+_SINCE = (
+    sa.select(
+        E.c.id,
+        E.c.title,
+        E.c.summary,
+        E.c.published,
+        E.c.seen_at,
+        E.c.feed_id,
+        E.c.link,
+        E.c.story_id,
+    )
+    .where(
+        E.c.id > sa.bindparam("after"),
+        E.c.story_id.is_not(None),
+        sa.func.coalesce(E.c.published, E.c.seen_at) >= sa.bindparam("since"),
+    )
+    .order_by(E.c.id)
+)
+_LEDGER = sa.select(_L.c.chat_id, _L.c.story_id, _L.c.targets).where(
+    _L.c.story_id.in_(sa.bindparam("ids", expanding=True))
+)
+_LEDGER_ROWS = sa.select(_L.c.chat_id, _L.c.story_id).where(
+    _L.c.story_id.in_(sa.bindparam("ids", expanding=True))
+)
+_SET_TARGETS = (
+    _L.update()
+    .where(_L.c.chat_id == sa.bindparam("b_chat"), _L.c.story_id == sa.bindparam("b_story"))
+    .values(targets=sa.bindparam("targets"))
+)
+_GROUPING = sa.select(_C.c.id, _C.c.stories).where(_C.c.id.in_(sa.bindparam("ids", expanding=True)))
+_CLAIMS = sa.select(schema.alert_keys.c.chat_id, schema.alert_keys.c.story_key).where(
+    schema.alert_keys.c.chat_id.in_(sa.bindparam("chats", expanding=True)),
+    schema.alert_keys.c.story_key.in_(sa.bindparam("keys", expanding=True)),
+)
+_PENDING_EDITS = sa.select(_OB.c.chat_id, _OB.c.story_id).where(
+    _OB.c.kind == AlertKind.EDIT.value,
+    _OB.c.state == AlertState.PENDING.value,
+    _OB.c.story_id.in_(sa.bindparam("ids", expanding=True)),
+)
+
+
+def _targets(targets: frozenset[str] | None) -> str | None:
+    return None if targets is None else json.dumps(sorted(targets))
 
 
 @dataclass(slots=True)
@@ -144,6 +193,39 @@ def reused_key(entry: Entry) -> str:
     return "reused:" + hashlib.sha256(ident.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+class StoryIndex(Protocol):
+    """What the store needs of the story clusterer (``bot.story.StoryIndex``): the stories of
+    the window in memory, kept in step with the table (``watermark``: the highest entry id it
+    has seen; rows other writers added since are read before each assignment)."""
+
+    watermark: int
+
+    def assign(self, report: StoryReport) -> StoryJoin | None: ...
+
+    def add(self, report: StoryReport, story: int) -> None: ...
+
+    def expire(self, now: float) -> int: ...
+
+
+class SameLinkOnly:
+    """The stories of the canonical link alone (no clustering): what a chat got before
+    stories, and the fallback of tests that do not exercise clustering."""
+
+    watermark = 0
+
+    def assign(self, report: StoryReport) -> StoryJoin | None:
+        return None
+
+    def add(self, report: StoryReport, story: int) -> None:
+        self.watermark = max(self.watermark, report.id)
+
+    def expire(self, now: float) -> int:
+        return 0
+
+
+PlanFn = Callable[..., Plan]
+
+
 class EntryStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -158,29 +240,43 @@ class EntryStore:
         alertable: Callable[[Entry], bool],
         decide: Callable[[Entry], Sequence[Match]],
         routing: Routing,
+        stories: StoryIndex | None = None,
+        window: float = STORY_WINDOW,
+        planner: PlanFn = plan,
     ) -> Recorded:
-        """Record one poll's ``entries``; write outbox rows for new, alertable, matching ones."""
+        """Record one poll's ``entries`` in one transaction: keep the new ones (dedup), give
+        each its story (``stories``: same canonical link, else the clusterer), match the
+        alertable ones (``decide``), and write what ``planner`` decides: alerts, edits of
+        alerts already sent, and the ledgers."""
         if not entries:
             return Recorded()
+        index = stories if stories is not None else SameLinkOnly()
 
         def transaction(conn: sa.Connection) -> Recorded:
-            new = self._insert_new(conn, feed_id, entries, now)
-            if not new:
+            new, inserted = self._insert_new(conn, feed_id, entries, now)
+            if not inserted:
                 return Recorded()
-            wanted = [(e, i) for e, i in new if alertable(e)]
-            decided = [(e, i, list(decide(e))) for e, i in wanted]
-            decided = [(e, i, m) for e, i, m in decided if m]
-            if not decided:
-                return Recorded(new=tuple(e for e, _ in new))
-            per_chat = self._recipients(conn, decided, routing, now)
-            alerts = self._write_outbox(conn, per_chat, routing.flood_threshold, now)
-            return Recorded(new=tuple(e for e, _ in new), alerts=alerts, chats=frozenset(per_chat))
+            story_of = self._assign_stories(conn, index, inserted, now, window)
+            reports = [
+                Report(i, story_of[i], e.story_key, tuple(decide(e)))
+                for e, i in new
+                if alertable(e)
+            ]
+            fresh = tuple(e for e, _ in new)
+            if not reports:
+                return Recorded(new=fresh)
+            decided = self._plan(conn, reports, routing, now, planner)
+            written = self._apply(conn, decided, now)
+            return Recorded(
+                new=fresh, alerts=written, chats=frozenset(a.chat_id for a in decided.alerts)
+            )
 
         return await self.db.write(transaction)
 
     def _insert_new(
         self, conn: sa.Connection, feed_id: str, entries: Sequence[Entry], now: float
-    ) -> list[tuple[Entry, int]]:
+    ) -> tuple[list[tuple[Entry, int]], list[tuple[Entry, int]]]:
+        """(new entries, every entry inserted: new and churned), with their row ids."""
         known = Known()
         for chunk in _chunks(entries):
             query = {
@@ -212,118 +308,281 @@ class EntryStore:
             ids = {row.key: row.id for row in result}
             out.extend((e, ids[e.key]) for e in chunk if e.key in ids)
         fresh_keys = {e.key for e in fresh}
-        return [(e, i) for e, i in out if e.key in fresh_keys]
+        return [(e, i) for e, i in out if e.key in fresh_keys], out
 
-    def _recipients(
+    # ------------------------------------------------------------------ stories
+
+    def _assign_stories(
         self,
         conn: sa.Connection,
-        decided: list[tuple[Entry, int, list[Match]]],
+        index: StoryIndex,
+        inserted: list[tuple[Entry, int]],
+        now: float,
+        window: float,
+    ) -> dict[int, int]:
+        """Each inserted entry's story: the story of an entry with the same canonical link,
+        else the one the clusterer finds, else a new story (its id: the entry's own)."""
+        self._catch_up(conn, index, now, window)
+        by_link: dict[str, int] = {}
+        links = [e.story_key for e, _ in inserted if e.link]
+        for chunk in _chunks(links):
+            for row in conn.execute(_STORY_OF_LINK, {"links": list(chunk)}):
+                by_link.setdefault(row.story_key, row.story_id)
+        story_of: dict[int, int] = {}
+        for entry, entry_id in inserted:
+            report = StoryReport(
+                id=entry_id,
+                title=entry.title,
+                summary=entry.summary,
+                published=_epoch(entry.published) or now,
+                feed_id=entry.feed_id,
+                link=entry.link,
+            )
+            story = by_link.get(entry.story_key) if entry.link else None
+            if story is None:
+                joined = index.assign(report)
+                story = joined.story if joined is not None else entry_id
+            if entry.link:
+                by_link.setdefault(entry.story_key, story)
+            story_of[entry_id] = story
+            index.add(report, story)
+        conn.execute(_SET_STORY, [{"b_id": i, "story_id": s} for i, s in story_of.items()])
+        return story_of
+
+    def _catch_up(self, conn: sa.Connection, index: StoryIndex, now: float, window: float) -> None:
+        """Feed the index what it has not seen: the window's stories on first use, then the
+        rows other writers (other instances) added since."""
+        since = now - window
+        index.expire(now)
+        for seen in conn.execute(_SINCE, {"after": index.watermark, "since": since}):
+            index.add(
+                StoryReport(
+                    id=seen.id,
+                    title=seen.title,
+                    summary=seen.summary,
+                    published=seen.published if seen.published is not None else seen.seen_at,
+                    feed_id=seen.feed_id,
+                    link=seen.link,
+                ),
+                seen.story_id,
+            )
+
+    # ------------------------------------------------------------------ routing
+
+    def _plan(
+        self,
+        conn: sa.Connection,
+        reports: list[Report],
         routing: Routing,
         now: float,
-    ) -> dict[int, dict[str, _Pending]]:
-        rule_ids = {m.rule_id for _, _, ms in decided for m in ms}
-        plain = [r for r in rule_ids if not r.startswith(WATCH_PREFIX)]
-        watch_ids = [int(r[len(WATCH_PREFIX) :]) for r in rule_ids if r.startswith(WATCH_PREFIX)]
-        routes: dict[str, list[tuple[int, int]]] = {}
+        planner: PlanFn,
+    ) -> Plan:
+        """Read what the planner needs — live routes, the stories' ledger, the chats'
+        grouping choice, stories-off chats' link claims — and call it."""
+        targets = {m.rule_id for r in reports for m in r.matches}
+        routes = self._routes(conn, targets, routing, now)
+        stories = sorted({r.story_id for r in reports})
+        sent: list[Sent] = []
+        for chunk in _chunks(stories):
+            for row in conn.execute(_LEDGER, {"ids": list(chunk)}):
+                have = None if row.targets is None else frozenset(json.loads(row.targets))
+                sent.append(Sent(row.chat_id, row.story_id, have))
+        chats = sorted({r.chat_id for r in routes} | {s.chat_id for s in sent})
+        grouping: dict[int, bool] = {}
+        for chunk in _chunks(chats):
+            for chat in conn.execute(_GROUPING, {"ids": list(chunk)}):
+                grouping[chat.id] = bool(chat.stories)
+        off = [c for c, on in grouping.items() if not on]
+        claimed: list[tuple[int, str]] = []
+        if off:
+            links = sorted({r.link_key for r in reports})
+            for chunk in _chunks(links):
+                query = {"chats": off, "keys": list(chunk)}
+                claimed.extend((row.chat_id, row.story_key) for row in conn.execute(_CLAIMS, query))
+        return planner(
+            reports,
+            routes,
+            sent,
+            titles=routing.rule_titles,
+            flood_threshold=routing.flood_threshold,
+            grouping=grouping,
+            claimed_links=claimed,
+        )
+
+    def _routes(
+        self, conn: sa.Connection, targets: set[str], routing: Routing, now: float
+    ) -> list[Route]:
+        plain = [t for t in targets if not t.startswith(WATCH_PREFIX)]
+        watch_ids = [int(t[len(WATCH_PREFIX) :]) for t in targets if t.startswith(WATCH_PREFIX)]
+        routes: list[Route] = []
         for chunk in _chunks(plain):
             rows = conn.execute(_SUBSCRIBERS, {"ids": list(chunk), "now": now})
-            for row in rows:
-                routes.setdefault(row.rule_id, []).append((row.chat_id, row.thread_id))
+            routes.extend(Route(row.rule_id, row.chat_id, row.thread_id) for row in rows)
         for chunk in _chunks(watch_ids):
             rows = conn.execute(_WATCHERS, {"ids": list(chunk), "now": now})
-            for row in rows:
-                routes.setdefault(f"{WATCH_PREFIX}{row.id}", []).append(
-                    (row.chat_id, row.thread_id)
-                )
-        static = {
-            rule_id: chat_ids
-            for rule_id, chat_ids in routing.static_chats.items()
-            if rule_id in rule_ids
-        }
+            routes.extend(
+                Route(f"{WATCH_PREFIX}{row.id}", row.chat_id, row.thread_id) for row in rows
+            )
+        static = {t: chats for t, chats in routing.static_chats.items() if t in targets}
         if static:
             # chats the rules file names get alerts unless they are known to be gone or muted
             wanted = sorted({c for chat_ids in static.values() for c in chat_ids})
             silent = {row.id for row in conn.execute(_SILENT, {"ids": wanted, "now": now})}
-            for rule_id, chat_ids in static.items():
-                routes.setdefault(rule_id, []).extend((c, 0) for c in chat_ids if c not in silent)
-        per_chat: dict[int, dict[str, _Pending]] = {}
-        for entry, entry_id, matches in decided:
-            for match in matches:
-                title = routing.rule_titles.get(match.rule_id, match.rule_id)
-                for chat_id, thread_id in routes.get(match.rule_id, ()):
-                    pending = per_chat.setdefault(chat_id, {}).get(entry.story_key)
-                    if pending is None:
-                        per_chat[chat_id][entry.story_key] = _Pending(
-                            entry,
-                            entry_id,
-                            thread_id,
-                            [title],
-                            [[s.field, s.start, s.end] for s in match.spans],
-                        )
-                    elif title not in pending.rules:
-                        pending.rules.append(title)
-        return per_chat
+            for target, chat_ids in static.items():
+                routes.extend(Route(target, c) for c in chat_ids if c not in silent)
+        return routes
 
-    def _write_outbox(
+    def _apply(self, conn: sa.Connection, decided: Plan, now: float) -> int:
+        """Write the plan; the ledgers' unique keys settle a race with another writer: an
+        alert whose ledger row was taken meanwhile is not written (its story gets an edit)."""
+        lost_stories: set[tuple[int, int]] = set()
+        K, L = schema.alert_keys, schema.story_alerts
+        known = set()
+        for chunk in _chunks(decided.ledger):
+            keys = [(s.chat_id, s.story_id) for s in chunk]
+            for row in conn.execute(_LEDGER_ROWS, {"ids": sorted({k[1] for k in keys})}):
+                known.add((row.chat_id, row.story_id))
+        inserts = [s for s in decided.ledger if (s.chat_id, s.story_id) not in known]
+        updates = [s for s in decided.ledger if (s.chat_id, s.story_id) in known]
+        taken: set[tuple[int, int]] = set()
+        for chunk in _chunks(inserts):
+            result = conn.execute(
+                insert_ignore(conn, L).returning(L.c.chat_id, L.c.story_id),
+                [
+                    {
+                        "chat_id": s.chat_id,
+                        "story_id": s.story_id,
+                        "targets": _targets(s.targets),
+                        "created_at": now,
+                    }
+                    for s in chunk
+                ],
+            )
+            taken.update((row.chat_id, row.story_id) for row in result)
+        lost_stories = {(s.chat_id, s.story_id) for s in inserts} - taken
+        if updates:
+            conn.execute(
+                _SET_TARGETS,
+                [
+                    {"b_chat": s.chat_id, "b_story": s.story_id, "targets": _targets(s.targets)}
+                    for s in updates
+                ],
+            )
+        lost_links: set[tuple[int, str]] = set()
+        if decided.links:
+            claims = [{"chat_id": c, "story_key": k, "created_at": now} for c, k in decided.links]
+            won: set[tuple[int, str]] = set()
+            for chunk in _chunks(claims):
+                result = conn.execute(
+                    insert_ignore(conn, K).returning(K.c.chat_id, K.c.story_key), list(chunk)
+                )
+                won.update((row.chat_id, row.story_key) for row in result)
+            lost_links = set(decided.links) - won
+        alerts: list[NewAlert] = []
+        edits = list(decided.edits)
+        for alert in decided.alerts:
+            keep = [
+                n
+                for n, (story, link) in enumerate(zip(alert.stories, alert.link_keys, strict=True))
+                if (alert.chat_id, story) not in lost_stories
+                and (alert.chat_id, link) not in lost_links
+            ]
+            if len(keep) == len(alert.items):
+                alerts.append(alert)
+            elif keep:
+                alerts.append(
+                    replace(
+                        alert,
+                        items=tuple(alert.items[n] for n in keep),
+                        stories=tuple(alert.stories[n] for n in keep),
+                        link_keys=tuple(alert.link_keys[n] for n in keep),
+                    )
+                )
+        edits.extend(Edit(c, s) for c, s in sorted(lost_stories))
+        written = self._write_alerts(conn, alerts, taken, now)
+        return written + self._write_edits(conn, edits, now)
+
+    def _write_alerts(
         self,
         conn: sa.Connection,
-        per_chat: dict[int, dict[str, _Pending]],
-        threshold: int,
+        alerts: list[NewAlert],
+        new_ledger: set[tuple[int, int]],
         now: float,
     ) -> int:
-        if not per_chat:
+        if not alerts:
             return 0
-        K = schema.alert_keys
-        claims = [
-            {"chat_id": chat_id, "story_key": key, "created_at": now}
-            for chat_id, stories in per_chat.items()
-            for key in stories
-        ]
-        owed: set[tuple[int, str]] = set()
-        for chunk in _chunks(claims):
-            result = conn.execute(
-                insert_ignore(conn, K).returning(K.c.chat_id, K.c.story_key), list(chunk)
-            )
-            owed.update((row.chat_id, row.story_key) for row in result)
-        groups: list[tuple[int, int, list[_Pending]]] = []  # chat, thread, items of one row
-        for chat_id, stories in per_chat.items():
-            items = [p for key, p in stories.items() if (chat_id, key) in owed]
-            if not items:
-                continue
-            head, rest = items[: max(threshold, 0)], items[max(threshold, 0) :]
-            groups.extend((chat_id, p.thread_id, [p]) for p in head)
-            if rest:
-                groups.append((chat_id, rest[0].thread_id, rest))
-        if not groups:
-            return 0
-        OB, OI = schema.outbox, schema.outbox_items
+        OB, OI, L = schema.outbox, schema.outbox_items, schema.story_alerts
         result = conn.execute(
             OB.insert().returning(OB.c.id, sort_by_parameter_order=True),
             [
                 {
-                    "chat_id": c,
-                    "thread_id": t,
+                    "chat_id": a.chat_id,
+                    "thread_id": a.thread_id,
                     "state": AlertState.PENDING.value,
-                    "kind": "flood" if len(items) > 1 else "alert",
+                    "kind": a.kind.value,
                     "not_before": now,
                     "created_at": now,
                 }
-                for c, t, items in groups
+                for a in alerts
             ],
         )
         ids = [row.id for row in result]
-        items_params = [
-            {
-                "outbox_id": oid,
-                "entry_id": p.entry_id,
-                "rules": json.dumps(p.rules),
-                "spans": json.dumps(p.spans),
-            }
-            for oid, (_, _, items) in zip(ids, groups, strict=True)
-            for p in items
+        conn.execute(
+            OI.insert(),
+            [
+                {
+                    "outbox_id": oid,
+                    "entry_id": item.entry_id,
+                    "rules": json.dumps(list(item.rule_titles)),
+                    "spans": json.dumps([[s.field, s.start, s.end] for s in item.spans]),
+                }
+                for oid, alert in zip(ids, alerts, strict=True)
+                for item in alert.items
+            ],
+        )
+        # the message to edit when more outlets report a story: the one that first carried it
+        carriers = [
+            {"b_chat": a.chat_id, "b_story": story, "outbox_id": oid}
+            for oid, a in zip(ids, alerts, strict=True)
+            for story in dict.fromkeys(a.stories)
+            if (a.chat_id, story) in new_ledger
         ]
-        conn.execute(OI.insert(), items_params)
+        if carriers:
+            conn.execute(
+                L.update()
+                .where(
+                    L.c.chat_id == sa.bindparam("b_chat"), L.c.story_id == sa.bindparam("b_story")
+                )
+                .values(outbox_id=sa.bindparam("outbox_id")),
+                carriers,
+            )
         return len(ids)
+
+    def _write_edits(self, conn: sa.Connection, edits: list[Edit], now: float) -> int:
+        """One pending edit per (chat, story) at most: it renders what is known when it goes."""
+        if not edits:
+            return 0
+        OB = schema.outbox
+        waiting: set[tuple[int, int]] = set()
+        for chunk in _chunks(sorted({e.story_id for e in edits})):
+            found = conn.execute(_PENDING_EDITS, {"ids": list(chunk)})
+            waiting.update((row.chat_id, row.story_id) for row in found)
+        rows = [
+            {
+                "chat_id": e.chat_id,
+                "thread_id": 0,
+                "state": AlertState.PENDING.value,
+                "kind": AlertKind.EDIT.value,
+                "story_id": e.story_id,
+                "not_before": now,
+                "created_at": now,
+            }
+            for e in edits
+            if (e.chat_id, e.story_id) not in waiting
+        ]
+        if rows:
+            conn.execute(OB.insert(), rows)
+        return len(rows)
 
     async def count(self, feed_id: str | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(E)

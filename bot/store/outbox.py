@@ -19,12 +19,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.models import Alert, AlertItem, AlertState, Span
+from bot.models import Alert, AlertItem, AlertKind, AlertState, EditTarget, Outlet, Span
 from bot.store import schema
 from bot.store.db import Database
 from bot.store.entries import entry_published
 
-OB, OI = schema.outbox, schema.outbox_items
+OB, OI, L = schema.outbox, schema.outbox_items, schema.story_alerts
 PENDING, SENDING, SENT, HELD, DEAD = (s.value for s in AlertState)
 
 
@@ -99,17 +99,22 @@ class OutboxStore:
                         OB.c.maybe_sent,
                         OB.c.kind,
                         OB.c.parts_sent,
+                        OB.c.story_id,
                     )
                 )
             ).first()
             if row is None:
                 return None
-            return row, _items(conn, outbox_id)
+            if row.kind == AlertKind.EDIT.value:
+                target = _edit_target(conn, row.chat_id, row.story_id)
+                items = _items(conn, target.outbox_id) if target is not None else ()
+                return row, items, target
+            return row, _items(conn, outbox_id), None
 
         claimed = await self.db.write(tx)
         if claimed is None:
             return None
-        row, items = claimed
+        row, items, target = claimed
         return Alert(
             id=row.id,
             chat_id=row.chat_id,
@@ -117,8 +122,9 @@ class OutboxStore:
             items=items,
             attempts=row.attempts,
             maybe_sent=row.maybe_sent,
-            kind=row.kind,
+            kind=AlertKind(row.kind),
             parts_sent=row.parts_sent,
+            edit_of=target,
         )
 
     async def mark_sent(self, outbox_id: int, now: float, message_id: int | None = None) -> None:
@@ -210,6 +216,9 @@ class OutboxStore:
                     conn.execute(
                         OI.update().where(OI.c.outbox_id.in_(ids)).values(outbox_id=new_id)
                     )
+                    conn.execute(  # the stories they carried are carried by the digest now
+                        L.update().where(L.c.outbox_id.in_(ids)).values(outbox_id=new_id)
+                    )
                     conn.execute(OB.delete().where(OB.c.id.in_(ids)))
                 released.append(chat_id)
             return released
@@ -248,12 +257,32 @@ class OutboxStore:
             return {state: int(n) for state, n in rows.all()}
 
 
+def _edit_target(conn: sa.Connection, chat_id: int, story_id: int | None) -> EditTarget | None:
+    """The message that carried ``story_id`` to the chat, or None (nothing left to edit)."""
+    if story_id is None:
+        return None
+    row = conn.execute(
+        sa.select(OB.c.id, OB.c.kind, OB.c.state, OB.c.message_id)
+        .join(L, L.c.outbox_id == OB.c.id)
+        .where(L.c.chat_id == chat_id, L.c.story_id == story_id)
+    ).first()
+    if row is None:
+        return None
+    return EditTarget(row.id, AlertKind(row.kind), AlertState(row.state), row.message_id)
+
+
+MAX_OUTLETS = 50  # other outlets loaded per story: the renderer shows a few and counts the rest
+
+
 def _items(conn: sa.Connection, outbox_id: int) -> tuple[AlertItem, ...]:
     E, F = schema.entries, schema.feeds
     rows = conn.execute(
         sa.select(
             OI.c.rules,
             OI.c.spans,
+            E.c.id,
+            E.c.feed_id,
+            E.c.story_id,
             E.c.title,
             E.c.link,
             E.c.summary,
@@ -264,7 +293,8 @@ def _items(conn: sa.Connection, outbox_id: int) -> tuple[AlertItem, ...]:
         .outerjoin(F, F.c.id == E.c.feed_id)
         .where(OI.c.outbox_id == outbox_id)
         .order_by(E.c.id)
-    )
+    ).all()
+    reports = _story_reports(conn, {r.story_id for r in rows if r.story_id is not None})
     return tuple(
         AlertItem(
             feed_name=r.feed_name,
@@ -274,9 +304,49 @@ def _items(conn: sa.Connection, outbox_id: int) -> tuple[AlertItem, ...]:
             published=entry_published(r.published),
             rule_titles=tuple(json.loads(r.rules)),
             spans=_spans(r.spans),
+            also=_outlets(reports.get(r.story_id, ()), r.id, r.feed_id),
         )
         for r in rows
     )
+
+
+def _story_reports(conn: sa.Connection, stories: set[int]) -> dict[int, list[Any]]:
+    """Every report of these stories, first reported first (at most a few hundred each)."""
+    if not stories:
+        return {}
+    E, F = schema.entries, schema.feeds
+    found: dict[int, list[Any]] = {}
+    rows = conn.execute(
+        sa.select(
+            E.c.id,
+            E.c.story_id,
+            E.c.feed_id,
+            E.c.link,
+            sa.func.coalesce(F.c.name, E.c.feed_id).label("feed_name"),
+        )
+        .outerjoin(F, F.c.id == E.c.feed_id)
+        .where(E.c.story_id.in_(sorted(stories)))
+        .order_by(E.c.id)
+    )
+    for row in rows:
+        reports = found.setdefault(row.story_id, [])
+        if len(reports) < 4 * MAX_OUTLETS:
+            reports.append(row)
+    return found
+
+
+def _outlets(reports: Sequence[Any], entry_id: int, feed_id: str) -> tuple[Outlet, ...]:
+    """The other feeds that reported the story, once each, in the order they reported it."""
+    seen = {feed_id}
+    outlets: list[Outlet] = []
+    for r in reports:
+        if r.id == entry_id or r.feed_id in seen:
+            continue
+        seen.add(r.feed_id)
+        outlets.append(Outlet(r.feed_name, r.link))
+        if len(outlets) >= MAX_OUTLETS:
+            break
+    return tuple(outlets)
 
 
 def _spans(raw: str) -> tuple[Span, ...]:

@@ -6,7 +6,9 @@ PostgreSQL store them alike. Bump ``SCHEMA_VERSION`` and add a step to ``MIGRATI
            │            └── (story_key)                 │
            └── HTTP cache + health                      ├─< subscriptions (rule ids)
                                                         └─< watches (personal queries)
-    alert_keys (chat_id, story_key): the ledger that makes every story reach a chat once.
+    story_alerts (chat_id, story_id): the ledger of stories a chat got, and the message to
+        edit when more outlets report one; alert_keys (chat_id, story_key): the ledger of
+        canonical links, for chats with stories off.
 """
 
 from __future__ import annotations
@@ -79,8 +81,12 @@ entries = sa.Table(
     sa.Column("summary", sa.Text, nullable=False, server_default=""),
     sa.Column("published", sa.Float),
     sa.Column("seen_at", sa.Float, nullable=False),
+    # the story: the id of its first entry (same canonical link, or the same event, see
+    # bot.story); NULL only for rows written before stories, until the migration fills it
+    sa.Column("story_id", sa.BigInteger),
     sa.UniqueConstraint("feed_id", "key", name="uq_entries_feed_key"),
     sa.Index("ix_entries_story", "story_key"),
+    sa.Index("ix_entries_story_id", "story_id"),
     sa.Index("ix_entries_feed_title", "feed_id", "title"),
 )
 
@@ -96,6 +102,8 @@ chats = sa.Table(
     sa.Column("quiet", sa.String(16)),  # "HH:MM-HH:MM" local time
     sa.Column("timezone", sa.String(64), nullable=False, server_default="UTC"),
     sa.Column("link_preview", sa.Boolean, nullable=False, server_default=sa.false()),
+    # one alert per story, edited as more outlets report it (/stories off: one per report)
+    sa.Column("stories", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", sa.Float, nullable=False),
 )
 
@@ -130,7 +138,8 @@ outbox = sa.Table(
     sa.Column("chat_id", sa.BigInteger, nullable=False),
     sa.Column("thread_id", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("state", sa.String(8), nullable=False),  # AlertState
-    sa.Column("kind", sa.String(8), nullable=False, server_default="alert"),  # alert|flood|digest
+    sa.Column("kind", sa.String(8), nullable=False, server_default="alert"),  # AlertKind
+    sa.Column("story_id", sa.BigInteger),  # kind "edit": the story whose alert is edited
     sa.Column("parts_sent", sa.Integer, nullable=False, server_default="0"),
     sa.Column("not_before", sa.Float, nullable=False),
     sa.Column("lease_until", sa.Float),
@@ -157,6 +166,17 @@ outbox_items = sa.Table(
     sa.Column(
         "spans", sa.Text, nullable=False, server_default="[]"
     ),  # JSON [[field, start, end], ...]
+)
+
+story_alerts = sa.Table(
+    "story_alerts",
+    metadata,
+    sa.Column("chat_id", sa.BigInteger, primary_key=True),
+    sa.Column("story_id", sa.BigInteger, primary_key=True),
+    sa.Column("targets", sa.Text),  # JSON list of the rule and watch ids alerted; NULL: all
+    sa.Column("outbox_id", sa.BigInteger),  # the message edited as more outlets report it
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_story_alerts_story", "story_id"),
 )
 
 alert_keys = sa.Table(

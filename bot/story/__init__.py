@@ -1,0 +1,28 @@
+"""Stories: reports of the same event by different outlets, grouped (placeholder records until
+the clusterer lands: the store already speaks this interface)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    id: int
+    title: str
+    summary: str
+    published: float
+    feed_id: str
+    link: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    story: int
+    report: int
+    score: float
+    shared: tuple[str, ...]
+    reason: str
+
+
+__all__ = ["Join", "Report"]
