@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bot.config.durations import parse_duration
 from bot.errors import ConfigError
 
 DEFAULT_API_URL = "https://api.telegram.org"
@@ -34,6 +35,19 @@ DEFAULT_RULES = "rules/default.yaml"
 
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _duration(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        seconds = parse_duration(raw if not raw.isdigit() else int(raw))
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from exc
+    if seconds <= 0:
+        raise ConfigError(f"{name}: expected a duration above zero such as 48h, got {raw!r}")
+    return seconds
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -62,6 +76,8 @@ class Settings:
     max_query_length: int = 500  # characters in one /watch query
     fast_parser: bool = True  # the parser pool's fast path (bot.feed._fast); 0 turns it off
     db_connect_timeout: float = 10.0  # seconds to reach a PostgreSQL server
+    stories: bool = True  # group reports of one event into one alert (bot.story)
+    story_window: float = 48 * 3600.0  # seconds: reports further apart are never one story
     user_agent: str = "newsbot/0.1 (+https://github.com/newsbot; feed alert bot)"
 
     def __repr__(self) -> str:
@@ -102,6 +118,8 @@ class Settings:
             max_query_length=max(10, _int(env, "NEWSBOT_MAX_QUERY_LENGTH", 500)),
             fast_parser=_flag(env.get("NEWSBOT_FAST_PARSER", "1")),
             db_connect_timeout=float(max(1, _int(env, "NEWSBOT_DB_CONNECT_TIMEOUT", 10))),
+            stories=_flag(env.get("NEWSBOT_STORIES", "1")),
+            story_window=_duration(env, "NEWSBOT_STORY_WINDOW", 48 * 3600.0),
         )
         return replace(settings, **overrides) if overrides else settings
 

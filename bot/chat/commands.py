@@ -112,6 +112,13 @@ COMMANDS: tuple[Command, ...] = (
         max_args=MAX_TIMEZONE,
     ),
     Command("preview", "on|off", "show link previews under alerts", "/preview on", "chat_admin"),
+    Command(
+        "stories",
+        "on|off",
+        "one alert per story, updated as outlets report it (on), or one per report (off)",
+        "/stories off",
+        "chat_admin",
+    ),
     Command("feeds", "", "feed health (operators)", "/feeds", "operator", menu=False),
     Command("status", "", "bot status (operators)", "/status", "operator", menu=False),
     Command(
@@ -238,11 +245,19 @@ def parse_digest(args: str) -> str:
     return word
 
 
-def parse_preview(args: str) -> bool:
-    word = _one_word("preview", args, "on or off").lower()
+def parse_on_off(command: str, args: str) -> bool:
+    word = _one_word(command, args, "on or off").lower()
     if word not in ("on", "off"):
-        raise UsageError("preview", f"{_quoted(word)} is not on or off.")
+        raise UsageError(command, f"{_quoted(word)} is not on or off.")
     return word == "on"
+
+
+def parse_preview(args: str) -> bool:
+    return parse_on_off("preview", args)
+
+
+def parse_stories(args: str) -> bool:
+    return parse_on_off("stories", args)
 
 
 # Linear: fullmatch, anchored, at most 5 characters of alternatives with no loop.

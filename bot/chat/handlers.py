@@ -42,6 +42,7 @@ from bot.chat.commands import (
     parse_query,
     parse_quiet,
     parse_rule_id,
+    parse_stories,
     parse_timezone,
     split_command,
 )
@@ -394,6 +395,12 @@ class ChatHandlers:
         await self._ensure(r.chat)
         await self.s.store.chats.update(r.chat.id, link_preview=on)
         await reply(r.message, render.preview_set(on))
+
+    async def cmd_stories(self, r: Request, bot: telegram.Bot) -> None:
+        on = parse_stories(r.args)
+        await self._ensure(r.chat)
+        await self.s.store.chats.update(r.chat.id, stories=on)
+        await reply(r.message, render.stories_set(on))
 
     async def cmd_quiet(self, r: Request, bot: telegram.Bot) -> None:
         quiet = parse_quiet(r.args)

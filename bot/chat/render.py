@@ -359,6 +359,7 @@ def settings_lines(prefs: ChatPrefs, now: float) -> list[str]:
         f"quiet hours: {esc(prefs.quiet or 'off')}",
         f"time zone: {esc(prefs.timezone)}",
         f"link previews: {'on' if prefs.link_preview else 'off'}",
+        f"stories: {'on (one alert per story)' if prefs.stories else 'off (one per report)'}",
     ]
 
 
@@ -492,6 +493,15 @@ def digest_set(mode: str) -> str:
 
 def preview_set(on: bool) -> str:
     return "Link previews on." if on else "Link previews off."
+
+
+def stories_set(on: bool) -> str:
+    if on:
+        return (
+            "Stories on: one alert per story; when more outlets report it, that alert is "
+            "updated with their names."
+        )
+    return "Stories off: one alert per report (never two for the same link)."
 
 
 def quiet_set(quiet: str | None, timezone: str) -> str:

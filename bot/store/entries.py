@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -44,10 +45,24 @@ class Routing:
 
 
 @dataclass(frozen=True, slots=True)
+class Assigned:
+    """Which story an entry joined, and why: ``join`` is the clusterer's verdict, None when
+    the entry started a story or shares a story's canonical link (``same_link``)."""
+
+    entry_id: int
+    key: str
+    story_id: int
+    join: StoryJoin | None = None
+    same_link: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Recorded:
     new: tuple[Entry, ...] = ()
-    alerts: int = 0  # outbox rows written
+    alerts: int = 0  # new messages owed (outbox rows)
     chats: frozenset[int] = frozenset()
+    edits: int = 0  # messages already sent that are owed an update (more outlets)
+    stories: tuple[Assigned, ...] = ()  # every inserted entry's story
 
 
 def _epoch(value: datetime | None) -> float | None:
@@ -206,6 +221,8 @@ class StoryIndex(Protocol):
 
     def expire(self, now: float) -> int: ...
 
+    def clear(self) -> None: ...
+
 
 class SameLinkOnly:
     """The stories of the canonical link alone (no clustering): what a chat got before
@@ -222,6 +239,9 @@ class SameLinkOnly:
     def expire(self, now: float) -> int:
         return 0
 
+    def clear(self) -> None:
+        self.watermark = 0
+
 
 PlanFn = Callable[..., Plan]
 
@@ -230,6 +250,9 @@ class EntryStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.engine = db.engine
+        # The story index is memory shared by write transactions, which may run on the event
+        # loop's thread or the SQLite writer thread: one at a time touches it.
+        self._index_lock = threading.Lock()
 
     async def record(
         self,
@@ -251,27 +274,42 @@ class EntryStore:
         if not entries:
             return Recorded()
         index = stories if stories is not None else SameLinkOnly()
+        runs = 0
 
         def transaction(conn: sa.Connection) -> Recorded:
+            nonlocal runs
+            runs += 1
+            if runs > 1:  # run again after a rollback: what the first run indexed is void
+                index.clear()
             new, inserted = self._insert_new(conn, feed_id, entries, now)
             if not inserted:
                 return Recorded()
-            story_of = self._assign_stories(conn, index, inserted, now, window)
+            assigned = self._assign_stories(conn, index, inserted, now, window)
+            stories = tuple(assigned.values())
             reports = [
-                Report(i, story_of[i], e.story_key, tuple(decide(e)))
+                Report(i, assigned[i].story_id, e.story_key, tuple(decide(e)))
                 for e, i in new
                 if alertable(e)
             ]
             fresh = tuple(e for e, _ in new)
             if not reports:
-                return Recorded(new=fresh)
+                return Recorded(new=fresh, stories=stories)
             decided = self._plan(conn, reports, routing, now, planner)
-            written = self._apply(conn, decided, now)
+            written, edited = self._apply(conn, decided, now)
             return Recorded(
-                new=fresh, alerts=written, chats=frozenset(a.chat_id for a in decided.alerts)
+                new=fresh,
+                alerts=written,
+                chats=frozenset(a.chat_id for a in decided.alerts),
+                edits=edited,
+                stories=stories,
             )
 
-        return await self.db.write(transaction)
+        try:
+            return await self.db.write(transaction)
+        except BaseException:
+            # The index may hold reports the rollback took back: rebuild it from the table.
+            index.clear()
+            raise
 
     def _insert_new(
         self, conn: sa.Connection, feed_id: str, entries: Sequence[Entry], now: float
@@ -319,7 +357,7 @@ class EntryStore:
         inserted: list[tuple[Entry, int]],
         now: float,
         window: float,
-    ) -> dict[int, int]:
+    ) -> dict[int, Assigned]:
         """Each inserted entry's story: the story of an entry with the same canonical link,
         else the one the clusterer finds, else a new story (its id: the entry's own)."""
         self._catch_up(conn, index, now, window)
@@ -328,44 +366,52 @@ class EntryStore:
         for chunk in _chunks(links):
             for row in conn.execute(_STORY_OF_LINK, {"links": list(chunk)}):
                 by_link.setdefault(row.story_key, row.story_id)
-        story_of: dict[int, int] = {}
-        for entry, entry_id in inserted:
-            report = StoryReport(
-                id=entry_id,
-                title=entry.title,
-                summary=entry.summary,
-                published=_epoch(entry.published) or now,
-                feed_id=entry.feed_id,
-                link=entry.link,
-            )
-            story = by_link.get(entry.story_key) if entry.link else None
-            if story is None:
-                joined = index.assign(report)
-                story = joined.story if joined is not None else entry_id
-            if entry.link:
-                by_link.setdefault(entry.story_key, story)
-            story_of[entry_id] = story
-            index.add(report, story)
-        conn.execute(_SET_STORY, [{"b_id": i, "story_id": s} for i, s in story_of.items()])
-        return story_of
+        assigned: dict[int, Assigned] = {}
+        with self._index_lock:  # pure work on the index: no statement runs under the lock
+            for entry, entry_id in inserted:
+                report = StoryReport(
+                    id=entry_id,
+                    title=entry.title,
+                    summary=entry.summary,
+                    published=_epoch(entry.published) or now,
+                    feed_id=entry.feed_id,
+                    link=entry.link,
+                )
+                story = by_link.get(entry.story_key) if entry.link else None
+                joined = None
+                if story is None:
+                    joined = index.assign(report)
+                    story = joined.story if joined is not None else entry_id
+                if entry.link:
+                    by_link.setdefault(entry.story_key, story)
+                same_link = joined is None and story != entry_id
+                assigned[entry_id] = Assigned(entry_id, entry.key, story, joined, same_link)
+                index.add(report, story)
+        conn.execute(
+            _SET_STORY, [{"b_id": i, "story_id": a.story_id} for i, a in assigned.items()]
+        )
+        return assigned
 
     def _catch_up(self, conn: sa.Connection, index: StoryIndex, now: float, window: float) -> None:
         """Feed the index what it has not seen: the window's stories on first use, then the
         rows other writers (other instances) added since."""
-        since = now - window
-        index.expire(now)
-        for seen in conn.execute(_SINCE, {"after": index.watermark, "since": since}):
-            index.add(
-                StoryReport(
-                    id=seen.id,
-                    title=seen.title,
-                    summary=seen.summary,
-                    published=seen.published if seen.published is not None else seen.seen_at,
-                    feed_id=seen.feed_id,
-                    link=seen.link,
-                ),
-                seen.story_id,
-            )
+        rows = conn.execute(_SINCE, {"after": index.watermark, "since": now - window}).all()
+        with self._index_lock:
+            index.expire(now)
+            for seen in rows:
+                if seen.story_id is None:
+                    continue  # this transaction's own rows, assigned next
+                index.add(
+                    StoryReport(
+                        id=seen.id,
+                        title=seen.title,
+                        summary=seen.summary,
+                        published=seen.published if seen.published is not None else seen.seen_at,
+                        feed_id=seen.feed_id,
+                        link=seen.link,
+                    ),
+                    seen.story_id,
+                )
 
     # ------------------------------------------------------------------ routing
 
@@ -432,7 +478,7 @@ class EntryStore:
                 routes.extend(Route(target, c) for c in chat_ids if c not in silent)
         return routes
 
-    def _apply(self, conn: sa.Connection, decided: Plan, now: float) -> int:
+    def _apply(self, conn: sa.Connection, decided: Plan, now: float) -> tuple[int, int]:
         """Write the plan; the ledgers' unique keys settle a race with another writer: an
         alert whose ledger row was taken meanwhile is not written (its story gets an edit)."""
         lost_stories: set[tuple[int, int]] = set()
@@ -500,7 +546,7 @@ class EntryStore:
                 )
         edits.extend(Edit(c, s) for c, s in sorted(lost_stories))
         written = self._write_alerts(conn, alerts, taken, now)
-        return written + self._write_edits(conn, edits, now)
+        return written, self._write_edits(conn, edits, now)
 
     def _write_alerts(
         self,

@@ -177,6 +177,19 @@ async def test_link_previews_per_chat(bot: Harness) -> None:
     assert "/preview on|off" in reply.plain_text
 
 
+async def test_stories_on_and_off_per_chat(bot: Harness) -> None:
+    assert (await bot.send(USER, "/stories off")).plain_text.startswith("Stories off")
+    prefs = await bot.store.chats.get(USER)
+    assert prefs is not None and prefs.stories is False
+    assert "stories: off (one per report)" in (await bot.send(USER, "/list")).plain_text
+    assert (await bot.send(USER, "/stories ON")).plain_text.startswith("Stories on")
+    prefs = await bot.store.chats.get(USER)
+    assert prefs is not None and prefs.stories is True
+    assert "stories: on (one alert per story)" in (await bot.send(USER, "/list")).plain_text
+    reply = await bot.send(USER, "/stories sometimes")
+    assert "/stories on|off" in reply.plain_text and "not on or off" in reply.plain_text
+
+
 BAD_ARGUMENTS = [
     ("/subscribe", "/subscribe RULE_ID"),
     ("/unsubscribe a b", "/unsubscribe RULE_ID"),

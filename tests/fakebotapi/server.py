@@ -216,6 +216,7 @@ class FakeBotAPI:
         self._update_ids = itertools.count(1)
         self._message_ids: dict[str, itertools.count[int]] = {}
         self._messages: dict[tuple[str, int], JSONDict] = {}
+        self._too_old: set[tuple[str, int]] = set()
         self._callback_ids = itertools.count(1)
 
     # ------------------------------------------------------------------ lifecycle
@@ -326,6 +327,14 @@ class FakeBotAPI:
 
     def unblock_chat(self, chat_id: int | str) -> None:
         self._blocked.discard(str(chat_id))
+
+    def delete_message(self, chat_id: int | str, message_id: int) -> None:
+        """The user deleted a message: editing it answers "message to edit not found"."""
+        self._messages.pop((str(chat_id), message_id), None)
+
+    def age_message(self, chat_id: int | str, message_id: int) -> None:
+        """The message is too old to edit (Telegram's 48 h limit for bots)."""
+        self._too_old.add((str(chat_id), message_id))
 
     def delete_chat(self, chat_id: int | str) -> None:
         """Every later call naming this chat answers 400 "chat not found"."""
@@ -658,6 +667,8 @@ class FakeBotAPI:
         message = self._messages.get(key)  # type: ignore[arg-type]
         if message is None:
             raise TelegramError(400, "Bad Request: message to edit not found")
+        if key in self._too_old:
+            raise TelegramError(400, "Bad Request: message can't be edited")
         return message
 
     async def _get_updates(self, params: JSONDict) -> list[JSONDict]:
