@@ -43,6 +43,7 @@ from bot.models import FeedSpec
 from bot.pipeline import STORE_RETRY, Pipeline, Rules, compile_rules_file
 from bot.settings import Settings
 from bot.store import Health, Store
+from bot.story import StoryIndex
 
 log = logging.getLogger(__name__)
 
@@ -428,6 +429,8 @@ async def open_app(settings: Settings, *, out: TextIO | None = None) -> AsyncIte
             flood_threshold=settings.flood_threshold,
             failing_streak=settings.failing_streak,
             on_alerts=sender.wake,
+            stories=StoryIndex(window=settings.story_window) if settings.stories else None,
+            story_window=settings.story_window,
         )
         app = App(
             settings,

@@ -3,6 +3,8 @@
 newsbot run [--once] [--rules FILE]     poll, match, alert (Telegram, or the terminal)
 newsbot check [FILE]                    validate a rules file: exit 0, or 1 with FILE:LINE:COL lines
 newsbot match --rules FILE [--explain]  JSON lines {"id","title","summary"} in, matches out
+newsbot stories [--explain]             JSON lines {"id","title","summary","published","feed"} in,
+                                        {"id","story"} out: which reports are one story
 newsbot feeds                           feed health table
 newsbot opml import FILE | export       move feed lists in and out
 """
@@ -14,6 +16,7 @@ import asyncio
 import json
 import logging
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -23,12 +26,15 @@ from typing import Any, TextIO
 from bot.app import run_forever, run_once
 from bot.config import opml
 from bot.errors import ConfigError, NewsbotError, RulesError, StoreError
+from bot.feed.entries import SUMMARY_MAX, TITLE_MAX
+from bot.feed.links import canonical_link
 from bot.logs import protect, quiet_loggers, redact, redacting_excepthooks
-from bot.models import FeedState
+from bot.models import Entry, FeedState
 from bot.pipeline import compile_rules_file
 from bot.settings import Settings
-from bot.store import Store
-from bot.text import html_to_text
+from bot.store import Routing, Store
+from bot.store.entries import Assigned
+from bot.text import clean_text, html_to_text
 
 log = logging.getLogger("bot")
 
@@ -38,6 +44,10 @@ EPILOGS = {
     "check": "example:\n  newsbot check rules/default.yaml",
     "match": 'example:\n  echo \'{"id": 1, "title": "Putin in Beijing", "summary": ""}\' \\\n'
     "    | newsbot match --rules rules/example.yaml --explain",
+    "stories": "example:\n  newsbot stories --explain < reports.jsonl\n"
+    'input, one JSON object per line, in publication order:\n  {"id": 1, "title": "Putin '
+    'arrives in Beijing", "summary": "", "published": "2025-09-02T08:00:00Z", '
+    '"feed": "daily"}',
     "feeds": "example:\n  newsbot feeds",
     "opml": "example:\n  newsbot opml import subscriptions.opml\n"
     "  newsbot opml export > feeds.opml",
@@ -78,6 +88,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     match.add_argument("--rules", help="rules file (default as for run)")
     match.add_argument("--explain", action="store_true", help="also print the matched words")
+
+    stories = add(
+        "stories",
+        "Group JSON-lines reports from stdin into stories, as the bot does; print "
+        '{"id", "story"} per line (equal story: the same story).',
+    )
+    stories.add_argument(
+        "--explain", action="store_true", help="say which story each report joined, and why"
+    )
+    stories.add_argument(
+        "--database",
+        metavar="URL",
+        help="record into this database (its stored stories count) instead of a fresh "
+        "temporary one",
+    )
+    stories.add_argument(
+        "--window", metavar="DURATION", help="story window (default $NEWSBOT_STORY_WINDOW or 48h)"
+    )
 
     add("feeds", "Show every feed's health: last attempt, success, new entry, failures, next poll.")
 
@@ -150,6 +178,15 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "match":
         return match_lines(settings.rules_path, sys.stdin, sys.stdout, explain=args.explain)
+    if args.command == "stories":
+        window = settings.story_window
+        if args.window:
+            window = Settings.from_env({"NEWSBOT_STORY_WINDOW": args.window}).story_window
+        return asyncio.run(
+            story_lines(
+                sys.stdin, sys.stdout, database=args.database, window=window, explain=args.explain
+            )
+        )
     if args.command == "feeds":
         return asyncio.run(_feeds(settings, sys.stdout))
     if args.command == "opml":
@@ -195,6 +232,117 @@ def match_lines(rules_path: str, inp: TextIO, out: TextIO, *, explain: bool = Fa
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
         out.flush()
     return status
+
+
+async def story_lines(
+    inp: TextIO,
+    out: TextIO,
+    *,
+    database: str | None = None,
+    window: float = 48 * 3600.0,
+    explain: bool = False,
+) -> int:
+    """Reports in, stories out, through the bot's own recording code (``EntryStore.record``
+    with the story index), on a fresh temporary SQLite store unless ``database`` is given.
+    A bad line gets an error line (with its number) and exit 1; the others go on."""
+    with tempfile.TemporaryDirectory(prefix="newsbot-stories-") as tmp:
+        url = database or f"sqlite:///{tmp}/stories.db"
+        async with Store.open(url) as store:
+            return await _stories(store, inp, out, window, explain)
+
+
+async def _stories(store: Store, inp: TextIO, out: TextIO, window: float, explain: bool) -> int:
+    from bot.story import StoryIndex
+
+    index = StoryIndex(window=window)
+    names: dict[int, Any] = {}  # story id (its first entry's row) -> the input id that began it
+    status = 0
+    for number, line in enumerate(inp, 1):
+        if not line.strip():
+            continue
+        try:
+            report = read_report(line)
+        except ValueError as exc:
+            print(f"stdin:{number}: invalid input: {exc}", file=sys.stderr)
+            out.write(json.dumps({"line": number, "error": str(exc)}) + "\n")
+            status = 1
+            continue
+        entry, ident = report
+        when = entry.published.timestamp() if entry.published else time.time()
+        recorded = await store.entries.record(
+            entry.feed_id,
+            [entry],
+            now=when,
+            alertable=lambda e: False,
+            decide=lambda e: (),
+            routing=Routing(),
+            stories=index,
+            window=window,
+        )
+        result: dict[str, Any] = {"id": ident}
+        if not recorded.stories:  # this feed already had this id: its story stands
+            story = await store.entries.story_of(entry.feed_id, entry.key)
+            result["story"] = names.get(story, story) if story is not None else None
+            if explain:
+                result["explain"] = "already recorded: the story it had"
+            out.write(json.dumps(result, ensure_ascii=False) + "\n")
+            continue
+        assigned = recorded.stories[0]
+        names.setdefault(assigned.story_id, ident)
+        result["story"] = names.get(assigned.story_id, assigned.story_id)
+        if explain:
+            result["explain"] = _explain(assigned, names)
+        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+        out.flush()
+    return status
+
+
+def read_report(line: str) -> tuple[Entry, Any]:
+    """One input line as the entry the bot would record, and the caller's id for it."""
+    item = json.loads(line)
+    if not isinstance(item, dict):
+        raise ValueError("expected a JSON object")
+    ident = item.get("id")
+    if ident is None or isinstance(ident, (dict, list)):
+        raise ValueError('"id" must be a string or a number')
+    published = None
+    if item.get("published") is not None:
+        raw = str(item["published"]).strip()
+        try:
+            published = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f'"published": {raw[:40]!r} is not an ISO 8601 time') from None
+        if published.tzinfo is None:
+            published = published.replace(tzinfo=UTC)
+    feed = str(item.get("feed") or "stdin")[:64]
+    link = item.get("link")
+    return (
+        Entry(
+            feed_id=feed,
+            key=str(ident)[:512],
+            title=clean_text(str(item.get("title") or ""), TITLE_MAX),
+            link=canonical_link(link) if isinstance(link, str) else None,
+            summary=clean_text(str(item.get("summary") or ""), SUMMARY_MAX),
+            published=published,
+        ),
+        ident,
+    )
+
+
+def _explain(assigned: Assigned, names: dict[int, Any]) -> dict[str, Any]:
+    story = names.get(assigned.story_id, assigned.story_id)
+    if assigned.join is not None:
+        j = assigned.join
+        return {
+            "joined": story,
+            "closest": names.get(j.report, j.report),
+            "score": round(j.score, 3),
+            "shared": list(j.shared),
+            "why": j.reason,
+        }
+    if assigned.same_link:
+        return {"joined": story, "why": "same link as an earlier report"}
+    return {"new": True, "why": "no story in the window reports the same event"}
 
 
 def _when(epoch: float | None, now: float) -> str:

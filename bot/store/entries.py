@@ -387,9 +387,7 @@ class EntryStore:
                 same_link = joined is None and story != entry_id
                 assigned[entry_id] = Assigned(entry_id, entry.key, story, joined, same_link)
                 index.add(report, story)
-        conn.execute(
-            _SET_STORY, [{"b_id": i, "story_id": a.story_id} for i, a in assigned.items()]
-        )
+        conn.execute(_SET_STORY, [{"b_id": i, "story_id": a.story_id} for i, a in assigned.items()])
         return assigned
 
     def _catch_up(self, conn: sa.Connection, index: StoryIndex, now: float, window: float) -> None:
@@ -629,6 +627,12 @@ class EntryStore:
         if rows:
             conn.execute(OB.insert(), rows)
         return len(rows)
+
+    async def story_of(self, feed_id: str, key: str) -> int | None:
+        """The story of a stored entry (None: unknown entry, or recorded before stories)."""
+        query = sa.select(E.c.story_id).where(E.c.feed_id == feed_id, E.c.key == key)
+        async with self.db.read() as conn:
+            return (await conn.execute(query)).scalar_one_or_none()
 
     async def count(self, feed_id: str | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(E)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import random
 import time
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.delivery.sender import Sender
-from bot.store import Store
+from bot.models import Entry, FeedSpec, Match, Span
+from bot.store import Routing, Store
 from tests.delivery.conftest import Limits, entry, real_bot, running, seed, until
 from tests.fakebotapi import FakeBotAPI, utf16_len
 
@@ -335,3 +337,44 @@ async def test_a_retry_after_a_partial_send_skips_the_parts_sent(
         await until(lambda: _are(store, {"sent": 1}), timeout=8, what="the whole digest")
     heads = [p.plain_text.split("\n")[0] for p in api.sent_to(3)]
     assert len(heads) == len(set(heads))  # no part twice
+
+
+async def test_a_held_story_is_one_digest_line_with_its_outlet_count(
+    store: Store, api: FakeBotAPI
+) -> None:
+    clock = Clock()
+    await seed(store, {3: 2})
+    await store.chats.update(3, digest="hourly")
+    await store.feeds.sync_from_rules(
+        [
+            FeedSpec("f1", "http://feed.example/", name="Feed"),
+            FeedSpec("f2", "http://other.example/", name="Other Outlet"),
+        ],
+        time.time(),
+    )
+    again = Entry(
+        feed_id="f2",
+        key="o-1",
+        title="The same story, told by another outlet",
+        link="https://news.example/c3-0",  # the same canonical link: the same story
+        published=datetime.now(UTC),
+    )
+    recorded = await store.entries.record(
+        "f2",
+        [again],
+        now=time.time(),
+        alertable=lambda e: True,
+        decide=lambda e: [Match("r3", (Span("title", 0, 1),))],
+        routing=Routing({"r3": "Rule 3"}),
+    )
+    assert (recorded.alerts, recorded.edits) == (0, 1)  # owed: an update, not a message
+    async with running(store, api, clock=clock) as sender:
+        await until(lambda: _are(store, {"held": 2, "sent": 1}), what="held, the update moot")
+        clock.offset = 3600.0
+        sender.wake()
+        await until(lambda: len(api.sent_to(3)) == 1, what="the digest")
+    (digest,) = api.sent_to(3)
+    assert digest.plain_text.startswith("Digest: 2 new alerts")
+    assert "Story c3-0 — Feed (+1 outlet)" in digest.plain_text
+    assert "told by another outlet" not in digest.plain_text
+    assert api.edits == []

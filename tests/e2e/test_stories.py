@@ -136,8 +136,10 @@ async def test_later_outlets_edit_the_alert_instead_of_repeating_it(
 
             feeds.body("/gazette", rss([SECOND, *CALM], "Evening Gazette"))
             await api.wait_for(
-                lambda a: any("Also reported by: Evening Gazette" in t for t in edits(a, grouped))
-                and len(a.sent_to(per_report)) >= 4,
+                lambda a: (
+                    any("Also reported by: Evening Gazette" in t for t in edits(a, grouped))
+                    and len(a.sent_to(per_report)) >= 4
+                ),
                 timeout=15,
             )
             await wait_until(lambda: settled(db_url), what="the edits settled")
@@ -147,8 +149,10 @@ async def test_later_outlets_edit_the_alert_instead_of_repeating_it(
 
             feeds.body("/post", rss([THIRD, *CALM], "Morning Post"))
             await api.wait_for(
-                lambda a: any("Evening Gazette, Morning Post" in t for t in edits(a, grouped))
-                and len(a.sent_to(two_rules)) >= 2,
+                lambda a: (
+                    any("Evening Gazette, Morning Post" in t for t in edits(a, grouped))
+                    and len(a.sent_to(two_rules)) >= 2
+                ),
                 timeout=15,
             )
             await wait_until(lambda: settled(db_url), what="the third report settled")
