@@ -16,6 +16,7 @@
 | NEWSBOT_MAX_QUERY_LENGTH      | 500 characters               |
 | NEWSBOT_DB_CONNECT_TIMEOUT    | 10 (seconds)                 |
 | NEWSBOT_FAST_PARSER           | 1 (0: feedparser only)       |
+| NEWSBOT_AUTO_UPGRADE          | 1 (0: refuse an old schema)  |
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class Settings:
     max_query_length: int = 500  # characters in one /watch query
     fast_parser: bool = True  # the parser pool's fast path (bot.feed._fast); 0 turns it off
     db_connect_timeout: float = 10.0  # seconds to reach a PostgreSQL server
+    auto_upgrade: bool = True  # upgrade an older database schema at start (0: refuse instead)
     user_agent: str = "newsbot/0.1 (+https://github.com/newsbot; feed alert bot)"
 
     def __repr__(self) -> str:
@@ -102,6 +104,7 @@ class Settings:
             max_query_length=max(10, _int(env, "NEWSBOT_MAX_QUERY_LENGTH", 500)),
             fast_parser=_flag(env.get("NEWSBOT_FAST_PARSER", "1")),
             db_connect_timeout=float(max(1, _int(env, "NEWSBOT_DB_CONNECT_TIMEOUT", 10))),
+            auto_upgrade=_flag(env.get("NEWSBOT_AUTO_UPGRADE", "1")),
         )
         return replace(settings, **overrides) if overrides else settings
 
