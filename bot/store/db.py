@@ -360,11 +360,10 @@ def _migrate(conn: sa.Connection, upgrade: bool) -> Migrated:
             "database made by newsbot's first release: marking it as revision %s", LEGACY_REVISION
         )
         command.stamp(config, LEGACY_REVISION)
-    log.info(
-        "%s the database schema to revision %s",
-        "creating" if before.current is None else f"upgrading from revision {before.current}",
-        before.head,
-    )
+    if before.current is None:
+        log.info("creating the database schema at revision %s", before.head)
+    else:
+        log.info("upgrading the database schema from %s to %s", before.current, before.head)
     command.upgrade(config, "head")
     return Migrated(before, before.head)
 
