@@ -407,6 +407,7 @@ async def open_app(settings: Settings, *, out: TextIO | None = None) -> AsyncIte
                 settings.database_url,
                 connect_timeout=settings.db_connect_timeout,
                 on_health=lambda health: apps[0].database_health(health) if apps else None,
+                upgrade=settings.auto_upgrade,
             )
         )
         session = make_session(settings.user_agent)

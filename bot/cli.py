@@ -7,6 +7,7 @@ newsbot stories [--explain]             JSON lines {"id","title","summary","publ
                                         {"id","story"} out: which reports are one story
 newsbot feeds                           feed health table
 newsbot opml import FILE | export       move feed lists in and out
+newsbot db upgrade | current            bring the database schema up to date, or show it
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from bot.feed.links import canonical_link
 from bot.logs import protect, quiet_loggers, redact, redacting_excepthooks
 from bot.models import Entry, FeedState
 from bot.pipeline import compile_rules_file
-from bot.settings import Settings
+from bot.settings import Settings, redact_url
 from bot.store import Routing, Store
+from bot.store.db import make_engine, migrate, schema_state
 from bot.store.entries import Assigned
 from bot.text import clean_text, html_to_text
 
@@ -51,6 +53,7 @@ EPILOGS = {
     "feeds": "example:\n  newsbot feeds",
     "opml": "example:\n  newsbot opml import subscriptions.opml\n"
     "  newsbot opml export > feeds.opml",
+    "db": "example:\n  newsbot db current\n  newsbot db upgrade",
 }
 
 
@@ -124,6 +127,23 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EPILOGS["opml"],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+
+    db = add(
+        "db",
+        "Show or upgrade the database schema ($NEWSBOT_DATABASE_URL, the database `run` uses).",
+    )
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    for name, help_ in (
+        ("upgrade", "bring the schema to this newsbot's revision (create it in an empty database)"),
+        ("current", "print the schema revision and whether it is up to date (exit 1 if not)"),
+    ):
+        db_sub.add_parser(
+            name,
+            help=help_,
+            description=help_,
+            epilog=EPILOGS["db"],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
     return parser
 
 
@@ -191,6 +211,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_feeds(settings, sys.stdout))
     if args.command == "opml":
         return asyncio.run(_opml(settings, args))
+    if args.command == "db":
+        return asyncio.run(_db(settings, args.db_command, sys.stdout))
     raise AssertionError(args.command)
 
 
@@ -375,7 +397,9 @@ def overdue(feeds: Sequence[FeedState], now: float) -> list[FeedState]:
 async def _feeds(settings: Settings, out: TextIO) -> int:
     now = time.time()
     async with Store.open(
-        settings.database_url, connect_timeout=settings.db_connect_timeout
+        settings.database_url,
+        connect_timeout=settings.db_connect_timeout,
+        upgrade=settings.auto_upgrade,
     ) as store:
         feeds = await store.feeds.all()
     header = (
@@ -422,7 +446,9 @@ async def _feeds(settings: Settings, out: TextIO) -> int:
 
 async def _opml(settings: Settings, args: argparse.Namespace) -> int:
     async with Store.open(
-        settings.database_url, connect_timeout=settings.db_connect_timeout
+        settings.database_url,
+        connect_timeout=settings.db_connect_timeout,
+        upgrade=settings.auto_upgrade,
     ) as store:
         if args.opml_command == "export":
             feeds = [f.spec for f in await store.feeds.all()]
@@ -440,6 +466,52 @@ async def _opml(settings: Settings, args: argparse.Namespace) -> int:
                 added += 1
         print(f"{args.file}: {added} feeds added, {len(specs) - added} already present")
         return 0
+
+
+async def _db(settings: Settings, action: str, out: TextIO) -> int:
+    """``newsbot db upgrade`` migrates (whatever NEWSBOT_AUTO_UPGRADE says: asking is consent);
+    ``newsbot db current`` only reads."""
+    where = redact_url(settings.database_url)
+    engine = make_engine(settings.database_url, settings.db_connect_timeout)
+    try:
+        if action == "upgrade":
+            done = await migrate(engine, upgrade=True)
+            before = done.before
+            if before.current is None:
+                out.write(f"{where}: schema created at revision {done.after}\n")
+            elif done.changed or before.legacy:
+                first = " (first release)" if before.legacy else ""
+                out.write(
+                    f"{where}: schema upgraded from revision {before.current}{first} "
+                    f"to {done.after}\n"
+                )
+            else:
+                out.write(f"{where}: schema at revision {done.after}, already up to date\n")
+            return 0
+        state = await schema_state(engine)
+    finally:
+        await engine.dispose()
+    if state.current is None:
+        out.write(
+            f"{where}: no newsbot schema yet (this newsbot needs revision {state.head}); "
+            "`newsbot db upgrade` or `newsbot run` creates it\n"
+        )
+        return 1
+    if not state.known:
+        out.write(
+            f"{where}: schema at {state.current}, newer than this newsbot knows "
+            f"(it needs {state.head}): upgrade newsbot\n"
+        )
+        return 1
+    if not state.up_to_date:
+        first = " (first release)" if state.legacy else ""
+        out.write(
+            f"{where}: schema at revision {state.current}{first}, out of date (this newsbot "
+            f"needs {state.head}): run `newsbot db upgrade`\n"
+        )
+        return 1
+    out.write(f"{where}: schema at revision {state.current}, up to date\n")
+    return 0
 
 
 if __name__ == "__main__":

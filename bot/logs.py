@@ -25,8 +25,9 @@ _previous_factory: Any = None
 
 
 def quiet_loggers() -> None:
-    """httpx logs request URLs at INFO, and Bot API URLs hold the token."""
-    for name in ("httpx", "httpcore", "apscheduler.executors.default"):
+    """httpx logs request URLs at INFO, and Bot API URLs hold the token; alembic logs its
+    context at every start (bot.store.db logs what a migration does)."""
+    for name in ("httpx", "httpcore", "apscheduler.executors.default", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("telegram").setLevel(logging.INFO)  # its DEBUG lines print Bot API URLs
 

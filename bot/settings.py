@@ -16,6 +16,7 @@
 | NEWSBOT_MAX_QUERY_LENGTH      | 500 characters               |
 | NEWSBOT_DB_CONNECT_TIMEOUT    | 10 (seconds)                 |
 | NEWSBOT_FAST_PARSER           | 1 (0: feedparser only)       |
+| NEWSBOT_AUTO_UPGRADE          | 1 (0: refuse an old schema)  |
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ class Settings:
     db_connect_timeout: float = 10.0  # seconds to reach a PostgreSQL server
     stories: bool = True  # group reports of one event into one alert (bot.story)
     story_window: float = 48 * 3600.0  # seconds: reports further apart are never one story
+    auto_upgrade: bool = True  # upgrade an older database schema at start (0: refuse instead)
     user_agent: str = "newsbot/0.1 (+https://github.com/newsbot; feed alert bot)"
 
     def __repr__(self) -> str:
@@ -120,6 +122,7 @@ class Settings:
             db_connect_timeout=float(max(1, _int(env, "NEWSBOT_DB_CONNECT_TIMEOUT", 10))),
             stories=_flag(env.get("NEWSBOT_STORIES", "1")),
             story_window=_duration(env, "NEWSBOT_STORY_WINDOW", 48 * 3600.0),
+            auto_upgrade=_flag(env.get("NEWSBOT_AUTO_UPGRADE", "1")),
         )
         return replace(settings, **overrides) if overrides else settings
 

@@ -39,11 +39,14 @@ class Store:
         *,
         connect_timeout: float = CONNECT_TIMEOUT,
         on_health: Callable[[Health], None] | None = None,
+        upgrade: bool = True,
     ) -> AsyncIterator[Store]:
+        """Open the store, creating or upgrading the schema first; ``upgrade=False``
+        (NEWSBOT_AUTO_UPGRADE=0) refuses an out-of-date database with a StoreError instead."""
         db = Database(url, connect_timeout=connect_timeout, on_health=on_health)
         engine = db.engine
         try:
-            await migrate(engine)
+            await migrate(engine, upgrade=upgrade)
             yield cls(
                 engine,
                 db,

@@ -1,4 +1,4 @@
-"""Engine, dialect details and schema migration.
+"""Engine, dialect details and schema migration (Alembic revisions in ``migrations/``).
 
 ``NEWSBOT_DATABASE_URL`` may be written the plain way (``sqlite:///state/newsbot.db``,
 ``postgresql://user@host/db``); the async driver (aiosqlite, asyncpg) is added here.
@@ -18,14 +18,19 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import alembic.util
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -34,9 +39,6 @@ from bot.settings import redact_url
 from bot.store import schema
 
 log = logging.getLogger(__name__)
-
-Migration = Callable[[AsyncConnection], Awaitable[None]]
-MIGRATIONS: dict[int, Migration] = {}  # version -> step that brings version-1 up to it
 
 
 def async_url(url: str) -> str:
@@ -271,44 +273,157 @@ def insert_ignore(conn: sa.Connection | AsyncConnection, table: sa.Table) -> Any
     return insert(table).on_conflict_do_nothing()
 
 
-async def migrate(engine: AsyncEngine) -> int:
-    """Create or upgrade the schema; returns the version now in place."""
+LOCK_KEY = int.from_bytes(b"newsbot", "big")  # PostgreSQL advisory lock: one schema change at once
+LEGACY_REVISION = "0001"  # the first release: meta.schema_version 1, no alembic_version
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaState:
+    """Where a database's schema stands against the revisions this newsbot ships."""
+
+    current: str | None  # the revision in place; None: no newsbot tables yet
+    head: str  # the revision this newsbot needs
+    legacy: bool = False  # made by the first release, not yet stamped (no alembic_version)
+    known: bool = True  # False: a revision this newsbot does not know (a newer release's)
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.head
+
+
+@dataclass(frozen=True, slots=True)
+class Migrated:
+    """What ``migrate`` found and left: ``before.current`` -> ``after``."""
+
+    before: SchemaState
+    after: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before.current != self.after
+
+
+def alembic_config(conn: sa.Connection | None = None) -> Config:
+    """Alembic's settings without an alembic.ini: the revisions ship inside the package."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if conn is not None:
+        config.attributes["connection"] = conn  # migrations/env.py runs on it
+    return config
+
+
+def _schema_state(conn: sa.Connection) -> SchemaState:
+    script = ScriptDirectory.from_config(alembic_config())
+    head = script.get_current_head()
+    assert head is not None, "bot/store/migrations has no revision"
+    heads = MigrationContext.configure(conn).get_current_heads()
+    if heads:
+        known = len(heads) == 1 and _known(script, heads[0])
+        return SchemaState(",".join(heads), head, known=known)
+    if not sa.inspect(conn).has_table(schema.meta.name):
+        return SchemaState(None, head)
+    row = conn.execute(
+        sa.select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
+    ).first()
+    if row is not None and row.value == "1":
+        return SchemaState(LEGACY_REVISION, head, legacy=True)
+    version = "none" if row is None else row.value
+    return SchemaState(f"schema_version {version}", head, legacy=True, known=False)
+
+
+def _known(script: ScriptDirectory, revision: str) -> bool:
     try:
+        return script.get_revision(revision) is not None
+    except alembic.util.CommandError:  # ResolutionError too
+        return False
+
+
+def _migrate(conn: sa.Connection, upgrade: bool) -> Migrated:
+    """Check, stamp and upgrade on ``conn``, inside the caller's transaction (and lock)."""
+    before = _schema_state(conn)
+    if not before.known:
+        raise StoreError(
+            f"the database schema ({before.current}) is newer than this newsbot knows "
+            f"(it needs {before.head}): upgrade newsbot"
+        )
+    if before.up_to_date:
+        return Migrated(before, before.head)
+    if before.current is not None and not upgrade:
+        raise StoreError(
+            f"the database schema is out of date (revision {before.current}, this newsbot "
+            f"needs {before.head}) and NEWSBOT_AUTO_UPGRADE=0: run `newsbot db upgrade`"
+        )
+    config = alembic_config(conn)
+    if before.legacy:
+        log.info(
+            "database made by newsbot's first release: marking it as revision %s", LEGACY_REVISION
+        )
+        command.stamp(config, LEGACY_REVISION)
+    if before.current is None:
+        log.info("creating the database schema at revision %s", before.head)
+    else:
+        log.info("upgrading the database schema from %s to %s", before.current, before.head)
+    command.upgrade(config, "head")
+    return Migrated(before, before.head)
+
+
+def _migration_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # no implicit transactions: "begin" below opens the one
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")  # first: another process may be migrating
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # SQLite alters a table by copying it and dropping the old one: with foreign keys on, the
+    # drop would cascade to the rows that point at it (outbox_items, subscriptions, watches)
+    cursor.execute("PRAGMA foreign_keys=OFF")
+    cursor.close()
+
+
+def _begin_immediate(conn: sa.Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock from the start: no upgrade races
+
+
+def _migrate_sqlite(url: sa.URL, upgrade: bool) -> Migrated:
+    """On its own connection, in one ``BEGIN IMMEDIATE`` transaction (DDL included, which the
+    driver's implicit transactions would leave out)."""
+    engine = sa.create_engine(url.set(drivername="sqlite"), poolclass=sa.pool.NullPool)
+    sa.event.listen(engine, "connect", _migration_pragmas)
+    sa.event.listen(engine, "begin", _begin_immediate)
+    try:
+        with engine.begin() as conn:
+            return _migrate(conn, upgrade)
+    finally:
+        engine.dispose()
+
+
+async def migrate(engine: AsyncEngine, *, upgrade: bool = True) -> Migrated:
+    """Create the schema in an empty database, or bring an older one to this newsbot's revision
+    (stamping a first-release database first); with ``upgrade=False`` an older database is
+    refused instead (StoreError naming ``newsbot db upgrade``), and so, always, is a newer one.
+
+    Several processes may start at once: the whole check-and-change is one transaction that
+    holds PostgreSQL's advisory lock ``LOCK_KEY``, or SQLite's write lock (BEGIN IMMEDIATE), so
+    the first one migrates and the others then find the schema up to date.
+    """
+    try:
+        if engine.dialect.name == "sqlite":
+            return await asyncio.to_thread(_migrate_sqlite, engine.url, upgrade)
         async with engine.begin() as conn:
-            await conn.run_sync(schema.meta.create, checkfirst=True)
-            row = (
-                await conn.execute(
-                    sa.select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
-                )
-            ).first()
-            if row is None:
-                await conn.run_sync(schema.metadata.create_all)
-                await conn.execute(
-                    schema.meta.insert().values(
-                        key="schema_version", value=str(schema.SCHEMA_VERSION)
-                    )
-                )
-                await conn.execute(
-                    schema.meta.insert().values(key="created_at", value=str(time.time()))
-                )
-                return schema.SCHEMA_VERSION
-            version = int(row.value)
-            if version > schema.SCHEMA_VERSION:
-                raise StoreError(
-                    f"database schema version {version} is newer than this newsbot "
-                    f"({schema.SCHEMA_VERSION}); upgrade newsbot"
-                )
-            for step in range(version + 1, schema.SCHEMA_VERSION + 1):
-                log.info("migrating database schema to version %d", step)
-                await MIGRATIONS[step](conn)
-                await conn.execute(
-                    schema.meta.update()
-                    .where(schema.meta.c.key == "schema_version")
-                    .values(value=str(step))
-                )
-            return schema.SCHEMA_VERSION
+            if engine.dialect.name == "postgresql":
+                await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(LOCK_KEY)))
+            return await conn.run_sync(_migrate, upgrade)
     except StoreError:
         raise
-    except (sa.exc.SQLAlchemyError, OSError, TimeoutError) as exc:
+    except (sa.exc.SQLAlchemyError, OSError, TimeoutError, alembic.util.CommandError) as exc:
         where = engine.url.render_as_string(hide_password=True)
         raise StoreError(f"cannot prepare the database {where}: {describe(exc)}") from exc
+
+
+async def schema_state(engine: AsyncEngine) -> SchemaState:
+    """Where the database's schema stands; reads only (``newsbot db current``)."""
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(_schema_state)
+    except (sa.exc.SQLAlchemyError, OSError, TimeoutError, alembic.util.CommandError) as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        raise StoreError(f"cannot read the database {where}: {describe(exc)}") from exc
