@@ -6,7 +6,7 @@ in docs/stories.md."""
 
 from __future__ import annotations
 
-from bot.story.records import Join, Report
 from bot.story.index import StoryIndex
+from bot.story.records import Join, Report
 
 __all__ = ["Join", "Report", "StoryIndex"]

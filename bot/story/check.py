@@ -29,7 +29,10 @@ class Thresholds:
     shared_words: int = 2  # shared word terms (not event classes), at least
     distinctive: float = 1.5  # ... of which one at least this prior (a rare word or name)
     seed: float = 0.5  # mean coverage with the story's first report, at least (no drift)
-    disjoint: bool = True  # headlines whose event classes are disjoint are apart
+    disjoint: bool = True
+    # a headline term this rare (a name, a place) that the other report lacks, on both
+    # sides: the headlines name different things (Afghanistan's quake is not Peru's)
+    names: float = 3.5
 
 
 DEFAULT: Final = Thresholds()
@@ -62,6 +65,19 @@ def _coverage(title: frozenset[str], other: frozenset[str], w: Callable[[str], f
     return hit / total if total > 0 else 0.0
 
 
+def _lacking(
+    title: frozenset[str], other: frozenset[str], prior: Callable[[str], float], at: float
+) -> str:
+    """The rarest headline word term the other report lacks, if one is at least ``at``."""
+    best, name = at, ""
+    for t in title:
+        if t not in other and not t.startswith(EVENT_MARK):
+            p = prior(t)
+            if p > best or (p == best and (not name or t < name)):
+                best, name = p, t
+    return name
+
+
 def check(
     a: Side,
     b: Side,
@@ -83,6 +99,10 @@ def check(
     clash = conflicting(a.events, b.events)
     if clash is not None:
         return Verdict(False, 0.0, common, f"events contradict ({clash[0][1:]} / {clash[1][1:]})")
+    own_a = _lacking(a.title, b.terms, prior, limits.names)
+    own_b = _lacking(b.title, a.terms, prior, limits.names)
+    if own_a and own_b:
+        return Verdict(False, 0.0, common, f"headlines name different things ({own_a} / {own_b})")
     cov_a = _coverage(a.title, b.terms, weight)
     cov_b = _coverage(b.title, a.terms, weight)
     score = (cov_a + cov_b) / 2

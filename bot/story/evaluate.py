@@ -68,7 +68,9 @@ def held_out(label: str) -> bool:
 
 
 def run(
-    rows: Iterable[Labelled], assign: Callable[[Report], int | None], add: Callable[[Report, int], None]
+    rows: Iterable[Labelled],
+    assign: Callable[[Report], int | None],
+    add: Callable[[Report, int], None],
 ) -> dict[int, int]:
     """Feed the reports in order as the store does (assign, then add); report id → story."""
     story_of: dict[int, int] = {}

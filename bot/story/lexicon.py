@@ -40,7 +40,7 @@ STOPWORDS: Final = frozenset(
 )
 
 # class name -> folded words of that class (any language); a word may be in several classes
-EVENTS: Final[dict[str, tuple[str, ...]]] = {
+EVENTS: Final[dict[str, list[str]]] = {
     "quake": (
         "earthquake earthquakes quake quakes tremor temblor seism seisme seismes sismo "
         "terremoto erdbeben zemletryasenie zemletryaseniya zemletryaseniem aftershock "
@@ -74,8 +74,7 @@ EVENTS: Final[dict[str, tuple[str, ...]]] = {
         "demission otstavka"
     ).split(),
     "fall": (
-        "ousted oust topple topples toppled falls fell collapse collapses renverse chute "
-        "sturz"
+        "ousted oust topple topples toppled falls fell collapse collapses renverse chute sturz"
     ).split(),
     "lose": "lose loses lost losing defeat defeats defeated verliert perd".split(),
     "win": (
@@ -83,16 +82,14 @@ EVENTS: Final[dict[str, tuple[str, ...]]] = {
         "remporte gagne pobeda"
     ).split(),
     "appoint": (
-        "appoint appoints appointed names named nominate nominated nomme sworn "
-        "ernannt naznachil"
+        "appoint appoints appointed names named nominate nominated nomme sworn ernannt naznachil"
     ).split(),
     "attack": (
         "attack attacks attacked strike strikes struck shelling bombing bombardment "
         "angriff grossangriff attaque ataka ataki udar"
     ).split(),
     "walkout": (
-        "strike strikes striking walkout walk streik streiks streiken bahnstreik greve "
-        "zabastovka"
+        "strike strikes striking walkout walk streik streiks streiken bahnstreik greve zabastovka"
     ).split(),
     "fire": (
         "fire fires blaze blazes wildfire wildfires burn burns burned burning ablaze "
@@ -107,8 +104,7 @@ EVENTS: Final[dict[str, tuple[str, ...]]] = {
         "uragan taifun"
     ).split(),
     "crash": (
-        "crash crashes crashed plunge plunges plunged absturz unfall collision derail "
-        "derailed"
+        "crash crashes crashed plunge plunges plunged absturz unfall collision derail derailed"
     ).split(),
     "shoot": "shooting shootings shot gunman gunmen gunfire schuesse fusillade strelba".split(),
     "launch": "launch launches launched liftoff lifts blasts start".split(),

@@ -22,4 +22,3 @@ class Join:
     score: float
     shared: tuple[str, ...]
     reason: str
-

@@ -26,6 +26,7 @@ TITLE_CHARS: Final = 500
 SUMMARY_CHARS: Final = 2_000
 TITLE_WORDS: Final = 40
 SUMMARY_WORDS: Final = 60
+TERM_CHARS: Final = 40  # a longer word is cut (memory: the index keys on terms)
 EVENT_MARK: Final = "@"  # event-class terms: "@quake"; no folded word starts with it
 
 
@@ -78,7 +79,7 @@ def _term(word: str) -> tuple[str, frozenset[str]] | None:
     if word in STOPWORDS or word.isdigit() or (len(word) < 2 and word.isascii()):
         out = None
     else:
-        term = normalize(word)
+        term = normalize(word[:TERM_CHARS])
         out = (term, _EVENT_OF.get(word) or _EVENT_OF.get(term) or _NONE)
     if len(_CACHE) >= _CACHE_MAX:
         _CACHE.clear()
