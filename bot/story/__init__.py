@@ -1,28 +1,12 @@
-"""Stories: reports of the same event by different outlets, grouped (placeholder records until
-the clusterer lands: the store already speaks this interface)."""
+"""Stories: reports of the same event by different outlets, grouped.
+
+``StoryIndex`` (``bot.story.index``) keeps the window's reports in memory and says which story
+a new ``Report`` joins (a ``Join``, with the reason) or that it starts one; how it decides is
+in docs/stories.md."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bot.story.index import StoryIndex
+from bot.story.records import Join, Report
 
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    id: int
-    title: str
-    summary: str
-    published: float
-    feed_id: str
-    link: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Join:
-    story: int
-    report: int
-    score: float
-    shared: tuple[str, ...]
-    reason: str
-
-
-__all__ = ["Join", "Report"]
+__all__ = ["Join", "Report", "StoryIndex"]

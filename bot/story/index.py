@@ -1,0 +1,246 @@
+"""The story index: the window's reports in memory, and which story a new report joins.
+
+Candidates come from an inverted index (term → the latest report ids carrying it) over the
+new report's most distinctive terms, never from a scan of every stored report; the precise
+check (``bot.story.check``) then runs on a bounded number of them.  A term's weight is its
+language prior (``bot.story.frequency``) damped by how many stories of the window carry it:
+"Putin" weighs less in a week when he is in thirty stories.
+
+Memory is bounded by the window (reports older than ``window`` are dropped by ``expire``)
+and by ``POSTINGS`` ids kept per term."""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter, deque
+from dataclasses import dataclass
+from typing import Final
+
+from bot.story.check import DEFAULT, Side, Thresholds, Verdict, check
+from bot.story.frequency import prior as language_prior
+from bot.story.records import Join, Report
+from bot.story.terms import EVENT_MARK, Analysis, analyse
+
+__all__ = ["StoryIndex"]
+
+WINDOW: Final = 48 * 3600.0
+POSTINGS: Final = 64  # report ids kept per term (the latest)
+QUERY_TERMS: Final = 8  # the new report's heaviest terms looked up
+CANDIDATES: Final = 16  # reports given the precise check, at most
+EVENT_PRIOR: Final = 2.5  # the prior of an event-class term ("@quake")
+DAMPING: Final = 2.0  # a term in every story of the window weighs 1/(1 + DAMPING) its prior
+
+
+@dataclass(frozen=True, slots=True)
+class _Doc:
+    id: int
+    story: int
+    published: float
+    side: Side
+
+
+class StoryIndex:
+    """The stories of the window (see the module docstring).  ``assign`` reads only;
+    ``add``, ``expire`` and ``clear`` change the index."""
+
+    def __init__(
+        self,
+        window: float = WINDOW,
+        *,
+        thresholds: Thresholds = DEFAULT,
+        postings: int = POSTINGS,
+        candidates: int = CANDIDATES,
+    ) -> None:
+        self.window = window
+        self.thresholds = thresholds
+        self.postings_cap = postings
+        self.candidates = candidates
+        self.watermark = 0
+        self._docs: dict[int, _Doc] = {}
+        self._postings: dict[str, deque[int]] = {}
+        self._by_time: list[tuple[float, int]] = []
+        self._story_terms: dict[int, Counter[str]] = {}
+        self._story_freq: Counter[str] = Counter()
+        self._priors: dict[str, float] = {}
+        self._seeds: dict[int, int] = {}  # story -> its first report still indexed
+        self._memo: tuple[Report, Analysis] | None = None
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    # ------------------------------------------------------------------ weights
+
+    def prior(self, term: str) -> float:
+        got = self._priors.get(term)
+        if got is None:
+            got = EVENT_PRIOR if term.startswith(EVENT_MARK) else language_prior(term)
+            if len(self._priors) > 500_000:
+                self._priors.clear()
+            self._priors[term] = got
+        return got
+
+    def weight(self, term: str) -> float:
+        """The term's prior damped by the number of the window's stories that carry it."""
+        stories = len(self._story_terms)
+        if not stories:
+            return self.prior(term)
+        return self.prior(term) / (1.0 + DAMPING * self._story_freq.get(term, 0) / stories)
+
+    # ------------------------------------------------------------------ reading
+
+    def _analyse(self, report: Report) -> Analysis:
+        memo = self._memo
+        if memo is not None and memo[0] is report:
+            return memo[1]
+        got = analyse(report.title, report.summary)
+        self._memo = (report, got)  # assign then add of one report analyse it once
+        return got
+
+    def verdicts(self, report: Report) -> list[tuple[int, Verdict]]:
+        """The candidates' verdicts (report id, verdict), best candidates first: what
+        ``assign`` decides on, and what ``newsbot stories --explain`` can show."""
+        found = self._analyse(report)
+        side = Side(found.title, found.terms, found.events)
+        query = sorted(
+            (t for t in found.terms if t in self._postings and not t.startswith(EVENT_MARK)),
+            key=lambda t: (-self.weight(t), t),
+        )[:QUERY_TERMS]
+        score: dict[int, float] = {}
+        hits: Counter[int] = Counter()
+        for term in query:
+            w = self.weight(term)
+            for rid in self._postings[term]:
+                score[rid] = score.get(rid, 0.0) + w
+                hits[rid] += 1
+        ranked = sorted(
+            (rid for rid, n in hits.items() if n >= self.thresholds.shared_words),
+            key=lambda r: (-score[r], -r),
+        )
+        out: list[tuple[int, Verdict]] = []
+        for rid in ranked:
+            doc = self._docs.get(rid)
+            if doc is None or abs(doc.published - report.published) > self.window:
+                continue
+            if rid == report.id:
+                continue
+            out.append((rid, check(side, doc.side, self.weight, self.prior, self.thresholds)))
+            if len(out) >= self.candidates:
+                break
+        return out
+
+    def assign(self, report: Report) -> Join | None:
+        """The story ``report`` belongs to (the best candidate that passes the check), or
+        None for a new story.  Changes nothing."""
+        passing = sorted(
+            ((v.score, rid, v) for rid, v in self.verdicts(report) if v.same), reverse=True
+        )
+        best = next((p for p in passing if self._near_seed(report, p[1])), None)
+        if best is None:
+            return None
+        score, rid, verdict = best
+        surface = self._analyse(report).surface
+        shared = tuple(surface.get(t, t) for t in verdict.shared[:6])
+        return Join(
+            story=self._docs[rid].story,
+            report=rid,
+            score=round(score, 3),
+            shared=shared,
+            reason=f"shares {', '.join(shared)}; {verdict.reason}",
+        )
+
+    def _near_seed(self, report: Report, rid: int) -> bool:
+        """Whether ``report`` also stays near the first report of ``rid``'s story: joins
+        must not drift from an event to the next one through a chain of near pairs."""
+        seed = self._docs.get(self._seeds.get(self._docs[rid].story, rid))
+        if seed is None or seed.id == rid:
+            return True
+        found = self._analyse(report)
+        side = Side(found.title, found.terms, found.events)
+        limits = self.thresholds
+        loose = Thresholds(
+            coverage=0.0,
+            score=limits.seed,
+            shared_words=1,
+            distinctive=0.0,
+            seed=limits.seed,
+            disjoint=limits.disjoint,
+        )
+        return check(side, seed.side, self.weight, self.prior, loose).same
+
+    # ------------------------------------------------------------------ writing
+
+    def add(self, report: Report, story: int) -> None:
+        """Index ``report`` as part of ``story`` (a report already indexed is left)."""
+        self.watermark = max(self.watermark, report.id)
+        if report.id in self._docs:
+            return
+        found = self._analyse(report)
+        self._memo = None
+        doc = _Doc(report.id, story, report.published, Side(found.title, found.terms, found.events))
+        self._docs[report.id] = doc
+        self._seeds.setdefault(story, report.id)
+        heapq.heappush(self._by_time, (report.published, report.id))
+        cap = self.postings_cap
+        for term in found.terms:
+            if term.startswith(EVENT_MARK):
+                continue
+            posting = self._postings.get(term)
+            if posting is None:
+                posting = self._postings[term] = deque(maxlen=cap)
+            posting.append(report.id)
+        counts = self._story_terms.setdefault(story, Counter())
+        for term in found.terms:
+            if counts[term] == 0:
+                self._story_freq[term] += 1
+            counts[term] += 1
+
+    def expire(self, now: float) -> int:
+        """Drop the reports published before ``now - window``; how many were dropped."""
+        cutoff = now - self.window
+        dropped = 0
+        while self._by_time and self._by_time[0][0] < cutoff:
+            _, rid = heapq.heappop(self._by_time)
+            doc = self._docs.pop(rid, None)
+            if doc is None:
+                continue
+            dropped += 1
+            self._forget(doc)
+        return dropped
+
+    def _forget(self, doc: _Doc) -> None:
+        for term in doc.side.terms:
+            posting = self._postings.get(term)
+            if posting is not None:
+                while posting and posting[0] not in self._docs:
+                    posting.popleft()
+                if not posting:
+                    del self._postings[term]
+        if self._seeds.get(doc.story) == doc.id:
+            later = [d.id for d in self._docs.values() if d.story == doc.story][:1]
+            if later:
+                self._seeds[doc.story] = later[0]
+            else:
+                del self._seeds[doc.story]
+        counts = self._story_terms.get(doc.story)
+        if counts is None:
+            return
+        for term in doc.side.terms:
+            counts[term] -= 1
+            if counts[term] <= 0:
+                del counts[term]
+                self._story_freq[term] -= 1
+                if self._story_freq[term] <= 0:
+                    del self._story_freq[term]
+        if not counts:
+            del self._story_terms[doc.story]
+
+    def clear(self) -> None:
+        """Forget every report (the watermark too)."""
+        self.watermark = 0
+        self._docs.clear()
+        self._postings.clear()
+        self._by_time.clear()
+        self._story_terms.clear()
+        self._story_freq.clear()
+        self._seeds.clear()
+        self._memo = None

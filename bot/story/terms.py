@@ -1,0 +1,141 @@
+"""Report text to story terms: the folded words (``bot.match.fold``, so "Kim Jong-un" and
+"Kim Jong Un" are one name) without stopwords and numbers, each normalized by a light
+suffix rule, plus the event classes of ``bot.story.lexicon``.
+
+Why a hand-written suffix rule rather than a Snowball stemmer: the pure-Python Snowball
+stemmer costs tens of microseconds a word, and stemming the frequency lists at start would
+take seconds; clustering needs only that two forms of a word meet (``kills``/``kill``,
+``arrived``/``arrive``), not linguistics, and the same rule runs on both sides.
+
+Untrusted text: title and summary are cut to ``TITLE_CHARS``/``SUMMARY_CHARS`` before
+tokenizing (the tokenizer is linear), and only the first ``SUMMARY_WORDS`` words of the
+summary count (its opening says what happened; the rest is background that would make
+unrelated reports look alike)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from bot.match.fold import tokenize
+from bot.story.lexicon import CONFLICTS, EVENTS, STOPWORDS
+
+__all__ = ["Analysis", "analyse", "normalize"]
+
+TITLE_CHARS: Final = 500
+SUMMARY_CHARS: Final = 2_000
+TITLE_WORDS: Final = 40
+SUMMARY_WORDS: Final = 60
+TERM_CHARS: Final = 40  # a longer word is cut (memory: the index keys on terms)
+EVENT_MARK: Final = "@"  # event-class terms: "@quake"; no folded word starts with it
+
+
+def normalize(word: str) -> str:
+    """A folded word's term: plural, past and gerund endings and a final ``e`` cut from
+    ASCII words long enough to keep a stem of four letters (``arrives``, ``arrived``,
+    ``arrive`` → ``arriv``)."""
+    if not word.isascii() or not word.isalpha() or len(word) < 5:
+        return word
+    w = word
+    if w.endswith("ies") and len(w) > 5:
+        w = w[:-3] + "y"
+    elif w.endswith("sses"):
+        w = w[:-2]
+    elif w.endswith(("ches", "shes", "xes", "zes")):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    if w.endswith("ed") and len(w) > 5:
+        w = w[:-2]
+    elif w.endswith("ing") and len(w) > 6:
+        w = w[:-3]
+    if w.endswith("e") and len(w) > 4:
+        w = w[:-1]
+    return w
+
+
+def _event_table() -> dict[str, frozenset[str]]:
+    table: dict[str, set[str]] = {}
+    for name, words in EVENTS.items():
+        for word in words:
+            for key in (word, normalize(word)):
+                table.setdefault(key, set()).add(EVENT_MARK + name)
+    return {k: frozenset(v) for k, v in table.items()}
+
+
+_EVENT_OF: Final = _event_table()
+_CONFLICTS: Final = frozenset(frozenset(EVENT_MARK + c for c in pair) for pair in CONFLICTS)
+_NONE: Final[frozenset[str]] = frozenset()
+_CACHE: dict[str, tuple[str, frozenset[str]] | None] = {}
+_CACHE_MAX: Final = 200_000
+
+
+def _term(word: str) -> tuple[str, frozenset[str]] | None:
+    """(term, event classes) of a folded word, or None for a word that carries nothing."""
+    hit = _CACHE.get(word, _CACHE)
+    if hit is not _CACHE:
+        return hit  # type: ignore[return-value]
+    out: tuple[str, frozenset[str]] | None
+    if word in STOPWORDS or word.isdigit() or (len(word) < 2 and word.isascii()):
+        out = None
+    else:
+        term = normalize(word[:TERM_CHARS])
+        out = (term, _EVENT_OF.get(word) or _EVENT_OF.get(term) or _NONE)
+    if len(_CACHE) >= _CACHE_MAX:
+        _CACHE.clear()
+    _CACHE[word] = out
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """A report's terms: ``title`` and ``terms`` (title and summary opening) hold word
+    terms and event-class terms; ``events`` the title's event classes alone; ``surface``
+    one folded word per word term, for explanations."""
+
+    title: frozenset[str]
+    terms: frozenset[str]
+    events: frozenset[str]
+    surface: dict[str, str]
+
+
+def analyse(title: str, summary: str) -> Analysis:
+    """The terms of a report (see the module docstring)."""
+    surface: dict[str, str] = {}
+    title_terms: set[str] = set()
+    events: set[str] = set()
+    for word in tokenize(title[:TITLE_CHARS]).words[:TITLE_WORDS]:
+        got = _term(word)
+        if got is None:
+            continue
+        term, classes = got
+        if classes:
+            events |= classes
+            title_terms |= classes
+        else:
+            title_terms.add(term)
+            surface.setdefault(term, word)
+    terms = set(title_terms)
+    for word in tokenize(summary[:SUMMARY_CHARS]).words[:SUMMARY_WORDS]:
+        got = _term(word)
+        if got is None:
+            continue
+        term, classes = got
+        if classes:
+            terms |= classes
+        else:
+            terms.add(term)
+            surface.setdefault(term, word)
+    return Analysis(frozenset(title_terms), frozenset(terms), frozenset(events), surface)
+
+
+def conflicting(a: frozenset[str], b: frozenset[str]) -> tuple[str, str] | None:
+    """Two event classes that contradict, one only in ``a`` and one only in ``b``."""
+    only_a, only_b = a - b, b - a
+    if not only_a or not only_b:
+        return None
+    for x in only_a:
+        for y in only_b:
+            if frozenset((x, y)) in _CONFLICTS:
+                return (x, y)
+    return None
