@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections import OrderedDict
 from datetime import timedelta
 from typing import Protocol, TextIO
 
@@ -69,20 +70,33 @@ class ConsoleTransport:
 
     rate_limited = False
 
+    SHOWN = 1000  # messages remembered, to skip an update that changes nothing
+
     def __init__(self, out: TextIO | None = None) -> None:
         self.out = out or sys.stdout
         self.count = 0
+        self._shown: OrderedDict[tuple[int, int], str] = OrderedDict()
 
     async def send(self, chat_id: int, thread_id: int | None, message: Message) -> int | None:
         self.count += 1
-        print(message.plain_fallback or message.text, file=self.out)
-        print("", file=self.out, flush=True)
+        self._show(chat_id, self.count, message, "")
         return self.count
 
     async def edit(self, chat_id: int, message_id: int, message: Message) -> None:
-        """A terminal cannot rewrite what it printed: the update is printed, marked as one."""
-        print(f"(updated) {message.plain_fallback or message.text}", file=self.out)
+        """A terminal cannot rewrite what it printed: the update is printed, marked as one;
+        one that changes nothing is not (as Telegram answers "message is not modified")."""
+        text = message.plain_fallback or message.text
+        if self._shown.get((chat_id, message_id)) != text:
+            self._show(chat_id, message_id, message, "(updated) ")
+
+    def _show(self, chat_id: int, message_id: int, message: Message, mark: str) -> None:
+        text = message.plain_fallback or message.text
+        print(f"{mark}{text}", file=self.out)
         print("", file=self.out, flush=True)
+        self._shown[(chat_id, message_id)] = text
+        self._shown.move_to_end((chat_id, message_id))
+        while len(self._shown) > self.SHOWN:
+            self._shown.popitem(last=False)
 
 
 def _seconds(value: int | float | timedelta) -> float:
