@@ -1,6 +1,7 @@
 """The database schema (SQLAlchemy Core). Times are UTC epoch seconds (floats) so SQLite and
-PostgreSQL store them alike. Bump ``SCHEMA_VERSION`` and add a step to ``MIGRATIONS`` in
-``bot.store.db`` for every change.
+PostgreSQL store them alike. Every change ships as an Alembic revision in
+``bot/store/migrations/versions/`` (``tests/store/test_migrations.py`` checks that the revisions
+build exactly this metadata), so a running database upgrades in place.
 
     feeds ─┬─< entries ─┬─< outbox_items >─ outbox ──> chats
            │            └── (story_key)                 │
@@ -14,8 +15,6 @@ PostgreSQL store them alike. Bump ``SCHEMA_VERSION`` and add a step to ``MIGRATI
 from __future__ import annotations
 
 import sqlalchemy as sa
-
-SCHEMA_VERSION = 1
 
 metadata = sa.MetaData()
 
