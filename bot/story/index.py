@@ -63,6 +63,7 @@ class StoryIndex:
         self._story_freq: Counter[str] = Counter()
         self._priors: dict[str, float] = {}
         self._seeds: dict[int, int] = {}  # story -> its first report still indexed
+        self._members: dict[int, deque[int]] = {}  # story -> its reports, in add order
         self._memo: tuple[Report, Analysis] | None = None
 
     def __len__(self) -> int:
@@ -184,6 +185,7 @@ class StoryIndex:
         doc = _Doc(report.id, story, report.published, Side(found.title, found.terms, found.events))
         self._docs[report.id] = doc
         self._seeds.setdefault(story, report.id)
+        self._members.setdefault(story, deque()).append(report.id)
         heapq.heappush(self._by_time, (report.published, report.id))
         cap = self.postings_cap
         for term in found.terms:
@@ -220,12 +222,15 @@ class StoryIndex:
                     posting.popleft()
                 if not posting:
                     del self._postings[term]
-        if self._seeds.get(doc.story) == doc.id:
-            later = [d.id for d in self._docs.values() if d.story == doc.story][:1]
-            if later:
-                self._seeds[doc.story] = later[0]
+        members = self._members.get(doc.story)
+        if members is not None:
+            while members and members[0] not in self._docs:
+                members.popleft()
+            if members:
+                self._seeds[doc.story] = members[0]
             else:
-                del self._seeds[doc.story]
+                del self._members[doc.story]
+                self._seeds.pop(doc.story, None)
         counts = self._story_terms.get(doc.story)
         if counts is None:
             return
@@ -248,4 +253,5 @@ class StoryIndex:
         self._story_terms.clear()
         self._story_freq.clear()
         self._seeds.clear()
+        self._members.clear()
         self._memo = None
