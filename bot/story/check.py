@@ -42,7 +42,7 @@ DEFAULT: Final = Thresholds()
 class Verdict:
     same: bool
     score: float
-    shared: tuple[str, ...]  # shared word terms, heaviest first
+    shared: tuple[str, ...]  # shared word terms
     reason: str
 
 
@@ -71,7 +71,7 @@ def _lacking(
     """The rarest headline word term the other report lacks, if one is at least ``at``."""
     best, name = at, ""
     for t in title:
-        if t not in other and not t.startswith(EVENT_MARK):
+        if t not in other and t[0] != EVENT_MARK:
             p = prior(t)
             if p > best or (p == best and (not name or t < name)):
                 best, name = p, t
@@ -86,11 +86,8 @@ def check(
     limits: Thresholds = DEFAULT,
 ) -> Verdict:
     """Whether ``a`` and ``b`` report the same event, with a score and the reason."""
-    shared = sorted(
-        (t for t in a.terms & b.terms if not t.startswith(EVENT_MARK)),
-        key=lambda t: (-weight(t), t),
-    )
-    common = tuple(shared)
+    shared = [t for t in a.terms & b.terms if t[0] != EVENT_MARK]
+    common = tuple(sorted(shared))
     if len(shared) < limits.shared_words or not any(prior(t) >= limits.distinctive for t in shared):
         return Verdict(False, 0.0, common, "too few distinctive words shared")
     if limits.disjoint and a.events and b.events and not (a.events & b.events):

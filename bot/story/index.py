@@ -24,9 +24,9 @@ from bot.story.terms import EVENT_MARK, Analysis, analyse
 __all__ = ["StoryIndex"]
 
 WINDOW: Final = 48 * 3600.0
-POSTINGS: Final = 64  # report ids kept per term (the latest)
+POSTINGS: Final = 32  # report ids kept per term (the latest)
 QUERY_TERMS: Final = 8  # the new report's heaviest terms looked up
-CANDIDATES: Final = 16  # reports given the precise check, at most
+CANDIDATES: Final = 10  # reports given the precise check, at most
 EVENT_PRIOR: Final = 2.5  # the prior of an event-class term ("@quake")
 DAMPING: Final = 2.0  # a term in every story of the window weighs 1/(1 + DAMPING) its prior
 
@@ -63,6 +63,7 @@ class StoryIndex:
         self._story_freq: Counter[str] = Counter()
         self._priors: dict[str, float] = {}
         self._seeds: dict[int, int] = {}  # story -> its first report still indexed
+        self._members: dict[int, deque[int]] = {}  # story -> its reports, in add order
         self._memo: tuple[Report, Analysis] | None = None
 
     def __len__(self) -> int:
@@ -101,29 +102,33 @@ class StoryIndex:
         ``assign`` decides on, and what ``newsbot stories --explain`` can show."""
         found = self._analyse(report)
         side = Side(found.title, found.terms, found.events)
+        memo: dict[str, float] = {}
+        weight = self.weight
+
+        def w(term: str) -> float:  # weights do not change during one assignment
+            got = memo.get(term)
+            if got is None:
+                got = memo[term] = weight(term)
+            return got
+
+        postings = self._postings
         query = sorted(
-            (t for t in found.terms if t in self._postings and not t.startswith(EVENT_MARK)),
-            key=lambda t: (-self.weight(t), t),
+            (t for t in found.terms if t in postings and t[0] != EVENT_MARK),
+            key=lambda t: (-w(t), t),
         )[:QUERY_TERMS]
-        score: dict[int, float] = {}
         hits: Counter[int] = Counter()
-        for term in query:
-            w = self.weight(term)
-            for rid in self._postings[term]:
-                score[rid] = score.get(rid, 0.0) + w
-                hits[rid] += 1
-        ranked = sorted(
-            (rid for rid, n in hits.items() if n >= self.thresholds.shared_words),
-            key=lambda r: (-score[r], -r),
-        )
+        for term in query:  # the heaviest terms first: ids sharing most of them rank first
+            hits.update(postings[term])
+        need = self.thresholds.shared_words
+        ranked = sorted(((n, rid) for rid, n in hits.items() if n >= need), reverse=True)
         out: list[tuple[int, Verdict]] = []
-        for rid in ranked:
+        for _, rid in ranked:
             doc = self._docs.get(rid)
-            if doc is None or abs(doc.published - report.published) > self.window:
+            if doc is None or rid == report.id:
                 continue
-            if rid == report.id:
+            if abs(doc.published - report.published) > self.window:
                 continue
-            out.append((rid, check(side, doc.side, self.weight, self.prior, self.thresholds)))
+            out.append((rid, check(side, doc.side, w, self.prior, self.thresholds)))
             if len(out) >= self.candidates:
                 break
         return out
@@ -139,7 +144,8 @@ class StoryIndex:
             return None
         score, rid, verdict = best
         surface = self._analyse(report).surface
-        shared = tuple(surface.get(t, t) for t in verdict.shared[:6])
+        heaviest = sorted(verdict.shared, key=lambda t: (-self.weight(t), t))[:6]
+        shared = tuple(surface.get(t, t) for t in heaviest)
         return Join(
             story=self._docs[rid].story,
             report=rid,
@@ -179,6 +185,7 @@ class StoryIndex:
         doc = _Doc(report.id, story, report.published, Side(found.title, found.terms, found.events))
         self._docs[report.id] = doc
         self._seeds.setdefault(story, report.id)
+        self._members.setdefault(story, deque()).append(report.id)
         heapq.heappush(self._by_time, (report.published, report.id))
         cap = self.postings_cap
         for term in found.terms:
@@ -215,12 +222,15 @@ class StoryIndex:
                     posting.popleft()
                 if not posting:
                     del self._postings[term]
-        if self._seeds.get(doc.story) == doc.id:
-            later = [d.id for d in self._docs.values() if d.story == doc.story][:1]
-            if later:
-                self._seeds[doc.story] = later[0]
+        members = self._members.get(doc.story)
+        if members is not None:
+            while members and members[0] not in self._docs:
+                members.popleft()
+            if members:
+                self._seeds[doc.story] = members[0]
             else:
-                del self._seeds[doc.story]
+                del self._members[doc.story]
+                self._seeds.pop(doc.story, None)
         counts = self._story_terms.get(doc.story)
         if counts is None:
             return
@@ -243,4 +253,5 @@ class StoryIndex:
         self._story_terms.clear()
         self._story_freq.clear()
         self._seeds.clear()
+        self._members.clear()
         self._memo = None

@@ -207,3 +207,16 @@ def test_empty_or_wordless_reports_start_their_own_story(bad: str) -> None:
     index = StoryIndex()
     record(index, report(1, bad, bad))
     assert index.assign(report(2, bad, bad, 1)) is None
+
+
+def test_expiry_moves_a_story_to_its_next_report() -> None:
+    index = StoryIndex(window=48 * HOUR)
+    quake = ("Afghanistan earthquake kills 800 in Kunar", "Kunar earthquake, Afghanistan.")
+    assert record(index, report(1, *quake)) == 1
+    assert record(index, report(2, *quake, hours=40)) == 1
+    assert index.expire(T0 + 50 * HOUR) == 1  # the story's first report goes
+    joined = index.assign(report(3, *quake, hours=60))
+    assert joined is not None and (joined.story, joined.report) == (1, 2)
+    assert index.expire(T0 + 100 * HOUR) == 1
+    assert len(index) == 0 and not index._members and not index._seeds
+    assert not index._postings and not index._story_freq
