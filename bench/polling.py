@@ -17,6 +17,9 @@ Measured in one run:
       sample (--base-full feeds answering 200, --base-304 answering 304), rate extrapolated
   (d) the fast path's worth: the full round again with NEWSBOT_FAST_PARSER=0 (feedparser
       only), and the same documents parsed + normalized by the pool, fast path on and off
+  (e) the cost of stories: the full round again with the story clusterer off (a story is
+      then one canonical link); items are dated within the last two days, so every entry
+      really goes through the clusterer in the main rounds
 plus the peak RSS of the bot process and its parser workers, sampled every 20 ms.
 """
 
@@ -26,11 +29,13 @@ import argparse
 import asyncio
 import multiprocessing
 import os
+import random
 import sys
 import tempfile
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -46,8 +51,10 @@ from bot.match import compile_rules  # noqa: E402
 from bot.models import FeedSpec, RulesConfig  # noqa: E402
 from bot.pipeline import Pipeline, Rules  # noqa: E402
 from bot.store import Store  # noqa: E402
+from bot.story import StoryIndex  # noqa: E402
 
 ITEMS = 50
+NOW = datetime.now(UTC).replace(microsecond=0)  # items are dated within the story window
 HOSTS = 32
 UA = "newsbot-bench/0.1"
 NEWSY = [
@@ -60,15 +67,28 @@ NEWSY = [
 ]
 
 
+STORIES = 6000  # distinct pieces of news across the feeds; about 2.5 reports each at 1,000 feeds
+_SYLLABLES = ["ka", "ro", "mi", "zen", "tal", "vo", "shi", "ber", "un", "dra", "lo", "pe"]
+
+
+def headline(story: int) -> str:
+    """A story's headline: made-up names and words (distinct per story, so a story is its
+    own reports and nothing else) around one of the newsy phrases the default rules match."""
+    rng = random.Random(story)
+    words = ["".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 3))) for _ in range(5)]
+    return f"{words[0].title()} {words[1]}: {NEWSY[story % len(NEWSY)]} as {' '.join(words[2:])}"
+
+
 def feed_xml(n: int) -> bytes:
+    stories = [(n * 131 + i * 17) % STORIES for i in range(ITEMS)]
     items = "".join(
-        f"<item><title>Feed {n} story {i}: {NEWSY[(n + i) % len(NEWSY)]}</title>"
+        f"<item><title>{headline(s)}</title>"
         f"<link>https://news{n % 97}.example.com/{n}/{i}?utm_source=rss</link>"
         f"<guid isPermaLink='false'>feed-{n}-item-{i}</guid>"
         f"<description>&lt;p&gt;Summary of story {i} in feed {n}, with &lt;b&gt;some&lt;/b&gt;"
         f" markup and enough words to look like a real teaser paragraph.&lt;/p&gt;</description>"
-        f"<pubDate>Mon, 03 Apr 2023 {i % 24:02d}:{i % 60:02d}:00 GMT</pubDate></item>"
-        for i in range(ITEMS)
+        f"<pubDate>{format_datetime(NOW - timedelta(minutes=7 * i + n % 60))}</pubDate></item>"
+        for i, s in enumerate(stories)
     )
     return (
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
@@ -190,6 +210,16 @@ class CPU:
         return main - self.start[0], sum(t - before.get(pid, 0.0) for pid, t in workers.items())
 
 
+async def _stories(store: Store) -> int:
+    import sqlalchemy as sa
+
+    from bot.store.schema import entries
+
+    async with store.engine.connect() as conn:
+        query = sa.select(sa.func.count(sa.distinct(entries.c.story_id)))
+        return int((await conn.execute(query)).scalar_one())
+
+
 def bench_rules(port: int, count: int) -> Rules:
     base = load_rules(ROOT / "rules" / "default.yaml")
     feeds = tuple(
@@ -228,7 +258,13 @@ async def parsers(args: argparse.Namespace) -> dict[str, tuple[float, float]]:
 
 
 async def bench(
-    args: argparse.Namespace, port: int, workdir: Path, *, fast_path: bool = True
+    args: argparse.Namespace,
+    port: int,
+    workdir: Path,
+    *,
+    fast_path: bool = True,
+    stories: bool = True,
+    full_only: bool = False,
 ) -> dict[str, float]:
     total = max(args.feeds, args.steady)
     rules = bench_rules(port, total)
@@ -240,7 +276,13 @@ async def bench(
         try:
             meter = PeakRSS(pool)
             sampler = asyncio.create_task(meter.run())
-            pipeline = Pipeline(store, Fetcher(session, FetchLimits()), pool, rules)
+            pipeline = Pipeline(
+                store,
+                Fetcher(session, FetchLimits()),
+                pool,
+                rules,
+                stories=StoryIndex() if stories else None,
+            )
             await store.feeds.sync_from_rules(rules.config.feeds, time.time())
             await store.chats.ensure(1, "private", None, time.time())
             for rule in rules.config.rules:
@@ -260,9 +302,14 @@ async def bench(
             assert not failed, failed[:3]
             new = sum(r.new for r in reports)
             alerts = sum(r.alerts for r in reports)
+            stories_made = await _stories(store)
 
-            if not fast_path:  # the parser comparison needs the full round only
-                return {"full_s": full_s, "parser_cpu": full_cpu[1] / args.feeds}
+            if full_only:  # the parser and stories comparisons need the full round only
+                return {
+                    "full_s": full_s,
+                    "parser_cpu": full_cpu[1] / args.feeds,
+                    "bot_cpu": full_cpu[0] / args.feeds,
+                }
             # every feed of the steady round has validators, as an earlier round left them
             seeded = [
                 replace(s, etag=etag_of(int(s.spec.id[1:])), polled_once=True)
@@ -285,7 +332,10 @@ async def bench(
             outbox = await store.outbox.counts()
         finally:
             await session.close()
-    print(f"full round: {new} new entries recorded, {alerts} outbox rows ({outbox})")
+    print(
+        f"full round: {new} new entries recorded in {stories_made} stories,"
+        f" {alerts} new alerts ({outbox})"
+    )
     print(
         f"CPU per feed, full round: bot {full_cpu[0] / args.feeds * 1000:.1f} ms,"
         f" parser workers {full_cpu[1] / args.feeds * 1000:.1f} ms;"
@@ -293,6 +343,7 @@ async def bench(
     )
     return {
         "full_s": full_s,
+        "bot_cpu": full_cpu[0] / args.feeds,
         "steady_s": steady_s,
         "peak": meter.peak,
         "peak_main": meter.peak_main,
@@ -353,7 +404,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             got = asyncio.run(bench(args, port, Path(tmp)))
         with tempfile.TemporaryDirectory() as tmp:
-            slow = asyncio.run(bench(args, port, Path(tmp), fast_path=False))
+            slow = asyncio.run(bench(args, port, Path(tmp), fast_path=False, full_only=True))
+        with tempfile.TemporaryDirectory() as tmp:
+            plain = asyncio.run(bench(args, port, Path(tmp), stories=False, full_only=True))
         parsing = asyncio.run(parsers(args))
         full_base, steady_base = baseline(args, port)
         ceiling = asyncio.run(bare_aiohttp(port, args.steady))
@@ -392,6 +445,13 @@ def main() -> None:
         f" feedparser {fp_rate:.0f} feeds/s, {fp_cpu:.2f} ms CPU per feed;"
         f" fast path {ff_rate:.0f} feeds/s, {ff_cpu:.2f} ms;"
         f" ratio {ff_rate / fp_rate:.2f}x feeds/s, {fp_cpu / ff_cpu:.2f}x less CPU"
+    )
+    plain_full = args.feeds / plain["full_s"]
+    print(
+        f"(e) full round with stories: {fast_full:.1f} feeds/s, bot CPU"
+        f" {got['bot_cpu'] * 1000:.1f} ms per feed; stories off: {plain_full:.1f} feeds/s,"
+        f" {plain['bot_cpu'] * 1000:.1f} ms; with / without: {fast_full / plain_full:.2f}x"
+        f" feeds/s (target >= 0.90)"
     )
     print(
         f"peak RSS: bot process {got['peak_main'] / 2**20:.0f} MB; with its {args.workers} parser"

@@ -110,6 +110,10 @@ _STORY_OF_LINK = (
 _SET_STORY = (
     E.update().where(E.c.id == sa.bindparam("b_id")).values(story_id=sa.bindparam("story_id"))
 )
+# entries that began a story: their own id (one statement for the usual case)
+_OWN_STORY = (
+    E.update().where(E.c.id.in_(sa.bindparam("ids", expanding=True))).values(story_id=E.c.id)
+)
 _SINCE = (
     sa.select(
         E.c.id,
@@ -129,9 +133,6 @@ _SINCE = (
     .order_by(E.c.id)
 )
 _LEDGER = sa.select(_L.c.chat_id, _L.c.story_id, _L.c.targets).where(
-    _L.c.story_id.in_(sa.bindparam("ids", expanding=True))
-)
-_LEDGER_ROWS = sa.select(_L.c.chat_id, _L.c.story_id).where(
     _L.c.story_id.in_(sa.bindparam("ids", expanding=True))
 )
 _SET_TARGETS = (
@@ -294,8 +295,8 @@ class EntryStore:
             fresh = tuple(e for e, _ in new)
             if not reports:
                 return Recorded(new=fresh, stories=stories)
-            decided = self._plan(conn, reports, routing, now, planner)
-            written, edited = self._apply(conn, decided, now)
+            decided, known = self._plan(conn, reports, routing, now, planner)
+            written, edited = self._apply(conn, decided, known, now)
             return Recorded(
                 new=fresh,
                 alerts=written,
@@ -379,20 +380,34 @@ class EntryStore:
                 )
                 story = by_link.get(entry.story_key) if entry.link else None
                 joined = None
-                if story is None:
+                # published before the window: no story of the window is that old, and no
+                # later report can be close enough in time to join it
+                current = report.published >= now - window
+                if story is None and current:
                     joined = index.assign(report)
+                if story is None:
                     story = joined.story if joined is not None else entry_id
                 if entry.link:
                     by_link.setdefault(entry.story_key, story)
                 same_link = joined is None and story != entry_id
                 assigned[entry_id] = Assigned(entry_id, entry.key, story, joined, same_link)
-                index.add(report, story)
-        conn.execute(_SET_STORY, [{"b_id": i, "story_id": a.story_id} for i, a in assigned.items()])
+                if current:
+                    index.add(report, story)
+        own = [i for i, a in assigned.items() if a.story_id == i]
+        for chunk in _chunks(own):
+            conn.execute(_OWN_STORY, {"ids": list(chunk)})
+        joins = [
+            {"b_id": i, "story_id": a.story_id} for i, a in assigned.items() if a.story_id != i
+        ]
+        if joins:
+            conn.execute(_SET_STORY, joins)
         return assigned
 
     def _catch_up(self, conn: sa.Connection, index: StoryIndex, now: float, window: float) -> None:
         """Feed the index what it has not seen: the window's stories on first use, then the
         rows other writers (other instances) added since."""
+        if isinstance(index, SameLinkOnly):
+            return  # it keeps nothing: the canonical link is looked up in the table
         rows = conn.execute(_SINCE, {"after": index.watermark, "since": now - window}).all()
         with self._index_lock:
             index.expire(now)
@@ -420,7 +435,7 @@ class EntryStore:
         routing: Routing,
         now: float,
         planner: PlanFn,
-    ) -> Plan:
+    ) -> tuple[Plan, set[tuple[int, int]]]:
         """Read what the planner needs — live routes, the stories' ledger, the chats'
         grouping choice, stories-off chats' link claims — and call it."""
         targets = {m.rule_id for r in reports for m in r.matches}
@@ -443,7 +458,7 @@ class EntryStore:
             for chunk in _chunks(links):
                 query = {"chats": off, "keys": list(chunk)}
                 claimed.extend((row.chat_id, row.story_key) for row in conn.execute(_CLAIMS, query))
-        return planner(
+        decided = planner(
             reports,
             routes,
             sent,
@@ -452,6 +467,7 @@ class EntryStore:
             grouping=grouping,
             claimed_links=claimed,
         )
+        return decided, {(x.chat_id, x.story_id) for x in sent}
 
     def _routes(
         self, conn: sa.Connection, targets: set[str], routing: Routing, now: float
@@ -476,16 +492,13 @@ class EntryStore:
                 routes.extend(Route(target, c) for c in chat_ids if c not in silent)
         return routes
 
-    def _apply(self, conn: sa.Connection, decided: Plan, now: float) -> tuple[int, int]:
+    def _apply(
+        self, conn: sa.Connection, decided: Plan, known: set[tuple[int, int]], now: float
+    ) -> tuple[int, int]:
         """Write the plan; the ledgers' unique keys settle a race with another writer: an
         alert whose ledger row was taken meanwhile is not written (its story gets an edit)."""
         lost_stories: set[tuple[int, int]] = set()
         K, L = schema.alert_keys, schema.story_alerts
-        known = set()
-        for chunk in _chunks(decided.ledger):
-            keys = [(s.chat_id, s.story_id) for s in chunk]
-            for row in conn.execute(_LEDGER_ROWS, {"ids": sorted({k[1] for k in keys})}):
-                known.add((row.chat_id, row.story_id))
         inserts = [s for s in decided.ledger if (s.chat_id, s.story_id) not in known]
         updates = [s for s in decided.ledger if (s.chat_id, s.story_id) in known]
         taken: set[tuple[int, int]] = set()
