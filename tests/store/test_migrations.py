@@ -22,7 +22,7 @@ from alembic.runtime.migration import MigrationContext
 
 from bot import cli
 from bot.errors import StoreError
-from bot.models import Entry, FeedSpec, Match, Span
+from bot.models import AlertKind, Entry, FeedSpec, Match, Span
 from bot.store import Routing, Store, schema
 from bot.store.db import (
     Migrated,
@@ -448,3 +448,33 @@ async def test_processes_starting_at_once_on_a_first_release_database_upgrade_on
     assert sorted(str(r["before"]) for r in results) == ["0001", HEAD, HEAD], results
     assert await on(db_url, v1_rows) == expected_v1(upgraded=True)
     assert len(await on(db_url, rows, "SELECT * FROM story_alerts")) == 5
+
+
+async def test_a_new_report_of_a_story_alerted_before_the_upgrade_edits_that_alert(
+    db_url: str,
+) -> None:
+    """The ledger carried over: chat 4242 got the parade story (outbox 1, message 5151) from
+    the first release; a third outlet's report after the upgrade edits that message."""
+    await load_v1(db_url)
+    async with Store.open(db_url) as store:
+        await store.feeds.sync_from_rules([FeedSpec("wire", "https://wire.example/")], T)
+        recorded = await store.entries.record(
+            "wire",
+            [
+                Entry(
+                    feed_id="wire", key="w-1", title="Leaders watch the parade", link=make_v1.PARADE
+                )
+            ],
+            now=T + 60,
+            alertable=lambda e: True,
+            decide=lambda e: [Match("parade", (Span("title", 0, 7),))],
+            routing=Routing({"parade": "Beijing parade"}),
+        )
+        assert recorded.alerts == 0 and recorded.edits >= 1
+        (edit_id,) = await on(
+            db_url, rows, "SELECT id FROM outbox WHERE kind = 'edit' AND chat_id = 4242"
+        )
+        alert = await store.outbox.claim(edit_id[0], T + 61, 60.0)
+        assert alert is not None and alert.kind == AlertKind.EDIT
+        assert alert.edit_of is not None and alert.edit_of.message_id == 5151
+        assert [o.name for o in alert.items[0].also] != []
