@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.alert import format_published, render_alert
-from bot.models import Alert, AlertItem, Span
+from bot.models import Alert, AlertItem, Outlet, Span
 from tests.alert.checks import validate
 from tests.fakebotapi import utf16_len
 
@@ -275,3 +276,51 @@ def test_digest_of_huge_titles() -> None:
     items = [item(title="&" * 10_000, link="https://e.com/" + "a" * 2000, feed="<" * 500)] * 40
     messages = render_alert(alert(*items), NOW)
     assert len(digest_lines([p.text for p in validate(messages)])) == 40
+
+
+# ----------------------------------------------------------------------- stories: other outlets
+
+
+def outlets(
+    n: int, name: str = "Outlet {}", link: str = "https://o{}.example/s"
+) -> tuple[Outlet, ...]:
+    return tuple(Outlet(name.format(k), link.format(k)) for k in range(n))
+
+
+def test_other_outlets_are_named_and_linked_in_order() -> None:
+    it = replace(item(), also=outlets(3, "<b>Daily {} & Co</b>"))
+    message, parsed = render_one(it)
+    assert "Also reported by: <b>Daily 0 & Co</b>, <b>Daily 1 & Co</b>, <b>Daily 2 & Co</b>" in (
+        parsed.text
+    )
+    assert '<a href="https://o1.example/s">&lt;b&gt;Daily 1 &amp; Co&lt;/b&gt;</a>' in message.text
+
+
+def test_many_outlets_are_counted_not_listed() -> None:
+    _, parsed = render_one(replace(item(), also=outlets(30)))
+    assert "Also reported by: Outlet 0, Outlet 1," in parsed.text
+    assert "Outlet 7, +22" in parsed.text and "Outlet 8" not in parsed.text
+
+
+@pytest.mark.parametrize("count", [1, 8, 50])
+def test_the_outlet_list_is_shortened_never_the_message_broken(count: int) -> None:
+    """Everything at its maximum, outlets with long hostile names and links: still one
+    message Telegram accepts, the title kept, the outlets shortened to fit."""
+    long_name = "&<>" * 40 + " {}"
+    long_link = "https://outlet.example/" + "a&b" * 600 + "/{}"
+    it = item(
+        title="Parade " + "ü😀" * 600,
+        summary="x" * 5000,
+        feed="F" * 500,
+        rules=tuple("R" * 100 for _ in range(20)),
+    )
+    _, parsed = render_one(replace(it, also=outlets(count, long_name, long_link)))
+    assert parsed.text.startswith("Parade ")
+    assert "Also reported by: " in parsed.text or "other outlets" in parsed.text
+
+
+def test_a_digest_line_counts_the_other_outlets() -> None:
+    one = replace(item(title="One"), also=outlets(1))
+    three = replace(item(title="Three", link="https://example.com/3"), also=outlets(3))
+    lines = digest_lines([p.text for p in validate(render_alert(alert(one, three), NOW))])
+    assert lines == ["• One — Example News (+1 outlet)", "• Three — Example News (+3 outlets)"]

@@ -23,6 +23,7 @@ from bot.store import Store
 from tests.e2e.harness import TOKEN, Bot, polls, servers, settings_for
 from tests.e2e.test_crash import bot_process
 from tests.fakebotapi import FakeBotAPI
+from tests.feed.server import FeedServer
 from tests.waiting import wait_until
 
 RULES = """
@@ -35,6 +36,7 @@ rules:
   - {{id: kim, title: Kim Jong Un, query: '"Kim Jong Un"'}}
 """
 
+OUTLETS = {"/daily": "Daily World", "/gazette": "Evening Gazette", "/post": "Morning Post"}
 Item = tuple[str, str, str, str]  # guid, link, title, description
 
 CALM: list[Item] = [("calm", "https://calm.example/1", "Weather", "Sunny.")]
@@ -76,6 +78,15 @@ def rss(items: Sequence[Item], title: str) -> bytes:
     ).encode()
 
 
+def outlets(feeds: FeedServer, tmp_path: Path) -> Path:
+    """Three outlets with nothing to report yet, and the rules file that polls them."""
+    for path, name in OUTLETS.items():
+        feeds.body(path, rss(CALM, name))
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES.format(**{path[1:]: feeds.url(path) for path in OUTLETS}))
+    return rules
+
+
 async def chats(db_url: str, subscriptions: dict[int, list[str]]) -> None:
     async with Store.open(db_url) as store:
         for chat_id, rules in subscriptions.items():
@@ -104,15 +115,7 @@ async def test_later_outlets_edit_the_alert_instead_of_repeating_it(
 ) -> None:
     grouped, deleted, two_rules, per_report = 111, 222, 333, 444
     async with servers() as (feeds, api):
-        for path, name in (("/daily", "Daily World"), ("/gazette", "Evening Gazette")):
-            feeds.body(path, rss(CALM, name))
-        feeds.body("/post", rss(CALM, "Morning Post"))
-        rules = tmp_path / "rules.yaml"
-        rules.write_text(
-            RULES.format(
-                daily=feeds.url("/daily"), gazette=feeds.url("/gazette"), post=feeds.url("/post")
-            )
-        )
+        rules = outlets(feeds, tmp_path)
         await chats(
             db_url,
             {grouped: ["parade"], deleted: ["parade"], two_rules: ["parade", "kim"]},
@@ -183,15 +186,7 @@ async def test_an_edit_owed_at_a_sigkill_is_made_once_after_the_restart(tmp_path
     db_url = f"sqlite:///{tmp_path}/newsbot.db"
     log = tmp_path / "bot.log"
     async with servers() as (feeds, api):
-        for path, name in (("/daily", "Daily World"), ("/gazette", "Evening Gazette")):
-            feeds.body(path, rss(CALM, name))
-        feeds.body("/post", rss(CALM, "Morning Post"))
-        rules = tmp_path / "rules.yaml"
-        rules.write_text(
-            RULES.format(
-                daily=feeds.url("/daily"), gazette=feeds.url("/gazette"), post=feeds.url("/post")
-            )
-        )
+        rules = outlets(feeds, tmp_path)
         await chats(db_url, {111: ["parade"]})
         env = os.environ | {
             "TELEGRAM_BOT_TOKEN": TOKEN,
