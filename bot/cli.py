@@ -304,14 +304,19 @@ async def _stories(store: Store, inp: TextIO, out: TextIO, window: float, explai
         result: dict[str, Any] = {"id": ident}
         if not recorded.stories:  # this feed already had this id: its story stands
             story = await store.entries.story_of(entry.feed_id, entry.key)
-            result["story"] = names.get(story, story) if story is not None else None
+            if story is not None and story not in names:
+                names[story] = await store.entries.key_of(story)
+            result["story"] = names.get(story) if story is not None else None
             if explain:
                 result["explain"] = "already recorded: the story it had"
             out.write(json.dumps(result, ensure_ascii=False) + "\n")
             continue
         assigned = recorded.stories[0]
-        names.setdefault(assigned.story_id, ident)
-        result["story"] = names.get(assigned.story_id, assigned.story_id)
+        if assigned.story_id == assigned.entry_id:
+            names[assigned.story_id] = ident  # a new story: named after the report that began it
+        elif assigned.story_id not in names:  # a story stored before this run (--database)
+            names[assigned.story_id] = await store.entries.key_of(assigned.story_id)
+        result["story"] = names[assigned.story_id]
         if explain:
             result["explain"] = _explain(assigned, names)
         out.write(json.dumps(result, ensure_ascii=False) + "\n")

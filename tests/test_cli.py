@@ -186,3 +186,54 @@ def test_sigterm_stops_the_bot_cleanly(tmp_path: Path) -> None:
 def test_help_shows_an_example(command: str, tmp_path: Path) -> None:
     result = newsbot(command, "--help", tmp=tmp_path)
     assert result.returncode == 0 and "example:" in result.stdout
+
+
+REPORTS = [
+    {
+        "id": "dw-1",
+        "title": "Putin arrives in Beijing for Victory Day military parade",
+        "summary": "Russian President Vladimir Putin arrived in Beijing on Tuesday for the parade.",
+        "published": "2025-09-02T08:00:00Z",
+        "feed": "daily-world",
+    },
+    {
+        "id": "eg-7",
+        "title": "Putin lands in Beijing ahead of the Victory Day military parade",
+        "summary": "Vladimir Putin landed in Beijing, where he will watch the military parade.",
+        "published": "2025-09-02T09:10:00+00:00",
+        "feed": "evening-gazette",
+    },
+    {
+        "id": "mp-3",
+        "title": "Afghanistan earthquake kills 800 in Kunar province",
+        "summary": "A magnitude 6.0 earthquake struck eastern Afghanistan overnight.",
+        "published": "2025-09-02T10:00:00Z",
+        "feed": "morning-post",
+    },
+]
+
+
+def test_stories_groups_json_lines_with_the_bots_own_code(tmp_path: Path) -> None:
+    lines = [json.dumps(r) for r in REPORTS]
+    lines.insert(2, '{"id": "bad", "published": "yesterday"}')
+    done = newsbot("stories", "--explain", tmp=tmp_path, stdin="\n".join(lines) + "\n")
+    assert done.returncode == 1  # the bad line; the others went on
+    assert "stdin:3: invalid input" in done.stderr and "not an ISO 8601 time" in done.stderr
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [o.get("id") for o in out] == ["dw-1", "eg-7", None, "mp-3"]
+    assert out[0]["story"] == out[1]["story"] == "dw-1" and out[3]["story"] == "mp-3"
+    assert out[0]["explain"]["new"] is True
+    joined = out[1]["explain"]
+    assert joined["joined"] == "dw-1" and "beijing" in joined["shared"] and joined["score"] > 0
+    assert out[2] == {"line": 3, "error": out[2]["error"]}
+    assert not (tmp_path / "cli.db").exists()  # a fresh temporary store, not the bot's
+
+
+def test_stories_with_a_database_keeps_its_stories_between_runs(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/stories.db"
+    first = newsbot("stories", "--database", db, tmp=tmp_path, stdin=json.dumps(REPORTS[0]))
+    assert first.returncode == 0, first.stderr
+    later = newsbot("stories", "--database", db, tmp=tmp_path, stdin=json.dumps(REPORTS[1]) + "\n")
+    assert later.returncode == 0, later.stderr
+    (result,) = [json.loads(line) for line in later.stdout.splitlines()]
+    assert result["id"] == "eg-7" and result["story"] != "eg-7"  # joined the stored story

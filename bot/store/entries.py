@@ -647,6 +647,12 @@ class EntryStore:
         async with self.db.read() as conn:
             return (await conn.execute(query)).scalar_one_or_none()
 
+    async def key_of(self, entry_id: int) -> str | None:
+        """The feed's own key (guid) of a stored entry."""
+        async with self.db.read() as conn:
+            query = sa.select(E.c.key).where(E.c.id == entry_id)
+            return (await conn.execute(query)).scalar_one_or_none()
+
     async def count(self, feed_id: str | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(E)
         if feed_id is not None:
