@@ -451,6 +451,14 @@ async def open_app(settings: Settings, *, out: TextIO | None = None) -> AsyncIte
         await store.feeds.sync_from_rules(rules.config.feeds, time.time())
         await pipeline.load_states()
         await pipeline.refresh_watches()
+        if pipeline.stories is not None:
+            started = time.monotonic()
+            loaded = await store.entries.warm(pipeline.stories, time.time(), settings.story_window)
+            log.info(
+                "stories: %d reports of the window indexed in %.1fs",
+                loaded,
+                time.monotonic() - started,
+            )
         try:
             yield app
         finally:

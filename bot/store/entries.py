@@ -12,6 +12,7 @@ match.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import threading
@@ -409,6 +410,20 @@ class EntryStore:
         if isinstance(index, SameLinkOnly):
             return  # it keeps nothing: the canonical link is looked up in the table
         rows = conn.execute(_SINCE, {"after": index.watermark, "since": now - window}).all()
+        self._index_rows(index, rows, now)
+
+    async def warm(self, index: StoryIndex, now: float, window: float) -> int:
+        """Load the window's stories into ``index`` before the first poll, off the event loop
+        (the first recording transaction would otherwise do it, holding the loop)."""
+        if isinstance(index, SameLinkOnly):
+            return 0
+        async with self.db.read() as conn:
+            query = {"after": index.watermark, "since": now - window}
+            rows = (await conn.execute(_SINCE, query)).all()
+        await asyncio.to_thread(self._index_rows, index, rows, now)
+        return len(rows)
+
+    def _index_rows(self, index: StoryIndex, rows: Sequence[Any], now: float) -> None:
         with self._index_lock:
             index.expire(now)
             for seen in rows:
