@@ -10,13 +10,15 @@ headline event classes neither miss each other entirely nor contradict (``arrive
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from bot.story.gazetteer import NAMES
 from bot.story.terms import EVENT_MARK, conflicting
 
-__all__ = ["Thresholds", "Verdict", "check"]
+__all__ = ["Profile", "Thresholds", "Verdict", "check", "check_story"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,11 +30,15 @@ class Thresholds:
     score: float = 0.45  # mean coverage of the two headlines, at least
     shared_words: int = 2  # shared word terms (not event classes), at least
     distinctive: float = 1.5  # ... of which one at least this prior (a rare word or name)
-    seed: float = 0.5  # mean coverage with the story's first report, at least (no drift)
+    # against the story as a whole (its reports' terms with counts: ``Profile``)
+    drift: float = 0.4  # a pair's join also needs this score against the story (no chaining)
+    story_coverage: float = 0.3  # a join on the story alone: each side's coverage, at least
+    story_score: float = 0.55  # ... and their mean, at least
+    core: float = 0.5  # a story's core: terms in at least this share of its headlines
     disjoint: bool = True
-    # a headline term this rare (a name, a place) that the other report lacks, on both
-    # sides: the headlines name different things (Afghanistan's quake is not Peru's)
-    names: float = 3.5
+    # each headline names a person, place or organisation (gazetteer) that the other report
+    # lacks, of the same kind: the headlines name different things (Afghanistan / Peru)
+    names: bool = True
 
 
 DEFAULT: Final = Thresholds()
@@ -65,17 +71,21 @@ def _coverage(title: frozenset[str], other: frozenset[str], w: Callable[[str], f
     return hit / total if total > 0 else 0.0
 
 
-def _lacking(
-    title: frozenset[str], other: frozenset[str], prior: Callable[[str], float], at: float
-) -> str:
-    """The rarest headline word term the other report lacks, if one is at least ``at``."""
-    best, name = at, ""
+def _lacking(title: Iterable[str], other: Container[str]) -> dict[str, str]:
+    """The gazetteer names of a headline that the other report lacks: kind -> the first
+    such name (in sorted order, so the reason does not depend on set order)."""
+    out: dict[str, str] = {}
     for t in title:
-        if t not in other and t[0] != EVENT_MARK:
-            p = prior(t)
-            if p > best or (p == best and (not name or t < name)):
-                best, name = p, t
-    return name
+        kind = NAMES.get(t)
+        if kind is not None and t not in other and (kind not in out or t < out[kind]):
+            out[kind] = t
+    return out
+
+
+def _names_differ(a: dict[str, str], b: dict[str, str]) -> str:
+    for kind in sorted(a.keys() & b.keys()):
+        return f"headlines name different things ({a[kind]} / {b[kind]})"
+    return ""
 
 
 def check(
@@ -90,19 +100,88 @@ def check(
     common = tuple(sorted(shared))
     if len(shared) < limits.shared_words or not any(prior(t) >= limits.distinctive for t in shared):
         return Verdict(False, 0.0, common, "too few distinctive words shared")
-    if limits.disjoint and a.events and b.events and not (a.events & b.events):
+    if (
+        limits.disjoint
+        and a.events
+        and b.events
+        and not (a.events & b.terms)
+        and not (b.events & a.terms)
+    ):
         events = ", ".join(sorted(e[1:] for e in a.events | b.events))
         return Verdict(False, 0.0, common, f"headlines tell different events ({events})")
     clash = conflicting(a.events, b.events)
     if clash is not None:
         return Verdict(False, 0.0, common, f"events contradict ({clash[0][1:]} / {clash[1][1:]})")
-    own_a = _lacking(a.title, b.terms, prior, limits.names)
-    own_b = _lacking(b.title, a.terms, prior, limits.names)
-    if own_a and own_b:
-        return Verdict(False, 0.0, common, f"headlines name different things ({own_a} / {own_b})")
+    differ = limits.names and _names_differ(_lacking(a.title, b.terms), _lacking(b.title, a.terms))
+    if differ:
+        return Verdict(False, 0.0, common, differ)
     cov_a = _coverage(a.title, b.terms, weight)
     cov_b = _coverage(b.title, a.terms, weight)
     score = (cov_a + cov_b) / 2
     if min(cov_a, cov_b) < limits.coverage or score < limits.score:
         return Verdict(False, score, common, f"headlines cover each other {cov_a:.2f}/{cov_b:.2f}")
     return Verdict(True, score, common, f"headlines cover each other {cov_a:.2f}/{cov_b:.2f}")
+
+
+@dataclass(slots=True)
+class Profile:
+    """A story as a whole: how many of its reports carry each term (``terms``: anywhere;
+    ``titles``: in the headline), and the prior mass of its headlines' terms (so that the
+    share of it a new report carries is read off the new report's terms alone)."""
+
+    reports: int
+    terms: Counter[str]
+    titles: Counter[str]
+    mass: float
+
+
+def check_story(
+    a: Side,
+    story: Profile,
+    weight: Callable[[str], float],
+    prior: Callable[[str], float],
+    limits: Thresholds = DEFAULT,
+) -> Verdict:
+    """Whether ``a`` reports the event of ``story``, judged against all its reports at once:
+    the new headline's weight found anywhere in the story, and the story's headline mass
+    (terms weighed by how many of its headlines carry them) found in the new report.  A
+    story's centre resists chaining: a report that only resembles its last report covers
+    little of the headlines its other reports share."""
+    terms, titles, n = story.terms, story.titles, story.reports
+    shared = [t for t in a.terms if t[0] != EVENT_MARK and t in terms]
+    common = tuple(sorted(shared))
+    if len(shared) < limits.shared_words or not any(prior(t) >= limits.distinctive for t in shared):
+        return Verdict(False, 0.0, common, "too few distinctive words shared with the story")
+    need = max(1.0, limits.core * n)
+    core = frozenset(t for t, k in titles.items() if k >= need) if n > 1 else frozenset(titles)
+    events = frozenset(t for t in core if t[0] == EVENT_MARK)
+    told = frozenset(t for t in titles if t[0] == EVENT_MARK)  # by any of its headlines
+    if (
+        limits.disjoint
+        and a.events
+        and told
+        and not any(e in terms for e in a.events)
+        and not (told & a.terms)
+    ):
+        told_all = ", ".join(sorted(e[1:] for e in a.events | told))
+        return Verdict(False, 0.0, common, f"headlines tell different events ({told_all})")
+    clash = conflicting(a.events, events)
+    if clash is not None:
+        return Verdict(False, 0.0, common, f"events contradict ({clash[0][1:]} / {clash[1][1:]})")
+    differ = limits.names and _names_differ(_lacking(a.title, core), _lacking(core, a.terms))
+    if differ:
+        return Verdict(False, 0.0, common, differ)
+    total = hit = 0.0
+    for t in a.title:
+        x = weight(t)
+        total += x
+        if t in terms:
+            hit += x
+    cov_a = hit / total if total > 0 else 0.0
+    got = sum(prior(t) * titles[t] for t in a.terms if t in titles)
+    cov_s = got / story.mass if story.mass > 0 else 0.0
+    score = (cov_a + cov_s) / 2
+    reason = f"covers the story {cov_a:.2f}/{cov_s:.2f}"
+    if min(cov_a, cov_s) < limits.story_coverage or score < limits.story_score:
+        return Verdict(False, score, common, reason)
+    return Verdict(True, score, common, reason)

@@ -16,8 +16,9 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Final
 
-from bot.story.check import DEFAULT, Side, Thresholds, Verdict, check
+from bot.story.check import DEFAULT, Profile, Side, Thresholds, Verdict, check, check_story
 from bot.story.frequency import prior as language_prior
+from bot.story.gazetteer import NAMES
 from bot.story.records import Join, Report
 from bot.story.terms import EVENT_MARK, Analysis, analyse
 
@@ -28,6 +29,7 @@ POSTINGS: Final = 32  # report ids kept per term (the latest)
 QUERY_TERMS: Final = 8  # the new report's heaviest terms looked up
 CANDIDATES: Final = 10  # reports given the precise check, at most
 EVENT_PRIOR: Final = 2.5  # the prior of an event-class term ("@quake")
+NAME_PRIOR: Final = 4.5  # the prior of a gazetteer name ("beijing", "peru"), however common
 DAMPING: Final = 2.0  # a term in every story of the window weighs 1/(1 + DAMPING) its prior
 
 
@@ -59,11 +61,9 @@ class StoryIndex:
         self._docs: dict[int, _Doc] = {}
         self._postings: dict[str, deque[int]] = {}
         self._by_time: list[tuple[float, int]] = []
-        self._story_terms: dict[int, Counter[str]] = {}
+        self._stories: dict[int, Profile] = {}
         self._story_freq: Counter[str] = Counter()
         self._priors: dict[str, float] = {}
-        self._seeds: dict[int, int] = {}  # story -> its first report still indexed
-        self._members: dict[int, deque[int]] = {}  # story -> its reports, in add order
         self._memo: tuple[Report, Analysis] | None = None
 
     def __len__(self) -> int:
@@ -74,7 +74,12 @@ class StoryIndex:
     def prior(self, term: str) -> float:
         got = self._priors.get(term)
         if got is None:
-            got = EVENT_PRIOR if term.startswith(EVENT_MARK) else language_prior(term)
+            if term.startswith(EVENT_MARK):
+                got = EVENT_PRIOR
+            elif term in NAMES:
+                got = NAME_PRIOR
+            else:
+                got = language_prior(term)
             if len(self._priors) > 500_000:
                 self._priors.clear()
             self._priors[term] = got
@@ -82,7 +87,7 @@ class StoryIndex:
 
     def weight(self, term: str) -> float:
         """The term's prior damped by the number of the window's stories that carry it."""
-        stories = len(self._story_terms)
+        stories = len(self._stories)
         if not stories:
             return self.prior(term)
         return self.prior(term) / (1.0 + DAMPING * self._story_freq.get(term, 0) / stories)
@@ -97,9 +102,10 @@ class StoryIndex:
         self._memo = (report, got)  # assign then add of one report analyse it once
         return got
 
-    def verdicts(self, report: Report) -> list[tuple[int, Verdict]]:
-        """The candidates' verdicts (report id, verdict), best candidates first: what
-        ``assign`` decides on, and what ``newsbot stories --explain`` can show."""
+    def verdicts(self, report: Report) -> list[tuple[int, Verdict, Verdict]]:
+        """The candidate stories' verdicts, best candidates first: (the story's candidate
+        report, the pair verdict against that report, the verdict against the story as a
+        whole) — what ``assign`` decides on, and what an explanation can show."""
         found = self._analyse(report)
         side = Side(found.title, found.terms, found.events)
         memo: dict[str, float] = {}
@@ -121,25 +127,45 @@ class StoryIndex:
             hits.update(postings[term])
         need = self.thresholds.shared_words
         ranked = sorted(((n, rid) for rid, n in hits.items() if n >= need), reverse=True)
-        out: list[tuple[int, Verdict]] = []
+        docs, prior, limits = self._docs, self.prior, self.thresholds
+        out: list[tuple[int, Verdict, Verdict]] = []
+        seen: dict[int, int] = {}  # story -> its place in out
+        checked = 0
         for _, rid in ranked:
-            doc = self._docs.get(rid)
+            doc = docs.get(rid)
             if doc is None or rid == report.id:
                 continue
             if abs(doc.published - report.published) > self.window:
                 continue
-            out.append((rid, check(side, doc.side, w, self.prior, self.thresholds)))
-            if len(out) >= self.candidates:
+            pair = check(side, doc.side, w, prior, limits)
+            at = seen.get(doc.story)
+            if at is None:
+                seen[doc.story] = len(out)
+                whole = check_story(side, self._stories[doc.story], w, prior, limits)
+                out.append((rid, pair, whole))
+            elif pair.same and (not out[at][1].same or pair.score > out[at][1].score):
+                out[at] = (rid, pair, out[at][2])
+            checked += 1
+            if checked >= self.candidates:
                 break
         return out
 
     def assign(self, report: Report) -> Join | None:
-        """The story ``report`` belongs to (the best candidate that passes the check), or
-        None for a new story.  Changes nothing."""
-        passing = sorted(
-            ((v.score, rid, v) for rid, v in self.verdicts(report) if v.same), reverse=True
-        )
-        best = next((p for p in passing if self._near_seed(report, p[1])), None)
+        """The story ``report`` belongs to, or None for a new story.  A story is joined when
+        the report passes the check against the story as a whole, or passes it against one
+        of its reports while staying near the whole (``drift``); of those, the best score
+        wins.  Changes nothing."""
+        limits = self.thresholds
+        best: tuple[float, int, Verdict] | None = None
+        for rid, pair, whole in self.verdicts(report):
+            if whole.same:
+                got = (max(whole.score, pair.score if pair.same else 0.0), rid, whole)
+            elif pair.same and whole.score >= limits.drift:
+                got = (pair.score, rid, pair)
+            else:
+                continue
+            if best is None or got[0] > best[0]:
+                best = got
         if best is None:
             return None
         score, rid, verdict = best
@@ -154,25 +180,6 @@ class StoryIndex:
             reason=f"shares {', '.join(shared)}; {verdict.reason}",
         )
 
-    def _near_seed(self, report: Report, rid: int) -> bool:
-        """Whether ``report`` also stays near the first report of ``rid``'s story: joins
-        must not drift from an event to the next one through a chain of near pairs."""
-        seed = self._docs.get(self._seeds.get(self._docs[rid].story, rid))
-        if seed is None or seed.id == rid:
-            return True
-        found = self._analyse(report)
-        side = Side(found.title, found.terms, found.events)
-        limits = self.thresholds
-        loose = Thresholds(
-            coverage=0.0,
-            score=limits.seed,
-            shared_words=1,
-            distinctive=0.0,
-            seed=limits.seed,
-            disjoint=limits.disjoint,
-        )
-        return check(side, seed.side, self.weight, self.prior, loose).same
-
     # ------------------------------------------------------------------ writing
 
     def add(self, report: Report, story: int) -> None:
@@ -184,8 +191,6 @@ class StoryIndex:
         self._memo = None
         doc = _Doc(report.id, story, report.published, Side(found.title, found.terms, found.events))
         self._docs[report.id] = doc
-        self._seeds.setdefault(story, report.id)
-        self._members.setdefault(story, deque()).append(report.id)
         heapq.heappush(self._by_time, (report.published, report.id))
         cap = self.postings_cap
         for term in found.terms:
@@ -195,11 +200,17 @@ class StoryIndex:
             if posting is None:
                 posting = self._postings[term] = deque(maxlen=cap)
             posting.append(report.id)
-        counts = self._story_terms.setdefault(story, Counter())
+        profile = self._stories.get(story)
+        if profile is None:
+            profile = self._stories[story] = Profile(0, Counter(), Counter(), 0.0)
+        profile.reports += 1
+        counts = profile.terms
         for term in found.terms:
             if counts[term] == 0:
                 self._story_freq[term] += 1
             counts[term] += 1
+        profile.titles.update(found.title)
+        profile.mass += sum(self.prior(t) for t in found.title)
 
     def expire(self, now: float) -> int:
         """Drop the reports published before ``now - window``; how many were dropped."""
@@ -222,18 +233,18 @@ class StoryIndex:
                     posting.popleft()
                 if not posting:
                     del self._postings[term]
-        members = self._members.get(doc.story)
-        if members is not None:
-            while members and members[0] not in self._docs:
-                members.popleft()
-            if members:
-                self._seeds[doc.story] = members[0]
-            else:
-                del self._members[doc.story]
-                self._seeds.pop(doc.story, None)
-        counts = self._story_terms.get(doc.story)
-        if counts is None:
+        profile = self._stories.get(doc.story)
+        if profile is None:
             return
+        profile.reports -= 1
+        if profile.reports <= 0:
+            for term in profile.terms:
+                self._story_freq[term] -= 1
+                if self._story_freq[term] <= 0:
+                    del self._story_freq[term]
+            del self._stories[doc.story]
+            return
+        counts = profile.terms
         for term in doc.side.terms:
             counts[term] -= 1
             if counts[term] <= 0:
@@ -241,8 +252,12 @@ class StoryIndex:
                 self._story_freq[term] -= 1
                 if self._story_freq[term] <= 0:
                     del self._story_freq[term]
-        if not counts:
-            del self._story_terms[doc.story]
+        titles = profile.titles
+        for term in doc.side.title:
+            titles[term] -= 1
+            if titles[term] <= 0:
+                del titles[term]
+        profile.mass = max(0.0, profile.mass - sum(self.prior(t) for t in doc.side.title))
 
     def clear(self) -> None:
         """Forget every report (the watermark too)."""
@@ -250,8 +265,6 @@ class StoryIndex:
         self._docs.clear()
         self._postings.clear()
         self._by_time.clear()
-        self._story_terms.clear()
+        self._stories.clear()
         self._story_freq.clear()
-        self._seeds.clear()
-        self._members.clear()
         self._memo = None

@@ -74,7 +74,7 @@ EVENTS: Final[dict[str, list[str]]] = {
         "demission otstavka"
     ).split(),
     "fall": (
-        "ousted oust topple topples toppled falls fell collapse collapses renverse chute sturz"
+        "topple topples toppled falls fell collapse collapses renverse chute sturz"
     ).split(),
     "lose": "lose loses lost losing defeat defeats defeated verliert perd".split(),
     "win": (
@@ -83,6 +83,11 @@ EVENTS: Final[dict[str, list[str]]] = {
     ).split(),
     "appoint": (
         "appoint appoints appointed names named nominate nominated nomme sworn ernannt naznachil"
+    ).split(),
+    "dismiss": (
+        "dismiss dismisses dismissed dismissal fire fires fired firing sack sacks sacked "
+        "oust ousts ousted remove removes removed entlassen entlaesst limoge limogeage "
+        "uvolil uvolen"
     ).split(),
     "attack": (
         "attack attacks attacked strike strikes struck shelling bombing bombardment "

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from bot.match.fold import tokenize
+from bot.story.gazetteer import LONGEST, PHRASES, STARTS
 from bot.story.lexicon import CONFLICTS, EVENTS, STOPWORDS
 
 __all__ = ["Analysis", "analyse", "normalize"]
@@ -99,16 +100,38 @@ class Analysis:
     surface: dict[str, str]
 
 
+def _words(words: list[str]) -> list[tuple[str, str, frozenset[str]]]:
+    """(term, surface word, event classes) of folded words: gazetteer forms (the longest
+    first, up to ``LONGEST`` words) become their canonical name, other words their term."""
+    out: list[tuple[str, str, frozenset[str]]] = []
+    i, n = 0, len(words)
+    phrases = PHRASES
+    while i < n:
+        word = words[i]
+        canonical = phrases.get((word,))
+        span = 1
+        for k in range(min(LONGEST, n - i) if word in STARTS else 1, 1, -1):
+            got = phrases.get(tuple(words[i : i + k]))
+            if got is not None:
+                canonical, span = got, k
+                break
+        if canonical is not None:
+            out.append((canonical, word, _NONE))
+            i += span
+            continue
+        i += 1
+        hit = _term(word)
+        if hit is not None:
+            out.append((hit[0], word, hit[1]))
+    return out
+
+
 def analyse(title: str, summary: str) -> Analysis:
     """The terms of a report (see the module docstring)."""
     surface: dict[str, str] = {}
     title_terms: set[str] = set()
     events: set[str] = set()
-    for word in tokenize(title[:TITLE_CHARS]).words[:TITLE_WORDS]:
-        got = _term(word)
-        if got is None:
-            continue
-        term, classes = got
+    for term, word, classes in _words(tokenize(title[:TITLE_CHARS]).words[:TITLE_WORDS]):
         if classes:
             events |= classes
             title_terms |= classes
@@ -116,11 +139,7 @@ def analyse(title: str, summary: str) -> Analysis:
             title_terms.add(term)
             surface.setdefault(term, word)
     terms = set(title_terms)
-    for word in tokenize(summary[:SUMMARY_CHARS]).words[:SUMMARY_WORDS]:
-        got = _term(word)
-        if got is None:
-            continue
-        term, classes = got
+    for term, word, classes in _words(tokenize(summary[:SUMMARY_CHARS]).words[:SUMMARY_WORDS]):
         if classes:
             terms |= classes
         else:

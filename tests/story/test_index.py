@@ -218,5 +218,5 @@ def test_expiry_moves_a_story_to_its_next_report() -> None:
     joined = index.assign(report(3, *quake, hours=60))
     assert joined is not None and (joined.story, joined.report) == (1, 2)
     assert index.expire(T0 + 100 * HOUR) == 1
-    assert len(index) == 0 and not index._members and not index._seeds
+    assert len(index) == 0 and not index._stories
     assert not index._postings and not index._story_freq
