@@ -18,7 +18,7 @@ from typing import Final
 from bot.story.gazetteer import NAMES
 from bot.story.terms import EVENT_MARK, conflicting
 
-__all__ = ["Profile", "Thresholds", "Verdict", "check", "check_story"]
+__all__ = ["Probe", "Profile", "Thresholds", "Verdict", "check", "check_story"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +34,6 @@ class Thresholds:
     drift: float = 0.4  # a pair's join also needs this score against the story (no chaining)
     story_coverage: float = 0.3  # a join on the story alone: each side's coverage, at least
     story_score: float = 0.55  # ... and their mean, at least
-    core: float = 0.5  # a story's core: terms in at least this share of its headlines
     disjoint: bool = True
     # each headline names a person, place or organisation (gazetteer) that the other report
     # lacks, of the same kind: the headlines name different things (Afghanistan / Peru)
@@ -42,13 +41,15 @@ class Thresholds:
 
 
 DEFAULT: Final = Thresholds()
+EVENT_WEIGHT: Final = 2.5  # the prior of an event-class term (see bot.story.index)
+CORE: Final = 0.5  # a story's core: the terms of at least this share of its headlines
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
     same: bool
     score: float
-    shared: tuple[str, ...]  # shared word terms
+    shared: tuple[str, ...]  # shared word terms (in no particular order)
     reason: str
 
 
@@ -82,6 +83,14 @@ def _lacking(title: Iterable[str], other: Container[str]) -> dict[str, str]:
     return out
 
 
+def _apart(
+    events: frozenset[str], title: frozenset[str], others: frozenset[str], terms: frozenset[str]
+) -> bool:
+    """Whether one headline's events are nowhere in the other report while the other's
+    headline events are not in this headline: the two headlines tell different events."""
+    return events.isdisjoint(terms) and others.isdisjoint(title)
+
+
 def _names_differ(a: dict[str, str], b: dict[str, str]) -> str:
     for kind in sorted(a.keys() & b.keys()):
         return f"headlines name different things ({a[kind]} / {b[kind]})"
@@ -97,15 +106,17 @@ def check(
 ) -> Verdict:
     """Whether ``a`` and ``b`` report the same event, with a score and the reason."""
     shared = [t for t in a.terms & b.terms if t[0] != EVENT_MARK]
-    common = tuple(sorted(shared))
+    common = tuple(shared)
     if len(shared) < limits.shared_words or not any(prior(t) >= limits.distinctive for t in shared):
         return Verdict(False, 0.0, common, "too few distinctive words shared")
     if (
         limits.disjoint
         and a.events
         and b.events
-        and not (a.events & b.terms)
-        and not (b.events & a.terms)
+        and (
+            _apart(a.events, a.title, b.events, b.terms)
+            or _apart(b.events, b.title, a.events, a.terms)
+        )
     ):
         events = ", ".join(sorted(e[1:] for e in a.events | b.events))
         return Verdict(False, 0.0, common, f"headlines tell different events ({events})")
@@ -126,62 +137,89 @@ def check(
 @dataclass(slots=True)
 class Profile:
     """A story as a whole: how many of its reports carry each term (``terms``: anywhere;
-    ``titles``: in the headline), and the prior mass of its headlines' terms (so that the
-    share of it a new report carries is read off the new report's terms alone)."""
+    ``titles``: in the headline), the prior mass of its headlines' terms (so that the
+    share of it a new report carries is read off the new report's terms alone), and what
+    ``settle`` derives from them: its core (the terms of at least ``CORE`` of its
+    headlines), the core's event classes and the event classes of any of its headlines."""
 
     reports: int
     terms: Counter[str]
     titles: Counter[str]
     mass: float
+    core: frozenset[str] = frozenset()
+    events: frozenset[str] = frozenset()
+    told: frozenset[str] = frozenset()
+
+    def settle(self) -> None:
+        """Derive core and events again (after a report was added or dropped)."""
+        need = max(1.0, CORE * self.reports)
+        self.core = frozenset(t for t, k in self.titles.items() if k >= need)
+        self.events = frozenset(t for t in self.core if t[0] == EVENT_MARK)
+        self.told = frozenset(t for t in self.titles if t[0] == EVENT_MARK)
 
 
-def check_story(
-    a: Side,
-    story: Profile,
-    weight: Callable[[str], float],
-    prior: Callable[[str], float],
-    limits: Thresholds = DEFAULT,
-) -> Verdict:
-    """Whether ``a`` reports the event of ``story``, judged against all its reports at once:
-    the new headline's weight found anywhere in the story, and the story's headline mass
-    (terms weighed by how many of its headlines carry them) found in the new report.  A
-    story's centre resists chaining: a report that only resembles its last report covers
-    little of the headlines its other reports share."""
-    terms, titles, n = story.terms, story.titles, story.reports
-    shared = [t for t in a.terms if t[0] != EVENT_MARK and t in terms]
-    common = tuple(sorted(shared))
-    if len(shared) < limits.shared_words or not any(prior(t) >= limits.distinctive for t in shared):
-        return Verdict(False, 0.0, common, "too few distinctive words shared with the story")
-    need = max(1.0, limits.core * n)
-    core = frozenset(t for t, k in titles.items() if k >= need) if n > 1 else frozenset(titles)
-    events = frozenset(t for t in core if t[0] == EVENT_MARK)
-    told = frozenset(t for t in titles if t[0] == EVENT_MARK)  # by any of its headlines
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """What ``check_story`` reads of the new report, weighed once per assignment: its side,
+    its headline's terms with their weights (and their sum), its word terms with their
+    priors, and which of those are distinctive."""
+
+    side: Side
+    title: tuple[tuple[str, float], ...]
+    title_weight: float
+    words: dict[str, float]
+    rare: frozenset[str]
+
+    @staticmethod
+    def of(
+        side: Side,
+        weight: Callable[[str], float],
+        prior: Callable[[str], float],
+        limits: Thresholds = DEFAULT,
+    ) -> Probe:
+        title = tuple((t, weight(t)) for t in side.title)
+        words = {t: prior(t) for t in side.terms if t[0] != EVENT_MARK}
+        rare = frozenset(t for t, p in words.items() if p >= limits.distinctive)
+        return Probe(side, title, sum(x for _, x in title), words, rare)
+
+
+def check_story(probe: Probe, story: Profile, limits: Thresholds = DEFAULT) -> Verdict:
+    """Whether the probed report tells the event of ``story``, judged against all its
+    reports at once: the new headline's weight found anywhere in the story, and the
+    story's headline mass (terms weighed by how many of its headlines carry them) found in
+    the new report.  A story's centre resists chaining: a report that only resembles its
+    last report covers little of the headlines its other reports share."""
+    a, terms, titles = probe.side, story.terms, story.titles
+    hit = sum(x for t, x in probe.title if t in terms)
+    cov_a = hit / probe.title_weight if probe.title_weight > 0 else 0.0
+    if cov_a < limits.story_coverage:
+        return Verdict(False, cov_a / 2, (), f"covers the story {cov_a:.2f}/-")
+    shared = tuple(t for t in probe.words if t in terms)
+    if len(shared) < limits.shared_words or probe.rare.isdisjoint(shared):
+        return Verdict(False, 0.0, shared, "too few distinctive words shared with the story")
+    core, events, told = story.core, story.events, story.told
     if (
         limits.disjoint
         and a.events
         and told
-        and not any(e in terms for e in a.events)
-        and not (told & a.terms)
+        and (
+            (not any(e in terms for e in a.events) and told.isdisjoint(a.title))
+            or (events and events.isdisjoint(a.terms) and a.events.isdisjoint(told))
+        )
     ):
         told_all = ", ".join(sorted(e[1:] for e in a.events | told))
-        return Verdict(False, 0.0, common, f"headlines tell different events ({told_all})")
+        return Verdict(False, 0.0, shared, f"headlines tell different events ({told_all})")
     clash = conflicting(a.events, events)
     if clash is not None:
-        return Verdict(False, 0.0, common, f"events contradict ({clash[0][1:]} / {clash[1][1:]})")
+        return Verdict(False, 0.0, shared, f"events contradict ({clash[0][1:]} / {clash[1][1:]})")
     differ = limits.names and _names_differ(_lacking(a.title, core), _lacking(core, a.terms))
     if differ:
-        return Verdict(False, 0.0, common, differ)
-    total = hit = 0.0
-    for t in a.title:
-        x = weight(t)
-        total += x
-        if t in terms:
-            hit += x
-    cov_a = hit / total if total > 0 else 0.0
-    got = sum(prior(t) * titles[t] for t in a.terms if t in titles)
+        return Verdict(False, 0.0, shared, differ)
+    words = probe.words
+    got = sum(words.get(t, EVENT_WEIGHT) * k for t, k in titles.items() if t in a.terms)
     cov_s = got / story.mass if story.mass > 0 else 0.0
     score = (cov_a + cov_s) / 2
     reason = f"covers the story {cov_a:.2f}/{cov_s:.2f}"
-    if min(cov_a, cov_s) < limits.story_coverage or score < limits.story_score:
-        return Verdict(False, score, common, reason)
-    return Verdict(True, score, common, reason)
+    if cov_s < limits.story_coverage or score < limits.story_score:
+        return Verdict(False, score, shared, reason)
+    return Verdict(True, score, shared, reason)

@@ -13,10 +13,22 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Final
 
-from bot.story.check import DEFAULT, Profile, Side, Thresholds, Verdict, check, check_story
+from bot.story.check import (
+    DEFAULT,
+    EVENT_WEIGHT,
+    Probe,
+    Profile,
+    Side,
+    Thresholds,
+    Verdict,
+    check,
+    check_story,
+)
 from bot.story.frequency import prior as language_prior
 from bot.story.gazetteer import NAMES
 from bot.story.records import Join, Report
@@ -27,10 +39,28 @@ __all__ = ["StoryIndex"]
 WINDOW: Final = 48 * 3600.0
 POSTINGS: Final = 32  # report ids kept per term (the latest)
 QUERY_TERMS: Final = 8  # the new report's heaviest terms looked up
-CANDIDATES: Final = 10  # reports given the precise check, at most
-EVENT_PRIOR: Final = 2.5  # the prior of an event-class term ("@quake")
+CANDIDATES: Final = 4  # stories given the precise checks, at most
+RANKED: Final = 40  # reports sharing most query terms looked at to find those stories
+EVENT_PRIOR: Final = EVENT_WEIGHT  # the prior of an event-class term ("@quake")
 NAME_PRIOR: Final = 4.5  # the prior of a gazetteer name ("beijing", "peru"), however common
 DAMPING: Final = 2.0  # a term in every story of the window weighs 1/(1 + DAMPING) its prior
+
+
+_COUNT: Final = itemgetter(1)
+_NOT_NEEDED: Final = Verdict(False, 0.0, (), "pair not checked: the story decides")
+
+
+class _Memo(dict[str, float]):
+    """Term weights computed once per assignment (``__missing__`` computes; a hit is a
+    plain dict lookup)."""
+
+    def __init__(self, weight: Callable[[str], float]) -> None:
+        super().__init__()
+        self.weight = weight
+
+    def __missing__(self, term: str) -> float:
+        got = self[term] = self.weight(term)
+        return got
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +102,8 @@ class StoryIndex:
     # ------------------------------------------------------------------ weights
 
     def prior(self, term: str) -> float:
+        """The term's language prior (``bot.story.frequency``; fixed for event classes and
+        gazetteer names), memoized."""
         got = self._priors.get(term)
         if got is None:
             if term.startswith(EVENT_MARK):
@@ -103,51 +135,47 @@ class StoryIndex:
         return got
 
     def verdicts(self, report: Report) -> list[tuple[int, Verdict, Verdict]]:
-        """The candidate stories' verdicts, best candidates first: (the story's candidate
-        report, the pair verdict against that report, the verdict against the story as a
-        whole) — what ``assign`` decides on, and what an explanation can show."""
+        """The candidate stories' verdicts, best candidates first: (the story's report
+        that shares most of the new report's heaviest terms, the pair verdict against that
+        report, the verdict against the story as a whole) — what ``assign`` decides on,
+        and what an explanation can show."""
         found = self._analyse(report)
         side = Side(found.title, found.terms, found.events)
-        memo: dict[str, float] = {}
-        weight = self.weight
-
-        def w(term: str) -> float:  # weights do not change during one assignment
-            got = memo.get(term)
-            if got is None:
-                got = memo[term] = weight(term)
-            return got
-
+        w = _Memo(self.weight).__getitem__  # weights do not change during one assignment
         postings = self._postings
-        query = sorted(
-            (t for t in found.terms if t in postings and t[0] != EVENT_MARK),
-            key=lambda t: (-w(t), t),
-        )[:QUERY_TERMS]
+        query = [
+            t
+            for _, t in sorted(
+                (-w(t), t) for t in found.terms if t[0] != EVENT_MARK and t in postings
+            )[:QUERY_TERMS]
+        ]
         hits: Counter[int] = Counter()
         for term in query:  # the heaviest terms first: ids sharing most of them rank first
             hits.update(postings[term])
         need = self.thresholds.shared_words
-        ranked = sorted(((n, rid) for rid, n in hits.items() if n >= need), reverse=True)
-        docs, prior, limits = self._docs, self.prior, self.thresholds
-        out: list[tuple[int, Verdict, Verdict]] = []
-        seen: dict[int, int] = {}  # story -> its place in out
-        checked = 0
-        for _, rid in ranked:
-            doc = docs.get(rid)
-            if doc is None or rid == report.id:
-                continue
-            if abs(doc.published - report.published) > self.window:
-                continue
-            pair = check(side, doc.side, w, prior, limits)
-            at = seen.get(doc.story)
-            if at is None:
-                seen[doc.story] = len(out)
-                whole = check_story(side, self._stories[doc.story], w, prior, limits)
-                out.append((rid, pair, whole))
-            elif pair.same and (not out[at][1].same or pair.score > out[at][1].score):
-                out[at] = (rid, pair, out[at][2])
-            checked += 1
-            if checked >= self.candidates:
+        docs, window, published = self._docs, self.window, report.published
+        best: dict[int, tuple[int, int]] = {}  # story -> (shared query terms, report id)
+        for rid, n in sorted(hits.items(), key=_COUNT, reverse=True)[:RANKED]:
+            if n < need:
                 break
+            doc = docs.get(rid)
+            if doc is None or rid == report.id or abs(doc.published - published) > window:
+                continue
+            got = best.get(doc.story)
+            if got is None or (n, rid) > got:
+                best[doc.story] = (n, rid)
+        ranked = sorted(((n, rid, story) for story, (n, rid) in best.items()), reverse=True)
+        prior, limits = self.prior, self.thresholds
+        out: list[tuple[int, Verdict, Verdict]] = []
+        probe = Probe.of(side, w, prior, limits) if ranked else None
+        for _, rid, story in ranked[: self.candidates]:
+            assert probe is not None
+            whole = check_story(probe, self._stories[story], limits)
+            if whole.same or whole.score < limits.drift:
+                pair = _NOT_NEEDED  # the pair cannot change the decision
+            else:
+                pair = check(side, docs[rid].side, w, prior, limits)
+            out.append((rid, pair, whole))
         return out
 
     def assign(self, report: Report) -> Join | None:
@@ -159,7 +187,7 @@ class StoryIndex:
         best: tuple[float, int, Verdict] | None = None
         for rid, pair, whole in self.verdicts(report):
             if whole.same:
-                got = (max(whole.score, pair.score if pair.same else 0.0), rid, whole)
+                got = (whole.score, rid, whole)
             elif pair.same and whole.score >= limits.drift:
                 got = (pair.score, rid, pair)
             else:
@@ -211,6 +239,7 @@ class StoryIndex:
             counts[term] += 1
         profile.titles.update(found.title)
         profile.mass += sum(self.prior(t) for t in found.title)
+        profile.settle()
 
     def expire(self, now: float) -> int:
         """Drop the reports published before ``now - window``; how many were dropped."""
@@ -258,6 +287,7 @@ class StoryIndex:
             if titles[term] <= 0:
                 del titles[term]
         profile.mass = max(0.0, profile.mass - sum(self.prior(t) for t in doc.side.title))
+        profile.settle()
 
     def clear(self) -> None:
         """Forget every report (the watermark too)."""

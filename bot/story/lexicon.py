@@ -73,9 +73,7 @@ EVENTS: Final[dict[str, list[str]]] = {
         "resign resigns resigned resignation quit quits quitting steps ruecktritt "
         "demission otstavka"
     ).split(),
-    "fall": (
-        "topple topples toppled falls fell collapse collapses renverse chute sturz"
-    ).split(),
+    "fall": ("topple topples toppled falls fell collapse collapses renverse chute sturz").split(),
     "lose": "lose loses lost losing defeat defeats defeated verliert perd".split(),
     "win": (
         "win wins won winning victory beat beats beaten crowned triumph sieg siegt "
