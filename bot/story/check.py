@@ -27,13 +27,13 @@ class Thresholds:
     docs/stories.md)."""
 
     coverage: float = 0.2  # each headline's weight found in the other report, at least
-    score: float = 0.45  # mean coverage of the two headlines, at least
+    score: float = 0.55  # mean coverage of the two headlines, at least
     shared_words: int = 2  # shared word terms (not event classes), at least
     distinctive: float = 1.5  # ... of which one at least this prior (a rare word or name)
     # against the story as a whole (its reports' terms with counts: ``Profile``)
-    drift: float = 0.4  # a pair's join also needs this score against the story (no chaining)
-    story_coverage: float = 0.3  # a join on the story alone: each side's coverage, at least
-    story_score: float = 0.55  # ... and their mean, at least
+    drift: float = 0.5  # a pair's join also needs this score against the story (no chaining)
+    story_coverage: float = 0.2  # a join on the story alone: each side's coverage, at least
+    story_score: float = 0.5  # ... and their mean, at least
     disjoint: bool = True
     # each headline names a person, place or organisation (gazetteer) that the other report
     # lacks, of the same kind: the headlines name different things (Afghanistan / Peru)
@@ -70,6 +70,19 @@ def _coverage(title: frozenset[str], other: frozenset[str], w: Callable[[str], f
         if t in other:
             hit += x
     return hit / total if total > 0 else 0.0
+
+
+class _Seldom:
+    """Holds the terms at least ``need`` of a story's reports carry (a name outside is
+    seldom named by the story)."""
+
+    __slots__ = ("counts", "need")
+
+    def __init__(self, counts: Counter[str], need: float) -> None:
+        self.counts, self.need = counts, need
+
+    def __contains__(self, term: object) -> bool:
+        return bool(self.counts.get(term, 0) >= self.need)  # type: ignore[call-overload]
 
 
 def _lacking(title: Iterable[str], other: Container[str]) -> dict[str, str]:
@@ -146,13 +159,14 @@ class Profile:
     terms: Counter[str]
     titles: Counter[str]
     mass: float
+    need: float = 1.0  # CORE of its reports (at least one)
     core: frozenset[str] = frozenset()
     events: frozenset[str] = frozenset()
     told: frozenset[str] = frozenset()
 
     def settle(self) -> None:
         """Derive core and events again (after a report was added or dropped)."""
-        need = max(1.0, CORE * self.reports)
+        need = self.need = max(1.0, CORE * self.reports)
         self.core = frozenset(t for t, k in self.titles.items() if k >= need)
         self.events = frozenset(t for t in self.core if t[0] == EVENT_MARK)
         self.told = frozenset(t for t in self.titles if t[0] == EVENT_MARK)
@@ -204,7 +218,7 @@ def check_story(probe: Probe, story: Profile, limits: Thresholds = DEFAULT) -> V
         and told
         and (
             (not any(e in terms for e in a.events) and told.isdisjoint(a.title))
-            or (events and events.isdisjoint(a.terms) and a.events.isdisjoint(told))
+            or (events and events.isdisjoint(a.events))
         )
     ):
         told_all = ", ".join(sorted(e[1:] for e in a.events | told))
@@ -212,7 +226,8 @@ def check_story(probe: Probe, story: Profile, limits: Thresholds = DEFAULT) -> V
     clash = conflicting(a.events, events)
     if clash is not None:
         return Verdict(False, 0.0, shared, f"events contradict ({clash[0][1:]} / {clash[1][1:]})")
-    differ = limits.names and _names_differ(_lacking(a.title, core), _lacking(core, a.terms))
+    seldom = _Seldom(terms, story.need)  # names the story's reports seldom carry
+    differ = limits.names and _names_differ(_lacking(a.title, seldom), _lacking(core, a.terms))
     if differ:
         return Verdict(False, 0.0, shared, differ)
     words = probe.words

@@ -88,7 +88,8 @@ EVENTS: Final[dict[str, list[str]]] = {
         "uvolil uvolen"
     ).split(),
     "attack": (
-        "attack attacks attacked strike strikes struck shelling bombing bombardment "
+        "attack attacks attacked strike strikes struck hit hits targeted shelling bombing "
+        "bombardment "
         "angriff grossangriff attaque ataka ataki udar"
     ).split(),
     "walkout": (
@@ -135,6 +136,15 @@ EVENTS: Final[dict[str, list[str]]] = {
     "lift": "lifts lifted lifting reverse reverses reversed".split(),
 }
 
+# headline words after which events are context, not the headline's event ("Kim's train
+# arrives ahead of the parade", "Putin and Kim hold talks after the parade")
+CONTEXT: Final = frozenset(
+    """
+    after ahead before following amid despite nach vor apres avant tras antes despues posle
+    pered nakanune
+    """.split()
+)
+
 # event classes that contradict each other: reports carrying one and not the other report
 # different events, whatever else they share
 CONFLICTS: Final = frozenset(
@@ -144,7 +154,6 @@ CONFLICTS: Final = frozenset(
         ("arrive", "return"),
         ("leave", "return"),
         ("close", "reopen"),
-        ("win", "lose"),
         ("cut", "raise"),
         ("cut", "hold"),
         ("raise", "hold"),

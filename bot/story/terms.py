@@ -19,7 +19,7 @@ from typing import Final
 
 from bot.match.fold import tokenize
 from bot.story.gazetteer import LONGEST, PHRASES, STARTS
-from bot.story.lexicon import CONFLICTS, EVENTS, STOPWORDS
+from bot.story.lexicon import CONFLICTS, CONTEXT, EVENTS, STOPWORDS
 
 __all__ = ["Analysis", "analyse", "normalize"]
 
@@ -91,7 +91,8 @@ def _term(word: str) -> tuple[str, frozenset[str]] | None:
 @dataclass(frozen=True, slots=True)
 class Analysis:
     """A report's terms: ``title`` and ``terms`` (title and summary opening) hold word
-    terms and event-class terms; ``events`` the title's event classes alone; ``surface``
+    terms and event-class terms; ``events`` the title's event classes alone (not those
+    after a context word: "... ahead of the parade"); ``surface``
     one folded word per word term, for explanations."""
 
     title: frozenset[str]
@@ -131,9 +132,13 @@ def analyse(title: str, summary: str) -> Analysis:
     surface: dict[str, str] = {}
     title_terms: set[str] = set()
     events: set[str] = set()
-    for term, word, classes in _words(tokenize(title[:TITLE_CHARS]).words[:TITLE_WORDS]):
+    words = tokenize(title[:TITLE_CHARS]).words[:TITLE_WORDS]
+    context = next((i for i, word in enumerate(words) if word in CONTEXT), len(words))
+    head = _words(words[:context])
+    for k, (term, word, classes) in enumerate(head + _words(words[context:])):
         if classes:
-            events |= classes
+            if k < len(head):  # the headline's own event, not its context
+                events |= classes
             title_terms |= classes
         else:
             title_terms.add(term)
