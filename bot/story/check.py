@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from bot.story.gazetteer import NAMES
-from bot.story.terms import EVENT_MARK, conflicting
+from bot.story.terms import EVENT_MARK, NEUTRAL_EVENTS, conflicting
 
 __all__ = ["Probe", "Profile", "Thresholds", "Verdict", "check", "check_story"]
 
@@ -168,8 +168,12 @@ class Profile:
         """Derive core and events again (after a report was added or dropped)."""
         need = self.need = max(1.0, CORE * self.reports)
         self.core = frozenset(t for t, k in self.titles.items() if k >= need)
-        self.events = frozenset(t for t in self.core if t[0] == EVENT_MARK)
-        self.told = frozenset(t for t in self.titles if t[0] == EVENT_MARK)
+        self.events = frozenset(
+            t for t in self.core if t[0] == EVENT_MARK and t not in NEUTRAL_EVENTS
+        )
+        self.told = frozenset(
+            t for t in self.titles if t[0] == EVENT_MARK and t not in NEUTRAL_EVENTS
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,7 +58,7 @@ EVENTS: Final[dict[str, list[str]]] = {
         "pribytie"
     ).split(),
     "leave": (
-        "leave leaves left depart departs departed departure departing abreise quitte "
+        "leave leaves depart departs departed departure departing abreise quitte "
         "otbyl uekhal vyekhal"
     ).split(),
     "return": "return returns returned returning zurueck retour vernulsya".split(),
@@ -136,12 +136,17 @@ EVENTS: Final[dict[str, list[str]]] = {
     "lift": "lifts lifted lifting reverse reverses reversed".split(),
 }
 
+# event classes that follow or frame an event rather than tell one (a flood kills,
+# evacuates and strands; a summit is where things are signed; one's win is another's
+# defeat): they count as terms, but not as the headline's event
+NEUTRAL: Final = frozenset("kill injure evacuate rescue trap summit win lose".split())
+
 # headline words after which events are context, not the headline's event ("Kim's train
 # arrives ahead of the parade", "Putin and Kim hold talks after the parade")
 CONTEXT: Final = frozenset(
     """
-    after ahead before following amid despite nach vor apres avant tras antes despues posle
-    pered nakanune
+    after ahead before following amid despite for nach vor fuer apres avant pour tras antes
+    despues para posle pered nakanune dlya
     """.split()
 )
 

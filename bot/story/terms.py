@@ -19,7 +19,7 @@ from typing import Final
 
 from bot.match.fold import tokenize
 from bot.story.gazetteer import LONGEST, PHRASES, STARTS
-from bot.story.lexicon import CONFLICTS, CONTEXT, EVENTS, STOPWORDS
+from bot.story.lexicon import CONFLICTS, CONTEXT, EVENTS, NEUTRAL, STOPWORDS
 
 __all__ = ["Analysis", "analyse", "normalize"]
 
@@ -67,6 +67,7 @@ def _event_table() -> dict[str, frozenset[str]]:
 _EVENT_OF: Final = _event_table()
 _CONFLICTS: Final = frozenset(frozenset(EVENT_MARK + c for c in pair) for pair in CONFLICTS)
 _NONE: Final[frozenset[str]] = frozenset()
+NEUTRAL_EVENTS: Final = frozenset(EVENT_MARK + c for c in NEUTRAL)
 _CACHE: dict[str, tuple[str, frozenset[str]] | None] = {}
 _CACHE_MAX: Final = 200_000
 
@@ -92,7 +93,7 @@ def _term(word: str) -> tuple[str, frozenset[str]] | None:
 class Analysis:
     """A report's terms: ``title`` and ``terms`` (title and summary opening) hold word
     terms and event-class terms; ``events`` the title's event classes alone (not those
-    after a context word: "... ahead of the parade"); ``surface``
+    after a context word: "... ahead of the parade", nor ``NEUTRAL`` ones); ``surface``
     one folded word per word term, for explanations."""
 
     title: frozenset[str]
@@ -138,7 +139,7 @@ def analyse(title: str, summary: str) -> Analysis:
     for k, (term, word, classes) in enumerate(head + _words(words[context:])):
         if classes:
             if k < len(head):  # the headline's own event, not its context
-                events |= classes
+                events |= classes - NEUTRAL_EVENTS
             title_terms |= classes
         else:
             title_terms.add(term)
