@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Container, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from bot.story.gazetteer import NAMES
@@ -60,6 +60,7 @@ class Side:
     title: frozenset[str]
     terms: frozenset[str]
     events: frozenset[str]
+    language: str = ""  # guessed from stopwords ("" when unclear)
 
 
 def _coverage(title: frozenset[str], other: frozenset[str], w: Callable[[str], float]) -> float:
@@ -159,6 +160,8 @@ class Profile:
     terms: Counter[str]
     titles: Counter[str]
     mass: float
+    neutral_mass: float = 0.0  # of its headlines' terms that read the same in any language
+    languages: Counter[str] = field(default_factory=Counter)
     need: float = 1.0  # CORE of its reports (at least one)
     core: frozenset[str] = frozenset()
     events: frozenset[str] = frozenset()
@@ -187,18 +190,33 @@ class Probe:
     title_weight: float
     words: dict[str, float]
     rare: frozenset[str]
+    neutral: frozenset[str]  # its terms that read the same in any language
+    neutral_title: tuple[tuple[str, float], ...]
+    neutral_weight: float
 
     @staticmethod
     def of(
         side: Side,
         weight: Callable[[str], float],
         prior: Callable[[str], float],
+        neutral: Callable[[str], bool],
         limits: Thresholds = DEFAULT,
     ) -> Probe:
         title = tuple((t, weight(t)) for t in side.title)
         words = {t: prior(t) for t in side.terms if t[0] != EVENT_MARK}
         rare = frozenset(t for t, p in words.items() if p >= limits.distinctive)
-        return Probe(side, title, sum(x for _, x in title), words, rare)
+        same = frozenset(t for t in side.terms if neutral(t))
+        neutral_title = tuple((t, x) for t, x in title if t in same)
+        return Probe(
+            side,
+            title,
+            sum(x for _, x in title),
+            words,
+            rare,
+            same,
+            neutral_title,
+            sum(x for _, x in neutral_title),
+        )
 
 
 def check_story(probe: Probe, story: Profile, limits: Thresholds = DEFAULT) -> Verdict:
@@ -208,8 +226,14 @@ def check_story(probe: Probe, story: Profile, limits: Thresholds = DEFAULT) -> V
     the new report.  A story's centre resists chaining: a report that only resembles its
     last report covers little of the headlines its other reports share."""
     a, terms, titles = probe.side, story.terms, story.titles
-    hit = sum(x for t, x in probe.title if t in terms)
-    cov_a = hit / probe.title_weight if probe.title_weight > 0 else 0.0
+    # a report in a language none of the story's reports is in is judged on the terms that
+    # read the same in any language (names, gazetteer concepts, event classes)
+    cross = bool(a.language) and bool(story.languages) and a.language not in story.languages
+    title, total = (
+        (probe.neutral_title, probe.neutral_weight) if cross else (probe.title, probe.title_weight)
+    )
+    hit = sum(x for t, x in title if t in terms)
+    cov_a = hit / total if total > 0 else 0.0
     if cov_a < limits.story_coverage:
         return Verdict(False, cov_a / 2, (), f"covers the story {cov_a:.2f}/-")
     shared = tuple(t for t in probe.words if t in terms)
@@ -234,9 +258,10 @@ def check_story(probe: Probe, story: Profile, limits: Thresholds = DEFAULT) -> V
     differ = limits.names and _names_differ(_lacking(a.title, seldom), _lacking(core, a.terms))
     if differ:
         return Verdict(False, 0.0, shared, differ)
-    words = probe.words
-    got = sum(words.get(t, EVENT_WEIGHT) * k for t, k in titles.items() if t in a.terms)
-    cov_s = got / story.mass if story.mass > 0 else 0.0
+    words, mine = probe.words, probe.neutral if cross else a.terms
+    got = sum(words.get(t, EVENT_WEIGHT) * k for t, k in titles.items() if t in mine)
+    mass = story.neutral_mass if cross else story.mass
+    cov_s = got / mass if mass > 0 else 0.0
     score = (cov_a + cov_s) / 2
     reason = f"covers the story {cov_a:.2f}/{cov_s:.2f}"
     if cov_s < limits.story_coverage or score < limits.story_score:

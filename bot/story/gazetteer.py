@@ -209,7 +209,7 @@ missile c: missile missiles rakete raketen missil misiles raketa~r raket raketam
 flight c: flight flights flug fluege vol vols vuelo vuelos reys reysy reysov
 train c: train trains zug zuege fernzuege poezd~r bronepoezd~r
 election c: election elections wahl wahlen parlamentswahl elecciones vybory vyborakh
-job c: job jobs stellen arbeitsplaetze emplois empleos rabochikh_mest
+job c: job jobs stellen stellenabbau arbeitsplaetze emplois empleos rabochikh_mest
 declaration c: declaration erklaerung declaracion deklaratsiya~r
 pipeline c: pipeline gaspipeline gazoprovod~r gazoduc gasoducto
 troops c: troops soldiers soldaten truppen soldats troupes tropas soldados voennye soldaty
@@ -241,7 +241,7 @@ def _forms(form: str) -> list[str]:
 
 def _parse() -> tuple[dict[tuple[str, ...], str], dict[str, str]]:
     phrases: dict[tuple[str, ...], str] = {}
-    names: dict[str, str] = {}
+    names: dict[str, str] = {}  # canonical -> kind (c: a concept)
     rows: list[str] = []
     for line in TABLE.strip().splitlines():
         if line.startswith(" "):
@@ -251,14 +251,14 @@ def _parse() -> tuple[dict[tuple[str, ...], str], dict[str, str]]:
     for row in rows:
         head, _, forms = row.partition(":")
         canonical, kind = head.split()
-        if kind != "c":
-            names[canonical] = kind
+        names[canonical] = kind
         for form in forms.split():
             for one in _forms(form):
                 phrases.setdefault(tuple(one.split("_")), canonical)
     return phrases, names
 
 
-PHRASES, NAMES = _parse()  # NAMES: canonical name -> its kind (l, p, o)
+PHRASES, CANONICAL = _parse()
+NAMES: Final = {t: kind for t, kind in CANONICAL.items() if kind != "c"}  # name -> l, k, p, o
 LONGEST: Final = max(len(k) for k in PHRASES)
 STARTS: Final = frozenset(k[0] for k in PHRASES if len(k) > 1)  # first words of multi-word forms

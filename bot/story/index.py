@@ -29,8 +29,9 @@ from bot.story.check import (
     check,
     check_story,
 )
+from bot.story.frequency import known
 from bot.story.frequency import prior as language_prior
-from bot.story.gazetteer import NAMES
+from bot.story.gazetteer import CANONICAL, NAMES
 from bot.story.records import Join, Report
 from bot.story.terms import EVENT_MARK, Analysis, analyse
 
@@ -94,6 +95,7 @@ class StoryIndex:
         self._stories: dict[int, Profile] = {}
         self._story_freq: Counter[str] = Counter()
         self._priors: dict[str, float] = {}
+        self._neutral: dict[str, bool] = {}
         self._memo: tuple[Report, Analysis] | None = None
 
     def __len__(self) -> int:
@@ -115,6 +117,17 @@ class StoryIndex:
             if len(self._priors) > 500_000:
                 self._priors.clear()
             self._priors[term] = got
+        return got
+
+    def neutral(self, term: str) -> bool:
+        """Whether the term reads the same in any language: an event class, a gazetteer
+        name or concept, or a word no language list knows (a name, most likely)."""
+        got = self._neutral.get(term)
+        if got is None:
+            got = term[0] == EVENT_MARK or term in CANONICAL or not known(term)
+            if len(self._neutral) > 500_000:
+                self._neutral.clear()
+            self._neutral[term] = got
         return got
 
     def weight(self, term: str) -> float:
@@ -140,7 +153,7 @@ class StoryIndex:
         report, the verdict against the story as a whole) — what ``assign`` decides on,
         and what an explanation can show."""
         found = self._analyse(report)
-        side = Side(found.title, found.terms, found.events)
+        side = Side(found.title, found.terms, found.events, found.language)
         w = _Memo(self.weight).__getitem__  # weights do not change during one assignment
         postings = self._postings
         query = [
@@ -167,7 +180,7 @@ class StoryIndex:
         ranked = sorted(((n, rid, story) for story, (n, rid) in best.items()), reverse=True)
         prior, limits = self.prior, self.thresholds
         out: list[tuple[int, Verdict, Verdict]] = []
-        probe = Probe.of(side, w, prior, limits) if ranked else None
+        probe = Probe.of(side, w, prior, self.neutral, limits) if ranked else None
         for _, rid, story in ranked[: self.candidates]:
             assert probe is not None
             whole = check_story(probe, self._stories[story], limits)
@@ -217,7 +230,12 @@ class StoryIndex:
             return
         found = self._analyse(report)
         self._memo = None
-        doc = _Doc(report.id, story, report.published, Side(found.title, found.terms, found.events))
+        doc = _Doc(
+            report.id,
+            story,
+            report.published,
+            Side(found.title, found.terms, found.events, found.language),
+        )
         self._docs[report.id] = doc
         heapq.heappush(self._by_time, (report.published, report.id))
         cap = self.postings_cap
@@ -239,6 +257,9 @@ class StoryIndex:
             counts[term] += 1
         profile.titles.update(found.title)
         profile.mass += sum(self.prior(t) for t in found.title)
+        profile.neutral_mass += sum(self.prior(t) for t in found.title if self.neutral(t))
+        if found.language:
+            profile.languages[found.language] += 1
         profile.settle()
 
     def expire(self, now: float) -> int:
@@ -287,6 +308,14 @@ class StoryIndex:
             if titles[term] <= 0:
                 del titles[term]
         profile.mass = max(0.0, profile.mass - sum(self.prior(t) for t in doc.side.title))
+        profile.neutral_mass = max(
+            0.0,
+            profile.neutral_mass - sum(self.prior(t) for t in doc.side.title if self.neutral(t)),
+        )
+        if doc.side.language:
+            profile.languages[doc.side.language] -= 1
+            if profile.languages[doc.side.language] <= 0:
+                del profile.languages[doc.side.language]
         profile.settle()
 
     def clear(self) -> None:

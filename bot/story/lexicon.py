@@ -14,30 +14,50 @@ from __future__ import annotations
 
 from typing import Final
 
-STOPWORDS: Final = frozenset(
-    """
-    a an the and or but nor of to in on at by for from with without into onto over under
-    about after before during since until against among amid amidst between through
-    across near off up down out as is are was were be been being am has have had having do
-    does did will would shall should can could may might must not no yes so than then
-    that this these those there here it its he she his her hers him they them their theirs
-    we our us you your i me my who whom whose which what when where why how all any both
-    each few more most other some such only own same too very just also again still yet
-    if because while per via vs v says said say saying told tells tell according report
-    reports reported new news latest live update updates s t ap afp mr mrs ms
-    der die das den dem des ein eine einen einem einer eines und oder aber im in am an auf
-    aus bei mit nach von vom zu zum zur fur ueber uber unter vor ist sind war waren wird
-    werden wurde wurden hat haben hatte sich nicht auch als wie so es er sie wir ihr noch
-    mehr bis seit gegen durch um
-    le la les un une des du de d l et ou mais au aux en dans sur sous pour par avec sans
-    est sont a ete etre ce cet cette ces qui que quoi dont il elle ils elles on se sa son
-    ses leur leurs pas plus apres avant selon lors contre entre
-    el los las y o del al con por para sin es son fue lo su sus que
-    v vo na i s so k ko po o ob iz ot u za do pri pod nad bez dlya cherez posle pered mezhdu
-    chto kak eto etot eta eti ne ni no a zhe li by byl byla bylo byli budet on ona oni ego
-    ee ikh svoi svoe svoikh kotoryi kotoraya kotorye takzhe uzhe
-    """.split()
-)
+# stopwords by language (folded); which language a report is in is guessed from them
+STOPWORDS_BY_LANGUAGE: Final[dict[str, frozenset[str]]] = {
+    "en": frozenset(
+        """
+        a an the and or but nor of to in on at by for from with without into onto over under
+        about after before during since until against among amid amidst between through
+        across near off up down out as is are was were be been being am has have had having do
+        does did will would shall should can could may might must not no yes so than then
+        that this these those there here it its he she his her hers him they them their theirs
+        we our us you your i me my who whom whose which what when where why how all any both
+        each few more most other some such only own same too very just also again still yet
+        if because while per via vs v says said say saying told tells tell according report
+        reports reported new news latest live update updates s t ap afp mr mrs ms
+        """.split()
+    ),
+    "de": frozenset(
+        """
+        der die das den dem des ein eine einen einem einer eines und oder aber im in am an auf
+        aus bei mit nach von vom zu zum zur fur ueber uber unter vor ist sind war waren wird
+        werden wurde wurden hat haben hatte sich nicht auch als wie so es er sie wir ihr noch
+        mehr bis seit gegen durch um
+        """.split()
+    ),
+    "fr": frozenset(
+        """
+        le la les un une des du de d l et ou mais au aux en dans sur sous pour par avec sans
+        est sont a ete etre ce cet cette ces qui que quoi dont il elle ils elles on se sa son
+        ses leur leurs pas plus apres avant selon lors contre entre
+        """.split()
+    ),
+    "es": frozenset(
+        """
+        el los las y o del al con por para sin es son fue lo su sus que
+        """.split()
+    ),
+    "ru": frozenset(
+        """
+        v vo na i s so k ko po o ob iz ot u za do pri pod nad bez dlya cherez posle pered mezhdu
+        chto kak eto etot eta eti ne ni no a zhe li by byl byla bylo byli budet on ona oni ego
+        ee ikh svoi svoe svoikh kotoryi kotoraya kotorye takzhe uzhe
+        """.split()
+    ),
+}
+STOPWORDS: Final = frozenset[str]().union(*STOPWORDS_BY_LANGUAGE.values())
 
 # class name -> folded words of that class (any language); a word may be in several classes
 EVENTS: Final[dict[str, list[str]]] = {
@@ -90,7 +110,7 @@ EVENTS: Final[dict[str, list[str]]] = {
     "attack": (
         "attack attacks attacked strike strikes struck hit hits targeted shelling bombing "
         "bombardment "
-        "angriff grossangriff attaque ataka ataki udar"
+        "angriff grossangriff attaque ataka ataki ataku atake atakoy udar udara udary"
     ).split(),
     "walkout": (
         "strike strikes striking walkout walk streik streiks streiken bahnstreik greve zabastovka"
@@ -110,13 +130,19 @@ EVENTS: Final[dict[str, list[str]]] = {
     "crash": (
         "crash crashes crashed plunge plunges plunged absturz unfall collision derail derailed"
     ).split(),
-    "shoot": "shooting shootings shot gunman gunmen gunfire schuesse fusillade strelba".split(),
+    "shoot": (
+        "shooting shootings shot gunman gunmen gunfire schuesse fusillade strelba sbili sbit "
+        "abgeschossen abschuss"
+    ).split(),
     "launch": "launch launches launched liftoff lifts blasts start".split(),
     "unveil": (
         "unveil unveils unveiled launch launches launched introduce introduces "
         "introduced reveal reveals revealed presente"
     ).split(),
-    "cut": "cut cuts cutting lower lowers lowered trim trims slash slashes reduce senkt".split(),
+    "cut": (
+        "cut cuts cutting lower lowers lowered trim trims slash slashes reduce senkt streicht "
+        "streichen abbauen abbau"
+    ).split(),
     "hold": "hold holds unchanged steady leaves keeps keep belassen unveraendert".split(),
     "raise": "raise raises hike hikes increase increases lift lifts boost erhoeht".split(),
     "sign": "sign signs signed signing unterzeichnet signe podpisal".split(),
@@ -129,7 +155,8 @@ EVENTS: Final[dict[str, list[str]]] = {
     "trap": "trapped stranded stuck".split(),
     "close": (
         "close closes closed closure shut shuts shutdown halted halts suspend suspended "
-        "suspends geschlossen gesperrt lahm ferme fermeture zakryt"
+        "suspends geschlossen gesperrt lahm lahmgelegt ferme fermeture zakryt disrupt disrupts "
+        "disrupted disruption cripples crippled paralyses paralysed ogranichili"
     ).split(),
     "reopen": "reopen reopens reopened reopening resume resumes resumed wiedereroeffnet".split(),
     "ban": "ban bans banned blocked verbot interdiction zapret".split(),

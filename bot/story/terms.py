@@ -19,9 +19,9 @@ from typing import Final
 
 from bot.match.fold import tokenize
 from bot.story.gazetteer import LONGEST, PHRASES, STARTS
-from bot.story.lexicon import CONFLICTS, CONTEXT, EVENTS, NEUTRAL, STOPWORDS
+from bot.story.lexicon import CONFLICTS, CONTEXT, EVENTS, NEUTRAL, STOPWORDS, STOPWORDS_BY_LANGUAGE
 
-__all__ = ["Analysis", "analyse", "normalize"]
+__all__ = ["Analysis", "analyse", "language", "normalize"]
 
 TITLE_CHARS: Final = 500
 SUMMARY_CHARS: Final = 2_000
@@ -67,6 +67,10 @@ def _event_table() -> dict[str, frozenset[str]]:
 _EVENT_OF: Final = _event_table()
 _CONFLICTS: Final = frozenset(frozenset(EVENT_MARK + c for c in pair) for pair in CONFLICTS)
 _NONE: Final[frozenset[str]] = frozenset()
+_LANGUAGES_OF: Final = {
+    word: tuple(lang for lang, words in STOPWORDS_BY_LANGUAGE.items() if word in words)
+    for word in STOPWORDS
+}
 NEUTRAL_EVENTS: Final = frozenset(EVENT_MARK + c for c in NEUTRAL)
 _CACHE: dict[str, tuple[str, frozenset[str]] | None] = {}
 _CACHE_MAX: Final = 200_000
@@ -100,6 +104,25 @@ class Analysis:
     terms: frozenset[str]
     events: frozenset[str]
     surface: dict[str, str]
+    language: str
+
+
+def language(words: list[str]) -> str:
+    """The language whose stopwords the words use most (at least two of them), or "" when
+    that is unclear."""
+    counts: dict[str, int] = {}
+    of = _LANGUAGES_OF
+    for word in words:
+        langs = of.get(word)
+        if langs:
+            for lang in langs:
+                counts[lang] = counts.get(lang, 0) + 1
+    if not counts:
+        return ""
+    ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+    if ranked[0][1] < 2 or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
+        return ""
+    return ranked[0][0]
 
 
 def _words(words: list[str]) -> list[tuple[str, str, frozenset[str]]]:
@@ -145,13 +168,15 @@ def analyse(title: str, summary: str) -> Analysis:
             title_terms.add(term)
             surface.setdefault(term, word)
     terms = set(title_terms)
-    for term, word, classes in _words(tokenize(summary[:SUMMARY_CHARS]).words[:SUMMARY_WORDS]):
+    summary_words = tokenize(summary[:SUMMARY_CHARS]).words[:SUMMARY_WORDS]
+    for term, word, classes in _words(summary_words):
         if classes:
             terms |= classes
         else:
             terms.add(term)
             surface.setdefault(term, word)
-    return Analysis(frozenset(title_terms), frozenset(terms), frozenset(events), surface)
+    lang = language(words + summary_words)
+    return Analysis(frozenset(title_terms), frozenset(terms), frozenset(events), surface, lang)
 
 
 def conflicting(a: frozenset[str], b: frozenset[str]) -> tuple[str, str] | None:
