@@ -122,11 +122,11 @@ def tune() -> None:
     tune_labels = {x.report.id: x.label for x in rows if not held_out(x.label)}
     results = []
     for drift, s_cov, s_score, cov, pair_score in itertools.product(
-        (0.4, 0.5, 0.6, 2.0),
-        (0.2, 0.25, 0.3, 0.35),
-        (0.45, 0.5, 0.55, 0.6),
+        (0.4, 0.5, 2.0),
+        (0.1, 0.15, 0.2, 0.25),
+        (0.35, 0.4, 0.45, 0.5, 0.55),
         (0.2, 0.3),
-        (0.45, 0.55, 0.65),
+        (0.45, 0.55),
     ):
         limits = dataclasses.replace(
             DEFAULT,

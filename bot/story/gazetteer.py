@@ -212,6 +212,10 @@ election c: election elections wahl wahlen parlamentswahl elecciones vybory vybo
 job c: job jobs stellen stellenabbau arbeitsplaetze emplois empleos rabochikh_mest
 declaration c: declaration erklaerung declaracion deklaratsiya~r
 pipeline c: pipeline gaspipeline gazoprovod~r gazoduc gasoducto
+cyberattack c: cyberattack cyberattacks cyber_attack cyber_attacks hack hackers cyberangriff
+    cyberangriffe hackerangriff cyberattaque cyberattaques ciberataque kiberataka~r
+rate c: rate rates interest_rate interest_rates zins zinsen leitzins taux taux_directeur
+    tipos tipo_de_interes stavka~r stavku klyuchevuyu_stavku
 troops c: troops soldiers soldaten truppen soldats troupes tropas soldados voennye soldaty
 """
 
