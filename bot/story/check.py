@@ -97,6 +97,12 @@ def _lacking(title: Iterable[str], other: Container[str]) -> dict[str, str]:
     return out
 
 
+def _classes(terms: frozenset[str]) -> frozenset[str]:
+    """The event classes among a headline's terms (the neutral ones and those after a
+    context word too: contradictions are read on all of them)."""
+    return frozenset(t for t in terms if t[0] == EVENT_MARK)
+
+
 def _apart(
     events: frozenset[str], title: frozenset[str], others: frozenset[str], terms: frozenset[str]
 ) -> bool:
@@ -134,7 +140,7 @@ def check(
     ):
         events = ", ".join(sorted(e[1:] for e in a.events | b.events))
         return Verdict(False, 0.0, common, f"headlines tell different events ({events})")
-    clash = conflicting(a.events, b.events)
+    clash = conflicting(_classes(a.title), _classes(b.title))
     if clash is not None:
         return Verdict(False, 0.0, common, f"events contradict ({clash[0][1:]} / {clash[1][1:]})")
     differ = limits.names and _names_differ(_lacking(a.title, b.terms), _lacking(b.title, a.terms))
@@ -251,7 +257,7 @@ def check_story(probe: Probe, story: Profile, limits: Thresholds = DEFAULT) -> V
     ):
         told_all = ", ".join(sorted(e[1:] for e in a.events | told))
         return Verdict(False, 0.0, shared, f"headlines tell different events ({told_all})")
-    clash = conflicting(a.events, events)
+    clash = conflicting(_classes(a.title), _classes(core))
     if clash is not None:
         return Verdict(False, 0.0, shared, f"events contradict ({clash[0][1:]} / {clash[1][1:]})")
     seldom = _Seldom(terms, story.need)  # names the story's reports seldom carry

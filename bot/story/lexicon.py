@@ -108,7 +108,7 @@ EVENTS: Final[dict[str, list[str]]] = {
         "uvolil uvolen"
     ).split(),
     "attack": (
-        "attack attacks attacked strike strikes struck hit hits targeted shelling bombing "
+        "attack attacks attacked strike strikes struck hit hits shelling bombing "
         "bombardment "
         "angriff grossangriff attaque ataka ataki ataku atake atakoy udar udara udary"
     ).split(),
@@ -164,9 +164,10 @@ EVENTS: Final[dict[str, list[str]]] = {
 }
 
 # event classes that follow or frame an event rather than tell one (a flood kills,
-# evacuates and strands; a summit is where things are signed; one's win is another's
-# defeat): they count as terms, but not as the headline's event
-NEUTRAL: Final = frozenset("kill injure evacuate rescue trap summit win lose".split())
+# evacuates and strands; an attack or a strike closes things; a summit is where things
+# are signed; one's win is another's defeat): they count as terms and in contradictions
+# (closes / reopens), but not as the headline's event
+NEUTRAL: Final = frozenset("kill injure evacuate rescue trap close summit win lose".split())
 
 # headline words after which events are context, not the headline's event ("Kim's train
 # arrives ahead of the parade", "Putin and Kim hold talks after the parade")
