@@ -10,7 +10,7 @@ TF-IDF cosine clusterer (single pass: a report joins the story of its most simil
 report within the window when the cosine reaches a threshold) and of exact-title matching.
 
 Speed: entries/s assigned and added with 10,000 and 100,000 synthetic reports of history in
-the window (headlines built from vocabularies of people, places, events and objects), and
+the window (the best of three batches of 2,000 new reports: the machine is shared) (headlines built from vocabularies of people, places, events and objects), and
 the all-pairs baseline (the same precise check against every stored report) timed on a
 smaller history, its per-entry cost extrapolated to 100,000.
 """
@@ -227,8 +227,10 @@ def speed(sizes: tuple[int, ...]) -> None:
         start = time.perf_counter()
         fill(index, history)
         built = time.perf_counter() - start
-        fresh = synthetic(5_000, n + 1, t0 + WINDOW * 0.9, rng)
-        rates[n] = rate(index, fresh)
+        rates[n] = 0.0
+        for batch in range(3):  # best of three batches: the machine is shared
+            fresh = synthetic(2_000, n + 1 + batch * 2_000, t0 + WINDOW * 0.9, rng)
+            rates[n] = max(rates[n], rate(index, fresh))
         print(f"  history {n:>7,}: {rates[n]:>9,.0f} entries/s   (history built in {built:.1f} s)")
     lo, hi = min(sizes), max(sizes)
     print(f"  ratio {hi:,} / {lo:,}: {rates[hi] / rates[lo]:.2f}   (1.00 = flat)")

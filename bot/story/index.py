@@ -38,10 +38,10 @@ from bot.story.terms import EVENT_MARK, Analysis, analyse
 __all__ = ["StoryIndex"]
 
 WINDOW: Final = 48 * 3600.0
-POSTINGS: Final = 32  # report ids kept per term (the latest)
+POSTINGS: Final = 16  # report ids kept per term (the latest)
 QUERY_TERMS: Final = 8  # the new report's heaviest terms looked up
-CANDIDATES: Final = 4  # stories given the precise checks, at most
-RANKED: Final = 40  # reports sharing most query terms looked at to find those stories
+CANDIDATES: Final = 3  # stories given the precise checks, at most
+RANKED: Final = 24  # reports sharing most query terms looked at to find those stories
 EVENT_PRIOR: Final = EVENT_WEIGHT  # the prior of an event-class term ("@quake")
 NAME_PRIOR: Final = 4.5  # the prior of a gazetteer name ("beijing", "peru"), however common
 DAMPING: Final = 2.0  # a term in every story of the window weighs 1/(1 + DAMPING) its prior
@@ -251,10 +251,8 @@ class StoryIndex:
             profile = self._stories[story] = Profile(0, Counter(), Counter(), 0.0)
         profile.reports += 1
         counts = profile.terms
-        for term in found.terms:
-            if counts[term] == 0:
-                self._story_freq[term] += 1
-            counts[term] += 1
+        self._story_freq.update(found.terms - counts.keys())  # terms new to the story
+        counts.update(found.terms)
         profile.titles.update(found.title)
         profile.mass += sum(self.prior(t) for t in found.title)
         profile.neutral_mass += sum(self.prior(t) for t in found.title if self.neutral(t))
