@@ -10,8 +10,9 @@ TF-IDF cosine clusterer (single pass: a report joins the story of its most simil
 report within the window when the cosine reaches a threshold) and of exact-title matching.
 
 Speed: entries/s assigned and added with 10,000 and 100,000 synthetic reports of history in
-the window (the best of three batches of 2,000 new reports: the machine is shared) (headlines built from vocabularies of people, places, events and objects), and
-the all-pairs baseline (the same precise check against every stored report) timed on a
+the window (headlines built from vocabularies of people, places, events and objects; the
+best of three batches of 2,000 new reports, as the machine is shared), and the all-pairs
+baseline (the same precise check against every stored report) timed on a
 smaller history, its per-entry cost extrapolated to 100,000.
 """
 
