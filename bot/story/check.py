@@ -265,7 +265,7 @@ def check_story(probe: Probe, story: Profile, limits: Thresholds = DEFAULT) -> V
     if differ:
         return Verdict(False, 0.0, shared, differ)
     words, mine = probe.words, probe.neutral if cross else a.terms
-    got = sum(words.get(t, EVENT_WEIGHT) * k for t, k in titles.items() if t in mine)
+    got = sum(words.get(t, EVENT_WEIGHT) * titles[t] for t in mine if t in titles)
     mass = story.neutral_mass if cross else story.mass
     cov_s = got / mass if mass > 0 else 0.0
     score = (cov_a + cov_s) / 2
