@@ -122,11 +122,11 @@ def tune() -> None:
     rows = load(DATA)
     tune_labels = {x.report.id: x.label for x in rows if not held_out(x.label)}
     results = []
-    for drift, s_cov, s_score, cov, pair_score in itertools.product(
+    for drift, s_cov, s_score, share, pair_score in itertools.product(
         (0.4, 0.5, 2.0),
-        (0.1, 0.15, 0.2, 0.25),
-        (0.35, 0.4, 0.45, 0.5, 0.55),
-        (0.2, 0.3),
+        (0.15, 0.2, 0.25),
+        (0.4, 0.425, 0.45, 0.475, 0.5, 0.55),
+        (0.0, 0.2, 0.3, 0.4),
         (0.45, 0.55),
     ):
         limits = dataclasses.replace(
@@ -134,7 +134,7 @@ def tune() -> None:
             drift=drift,
             story_coverage=s_cov,
             story_score=s_score,
-            coverage=cov,
+            summary=share,
             score=pair_score,
         )
         got = score(tune_labels, ours(rows, limits))

@@ -32,8 +32,9 @@ class Thresholds:
     distinctive: float = 1.5  # ... of which one at least this prior (a rare word or name)
     # against the story as a whole (its reports' terms with counts: ``Profile``)
     drift: float = 0.5  # a pair's join also needs this score against the story (no chaining)
-    story_coverage: float = 0.2  # a join on the story alone: each side's coverage, at least
-    story_score: float = 0.5  # ... and their mean, at least
+    story_coverage: float = 0.15  # a join on the story alone: each side's coverage, at least
+    story_score: float = 0.45  # ... and their mean, at least
+    summary: float = 0.3  # a new report's summary terms count this share of their weight
     disjoint: bool = True
     # each headline names a person, place or organisation (gazetteer) that the other report
     # lacks, of the same kind: the headlines name different things (Afghanistan / Peru)
@@ -208,7 +209,10 @@ class Probe:
         neutral: Callable[[str], bool],
         limits: Thresholds = DEFAULT,
     ) -> Probe:
+        share = limits.summary
         title = tuple((t, weight(t)) for t in side.title)
+        if share > 0:  # the summary's terms count too, for a share of their weight
+            title += tuple((t, share * weight(t)) for t in side.terms - side.title)
         words = {t: prior(t) for t in side.terms if t[0] != EVENT_MARK}
         rare = frozenset(t for t, p in words.items() if p >= limits.distinctive)
         same = frozenset(t for t in side.terms if neutral(t))
