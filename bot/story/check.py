@@ -33,7 +33,7 @@ class Thresholds:
     # against the story as a whole (its reports' terms with counts: ``Profile``)
     drift: float = 0.5  # a pair's join also needs this score against the story (no chaining)
     story_coverage: float = 0.15  # a join on the story alone: each side's coverage, at least
-    story_score: float = 0.45  # ... and their mean, at least
+    story_score: float = 0.425  # ... and their mean, at least
     summary: float = 0.3  # a new report's summary terms count this share of their weight
     disjoint: bool = True
     # each headline names a person, place or organisation (gazetteer) that the other report

@@ -96,8 +96,9 @@ def _term(word: str) -> tuple[str, frozenset[str]] | None:
 @dataclass(frozen=True, slots=True)
 class Analysis:
     """A report's terms: ``title`` and ``terms`` (title and summary opening) hold word
-    terms and event-class terms; ``events`` the title's event classes alone (not those
-    after a context word: "... ahead of the parade", nor ``NEUTRAL`` ones); ``surface``
+    terms and event-class terms (a headline's words after a context word, "... ahead of
+    the parade", count as summary words); ``events`` the title's event classes alone (not
+    the ``NEUTRAL`` ones); ``surface``
     one folded word per word term, for explanations."""
 
     title: frozenset[str]
@@ -158,16 +159,22 @@ def analyse(title: str, summary: str) -> Analysis:
     events: set[str] = set()
     words = tokenize(title[:TITLE_CHARS]).words[:TITLE_WORDS]
     context = next((i for i, word in enumerate(words) if word in CONTEXT), len(words))
-    head = _words(words[:context])
-    for k, (term, word, classes) in enumerate(head + _words(words[context:])):
+    for term, word, classes in _words(words[:context]):
         if classes:
-            if k < len(head):  # the headline's own event, not its context
-                events |= classes - NEUTRAL_EVENTS
+            events |= classes - NEUTRAL_EVENTS
             title_terms |= classes
         else:
             title_terms.add(term)
             surface.setdefault(term, word)
     terms = set(title_terms)
+    # after a context word ("... after the parade") the headline tells another event: those
+    # terms count as the summary's do
+    for term, word, classes in _words(words[context:]):
+        if classes:
+            terms |= classes
+        else:
+            terms.add(term)
+            surface.setdefault(term, word)
     summary_words = tokenize(summary[:SUMMARY_CHARS]).words[:SUMMARY_WORDS]
     for term, word, classes in _words(summary_words):
         if classes:
