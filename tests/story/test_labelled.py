@@ -55,17 +55,17 @@ def test_precision_first_floors(scores: dict[str, Scores]) -> None:
     for name, s in scores.items():
         print(name, s.line())
     assert scores["tune"].pair_precision >= 0.97
-    assert scores["tune"].pair_recall >= 0.85
+    assert scores["tune"].pair_recall >= 0.88
     assert scores["held"].pair_precision >= 0.95
     assert scores["all"].pair_precision >= 0.95
     assert scores["all"].b3_precision >= 0.97
-    assert scores["all"].pair_recall >= 0.75
-    assert scores["all"].b3_recall >= 0.83
+    assert scores["all"].pair_recall >= 0.80
+    assert scores["all"].b3_recall >= 0.86
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 10 target not reached yet: pairwise recall 0.79 on the whole set (0.68 held out)",
+    reason="issue 10 target not reached yet: pairwise recall 0.84 on the whole set (0.75 held out)",
 )
 def test_issue_targets(scores: dict[str, Scores]) -> None:
     assert scores["all"].pair_precision >= 0.95
