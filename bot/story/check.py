@@ -186,47 +186,57 @@ class Profile:
         )
 
 
-@dataclass(frozen=True, slots=True)
 class Probe:
     """What ``check_story`` reads of the new report, weighed once per assignment: its side,
-    its headline's terms with their weights (and their sum), its word terms with their
-    priors, and which of those are distinctive."""
+    its headline's terms with their weights (and their sum; the summary's terms count for
+    ``summary`` of theirs), its word terms with their priors, which of those are
+    distinctive, and — when a story is in other languages — the same restricted to the
+    terms that read the same in any language (computed on first use)."""
 
-    side: Side
-    title: tuple[tuple[str, float], ...]
-    title_weight: float
-    words: dict[str, float]
-    rare: frozenset[str]
-    neutral: frozenset[str]  # its terms that read the same in any language
-    neutral_title: tuple[tuple[str, float], ...]
-    neutral_weight: float
+    __slots__ = (
+        "_neutral",
+        "_same",
+        "neutral_title",
+        "neutral_weight",
+        "rare",
+        "side",
+        "title",
+        "title_weight",
+        "words",
+    )
 
-    @staticmethod
-    def of(
+    def __init__(
+        self,
         side: Side,
         weight: Callable[[str], float],
         prior: Callable[[str], float],
         neutral: Callable[[str], bool],
         limits: Thresholds = DEFAULT,
-    ) -> Probe:
+    ) -> None:
         share = limits.summary
         title = tuple((t, weight(t)) for t in side.title)
-        if share > 0:  # the summary's terms count too, for a share of their weight
+        if share > 0:
             title += tuple((t, share * weight(t)) for t in side.terms - side.title)
         words = {t: prior(t) for t in side.terms if t[0] != EVENT_MARK}
-        rare = frozenset(t for t, p in words.items() if p >= limits.distinctive)
-        same = frozenset(t for t in side.terms if neutral(t))
-        neutral_title = tuple((t, x) for t, x in title if t in same)
-        return Probe(
-            side,
-            title,
-            sum(x for _, x in title),
-            words,
-            rare,
-            same,
-            neutral_title,
-            sum(x for _, x in neutral_title),
-        )
+        self.side = side
+        self.title = title
+        self.title_weight = sum(x for _, x in title)
+        self.words = words
+        self.rare = frozenset(t for t, p in words.items() if p >= limits.distinctive)
+        self._neutral = neutral
+        self._same: frozenset[str] | None = None
+        self.neutral_title: tuple[tuple[str, float], ...] = ()
+        self.neutral_weight = 0.0
+
+    @property
+    def neutral(self) -> frozenset[str]:
+        """Its terms that read the same in any language."""
+        if self._same is None:
+            neutral = self._neutral
+            self._same = frozenset(t for t in self.side.terms if neutral(t))
+            self.neutral_title = tuple((t, x) for t, x in self.title if t in self._same)
+            self.neutral_weight = sum(x for _, x in self.neutral_title)
+        return self._same
 
 
 def check_story(probe: Probe, story: Profile, limits: Thresholds = DEFAULT) -> Verdict:
@@ -239,9 +249,11 @@ def check_story(probe: Probe, story: Profile, limits: Thresholds = DEFAULT) -> V
     # a report in a language none of the story's reports is in is judged on the terms that
     # read the same in any language (names, gazetteer concepts, event classes)
     cross = bool(a.language) and bool(story.languages) and a.language not in story.languages
-    title, total = (
-        (probe.neutral_title, probe.neutral_weight) if cross else (probe.title, probe.title_weight)
-    )
+    if cross:
+        mine = probe.neutral
+        title, total = probe.neutral_title, probe.neutral_weight
+    else:
+        mine, title, total = a.terms, probe.title, probe.title_weight
     hit = sum(x for t, x in title if t in terms)
     cov_a = hit / total if total > 0 else 0.0
     if cov_a < limits.story_coverage:
@@ -268,7 +280,7 @@ def check_story(probe: Probe, story: Profile, limits: Thresholds = DEFAULT) -> V
     differ = limits.names and _names_differ(_lacking(a.title, seldom), _lacking(core, a.terms))
     if differ:
         return Verdict(False, 0.0, shared, differ)
-    words, mine = probe.words, probe.neutral if cross else a.terms
+    words = probe.words
     got = sum(words.get(t, EVENT_WEIGHT) * titles[t] for t in mine if t in titles)
     mass = story.neutral_mass if cross else story.mass
     cov_s = got / mass if mass > 0 else 0.0

@@ -266,3 +266,4 @@ PHRASES, CANONICAL = _parse()
 NAMES: Final = {t: kind for t, kind in CANONICAL.items() if kind != "c"}  # name -> l, k, p, o
 LONGEST: Final = max(len(k) for k in PHRASES)
 STARTS: Final = frozenset(k[0] for k in PHRASES if len(k) > 1)  # first words of multi-word forms
+WORDS: Final = {k[0]: v for k, v in PHRASES.items() if len(k) == 1}  # one-word forms

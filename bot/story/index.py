@@ -180,7 +180,7 @@ class StoryIndex:
         ranked = sorted(((n, rid, story) for story, (n, rid) in best.items()), reverse=True)
         prior, limits = self.prior, self.thresholds
         out: list[tuple[int, Verdict, Verdict]] = []
-        probe = Probe.of(side, w, prior, self.neutral, limits) if ranked else None
+        probe = Probe(side, w, prior, self.neutral, limits) if ranked else None
         for _, rid, story in ranked[: self.candidates]:
             assert probe is not None
             whole = check_story(probe, self._stories[story], limits)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from bot.match.fold import tokenize
-from bot.story.gazetteer import LONGEST, PHRASES, STARTS
+from bot.story.gazetteer import LONGEST, PHRASES, STARTS, WORDS
 from bot.story.lexicon import CONFLICTS, CONTEXT, EVENTS, NEUTRAL, STOPWORDS, STOPWORDS_BY_LANGUAGE
 
 __all__ = ["Analysis", "analyse", "language", "normalize"]
@@ -131,10 +131,10 @@ def _words(words: list[str]) -> list[tuple[str, str, frozenset[str]]]:
     first, up to ``LONGEST`` words) become their canonical name, other words their term."""
     out: list[tuple[str, str, frozenset[str]]] = []
     i, n = 0, len(words)
-    phrases = PHRASES
+    phrases, single = PHRASES, WORDS
     while i < n:
         word = words[i]
-        canonical = phrases.get((word,))
+        canonical = single.get(word)
         span = 1
         for k in range(min(LONGEST, n - i) if word in STARTS else 1, 1, -1):
             got = phrases.get(tuple(words[i : i + k]))
@@ -182,7 +182,7 @@ def analyse(title: str, summary: str) -> Analysis:
         else:
             terms.add(term)
             surface.setdefault(term, word)
-    lang = language(words + summary_words)
+    lang = language(words + summary_words[:30])
     return Analysis(frozenset(title_terms), frozenset(terms), frozenset(events), surface, lang)
 
 
