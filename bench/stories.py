@@ -1,7 +1,8 @@
 """Story clustering: quality on the labelled set beside two baselines, and speed with a
 large window beside the all-pairs baseline, all measured in this run.
 
-    PYTHONPATH=. python bench/stories.py
+    PYTHONPATH=. python bench/stories.py            # quality and speed
+    PYTHONPATH=. python bench/stories.py --tune     # the thresholds' grid search (tuning part)
 
 Quality (tests/story/data/labelled.jsonl, reports fed in publication order, assign then
 add, as the store does): pairwise and B-cubed precision/recall of StoryIndex, of a plain
@@ -9,13 +10,16 @@ TF-IDF cosine clusterer (single pass: a report joins the story of its most simil
 report within the window when the cosine reaches a threshold) and of exact-title matching.
 
 Speed: entries/s assigned and added with 10,000 and 100,000 synthetic reports of history in
-the window (headlines built from vocabularies of people, places, events and objects), and
-the all-pairs baseline (the same precise check against every stored report) timed on a
+the window (headlines built from vocabularies of people, places, events and objects; the
+best of three batches of 2,000 new reports, as the machine is shared), and the all-pairs
+baseline (the same precise check against every stored report) timed on a
 smaller history, its per-entry cost extrapolated to 100,000.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import math
 import random
 import sys
@@ -25,7 +29,7 @@ from pathlib import Path
 
 from bot.match.fold import tokenize
 from bot.story import Report, StoryIndex
-from bot.story.check import Side, check
+from bot.story.check import DEFAULT, Side, Thresholds, check
 from bot.story.evaluate import Labelled, Scores, held_out, load, run, score
 from bot.story.terms import analyse
 
@@ -36,8 +40,8 @@ WINDOW = 48 * 3600.0
 # ---------------------------------------------------------------------- quality
 
 
-def ours(rows: list[Labelled]) -> dict[int, int]:
-    index = StoryIndex()
+def ours(rows: list[Labelled], thresholds: Thresholds = DEFAULT) -> dict[int, int]:
+    index = StoryIndex(thresholds=thresholds)
 
     def assign(r: Report) -> int | None:
         joined = index.assign(r)
@@ -109,6 +113,35 @@ def quality() -> None:
     for th in (0.3, 0.5):
         show(f"TF-IDF cosine >= {th}", tfidf(rows, th))
     show("exact title", exact_title(rows))
+
+
+def tune() -> None:
+    """The grid search the thresholds were chosen by: scored on the tuning part only (the
+    held-out stories are not looked at), the highest pairwise recall at precision >= 0.97
+    (margin over the 0.95 target), then the highest precision."""
+    rows = load(DATA)
+    tune_labels = {x.report.id: x.label for x in rows if not held_out(x.label)}
+    results = []
+    for drift, s_cov, s_score, share, pair_score in itertools.product(
+        (0.4, 0.5, 2.0),
+        (0.15, 0.2, 0.25),
+        (0.4, 0.425, 0.45, 0.475, 0.5, 0.55),
+        (0.0, 0.2, 0.3, 0.4),
+        (0.45, 0.55),
+    ):
+        limits = dataclasses.replace(
+            DEFAULT,
+            drift=drift,
+            story_coverage=s_cov,
+            story_score=s_score,
+            summary=share,
+            score=pair_score,
+        )
+        got = score(tune_labels, ours(rows, limits))
+        results.append((got.pair_precision >= 0.97, got.pair_recall, got.pair_precision, limits))
+    results.sort(key=lambda r: (r[0], r[1], r[2]), reverse=True)
+    for _, recall, precision, limits in results[:10]:
+        print(f"  tune: P {precision:.3f} R {recall:.3f}  {limits}")
 
 
 # ---------------------------------------------------------------------- speed
@@ -195,8 +228,10 @@ def speed(sizes: tuple[int, ...]) -> None:
         start = time.perf_counter()
         fill(index, history)
         built = time.perf_counter() - start
-        fresh = synthetic(5_000, n + 1, t0 + WINDOW * 0.9, rng)
-        rates[n] = rate(index, fresh)
+        rates[n] = 0.0
+        for batch in range(3):  # best of three batches: the machine is shared
+            fresh = synthetic(2_000, n + 1 + batch * 2_000, t0 + WINDOW * 0.9, rng)
+            rates[n] = max(rates[n], rate(index, fresh))
         print(f"  history {n:>7,}: {rates[n]:>9,.0f} entries/s   (history built in {built:.1f} s)")
     lo, hi = min(sizes), max(sizes)
     print(f"  ratio {hi:,} / {lo:,}: {rates[hi] / rates[lo]:.2f}   (1.00 = flat)")
@@ -209,5 +244,8 @@ def speed(sizes: tuple[int, ...]) -> None:
 
 
 if __name__ == "__main__":
+    if "--tune" in sys.argv:
+        tune()
+        sys.exit()
     quality()
     speed((10_000, 100_000) if "--quick" not in sys.argv else (1_000, 10_000))

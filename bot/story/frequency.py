@@ -17,7 +17,7 @@ from anyascii import anyascii
 
 from bot.story.terms import normalize
 
-__all__ = ["prior"]
+__all__ = ["known", "prior", "zipf"]
 
 LANGUAGES: Final = ("en", "de", "fr", "es", "ru")
 UNKNOWN_ZIPF: Final = 1.5  # a word no list has: rare (a name, a place)
@@ -38,7 +38,7 @@ def _load() -> dict[str, float]:
             freq = 10.0 ** (-i / 100.0)
             for word in bucket:
                 lower = word.lower()
-                folded = lower if lower.isascii() else anyascii(lower)
+                folded = lower if lower.isascii() else anyascii(lower).replace("'", "")
                 if not folded.isalpha():
                     continue
                 key = normalize(folded)
@@ -63,6 +63,12 @@ def _table() -> dict[str, float]:
 def zipf(term: str) -> float:
     """The term's Zipf frequency (log10 of occurrences per billion words)."""
     return _table().get(term, UNKNOWN_ZIPF)
+
+
+def known(term: str) -> bool:
+    """Whether the term is a word of one of the languages' lists (else a name, most
+    likely, and spelled the same in every language)."""
+    return term in _table()
 
 
 def prior(term: str) -> float:

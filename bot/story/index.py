@@ -13,22 +13,55 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Final
 
-from bot.story.check import DEFAULT, Side, Thresholds, Verdict, check
+from bot.story.check import (
+    DEFAULT,
+    EVENT_WEIGHT,
+    Probe,
+    Profile,
+    Side,
+    Thresholds,
+    Verdict,
+    check,
+    check_story,
+)
+from bot.story.frequency import known
 from bot.story.frequency import prior as language_prior
+from bot.story.gazetteer import CANONICAL, NAMES
 from bot.story.records import Join, Report
 from bot.story.terms import EVENT_MARK, Analysis, analyse
 
 __all__ = ["StoryIndex"]
 
 WINDOW: Final = 48 * 3600.0
-POSTINGS: Final = 32  # report ids kept per term (the latest)
+POSTINGS: Final = 16  # report ids kept per term (the latest)
 QUERY_TERMS: Final = 8  # the new report's heaviest terms looked up
-CANDIDATES: Final = 10  # reports given the precise check, at most
-EVENT_PRIOR: Final = 2.5  # the prior of an event-class term ("@quake")
+CANDIDATES: Final = 3  # stories given the precise checks, at most
+RANKED: Final = 24  # reports sharing most query terms looked at to find those stories
+EVENT_PRIOR: Final = EVENT_WEIGHT  # the prior of an event-class term ("@quake")
+NAME_PRIOR: Final = 4.5  # the prior of a gazetteer name ("beijing", "peru"), however common
 DAMPING: Final = 2.0  # a term in every story of the window weighs 1/(1 + DAMPING) its prior
+
+
+_COUNT: Final = itemgetter(1)
+_NOT_NEEDED: Final = Verdict(False, 0.0, (), "pair not checked: the story decides")
+
+
+class _Memo(dict[str, float]):
+    """Term weights computed once per assignment (``__missing__`` computes; a hit is a
+    plain dict lookup)."""
+
+    def __init__(self, weight: Callable[[str], float]) -> None:
+        super().__init__()
+        self.weight = weight
+
+    def __missing__(self, term: str) -> float:
+        got = self[term] = self.weight(term)
+        return got
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +92,10 @@ class StoryIndex:
         self._docs: dict[int, _Doc] = {}
         self._postings: dict[str, deque[int]] = {}
         self._by_time: list[tuple[float, int]] = []
-        self._story_terms: dict[int, Counter[str]] = {}
+        self._stories: dict[int, Profile] = {}
         self._story_freq: Counter[str] = Counter()
         self._priors: dict[str, float] = {}
-        self._seeds: dict[int, int] = {}  # story -> its first report still indexed
-        self._members: dict[int, deque[int]] = {}  # story -> its reports, in add order
+        self._neutral: dict[str, bool] = {}
         self._memo: tuple[Report, Analysis] | None = None
 
     def __len__(self) -> int:
@@ -72,17 +104,35 @@ class StoryIndex:
     # ------------------------------------------------------------------ weights
 
     def prior(self, term: str) -> float:
+        """The term's language prior (``bot.story.frequency``; fixed for event classes and
+        gazetteer names), memoized."""
         got = self._priors.get(term)
         if got is None:
-            got = EVENT_PRIOR if term.startswith(EVENT_MARK) else language_prior(term)
+            if term.startswith(EVENT_MARK):
+                got = EVENT_PRIOR
+            elif term in NAMES:
+                got = NAME_PRIOR
+            else:
+                got = language_prior(term)
             if len(self._priors) > 500_000:
                 self._priors.clear()
             self._priors[term] = got
         return got
 
+    def neutral(self, term: str) -> bool:
+        """Whether the term reads the same in any language: an event class, a gazetteer
+        name or concept, or a word no language list knows (a name, most likely)."""
+        got = self._neutral.get(term)
+        if got is None:
+            got = term[0] == EVENT_MARK or term in CANONICAL or not known(term)
+            if len(self._neutral) > 500_000:
+                self._neutral.clear()
+            self._neutral[term] = got
+        return got
+
     def weight(self, term: str) -> float:
         """The term's prior damped by the number of the window's stories that carry it."""
-        stories = len(self._story_terms)
+        stories = len(self._stories)
         if not stories:
             return self.prior(term)
         return self.prior(term) / (1.0 + DAMPING * self._story_freq.get(term, 0) / stories)
@@ -97,49 +147,66 @@ class StoryIndex:
         self._memo = (report, got)  # assign then add of one report analyse it once
         return got
 
-    def verdicts(self, report: Report) -> list[tuple[int, Verdict]]:
-        """The candidates' verdicts (report id, verdict), best candidates first: what
-        ``assign`` decides on, and what ``newsbot stories --explain`` can show."""
+    def verdicts(self, report: Report) -> list[tuple[int, Verdict, Verdict]]:
+        """The candidate stories' verdicts, best candidates first: (the story's report
+        that shares most of the new report's heaviest terms, the pair verdict against that
+        report, the verdict against the story as a whole) — what ``assign`` decides on,
+        and what an explanation can show."""
         found = self._analyse(report)
-        side = Side(found.title, found.terms, found.events)
-        memo: dict[str, float] = {}
-        weight = self.weight
-
-        def w(term: str) -> float:  # weights do not change during one assignment
-            got = memo.get(term)
-            if got is None:
-                got = memo[term] = weight(term)
-            return got
-
+        side = Side(found.title, found.terms, found.events, found.language)
+        w = _Memo(self.weight).__getitem__  # weights do not change during one assignment
         postings = self._postings
-        query = sorted(
-            (t for t in found.terms if t in postings and t[0] != EVENT_MARK),
-            key=lambda t: (-w(t), t),
-        )[:QUERY_TERMS]
+        query = [
+            t
+            for _, t in sorted(
+                (-w(t), t) for t in found.terms if t[0] != EVENT_MARK and t in postings
+            )[:QUERY_TERMS]
+        ]
         hits: Counter[int] = Counter()
         for term in query:  # the heaviest terms first: ids sharing most of them rank first
             hits.update(postings[term])
         need = self.thresholds.shared_words
-        ranked = sorted(((n, rid) for rid, n in hits.items() if n >= need), reverse=True)
-        out: list[tuple[int, Verdict]] = []
-        for _, rid in ranked:
-            doc = self._docs.get(rid)
-            if doc is None or rid == report.id:
-                continue
-            if abs(doc.published - report.published) > self.window:
-                continue
-            out.append((rid, check(side, doc.side, w, self.prior, self.thresholds)))
-            if len(out) >= self.candidates:
+        docs, window, published = self._docs, self.window, report.published
+        best: dict[int, tuple[int, int]] = {}  # story -> (shared query terms, report id)
+        for rid, n in sorted(hits.items(), key=_COUNT, reverse=True)[:RANKED]:
+            if n < need:
                 break
+            doc = docs.get(rid)
+            if doc is None or rid == report.id or abs(doc.published - published) > window:
+                continue
+            got = best.get(doc.story)
+            if got is None or (n, rid) > got:
+                best[doc.story] = (n, rid)
+        ranked = sorted(((n, rid, story) for story, (n, rid) in best.items()), reverse=True)
+        prior, limits = self.prior, self.thresholds
+        out: list[tuple[int, Verdict, Verdict]] = []
+        probe = Probe(side, w, prior, self.neutral, limits) if ranked else None
+        for _, rid, story in ranked[: self.candidates]:
+            assert probe is not None
+            whole = check_story(probe, self._stories[story], limits)
+            if whole.same or whole.score < limits.drift:
+                pair = _NOT_NEEDED  # the pair cannot change the decision
+            else:
+                pair = check(side, docs[rid].side, w, prior, limits)
+            out.append((rid, pair, whole))
         return out
 
     def assign(self, report: Report) -> Join | None:
-        """The story ``report`` belongs to (the best candidate that passes the check), or
-        None for a new story.  Changes nothing."""
-        passing = sorted(
-            ((v.score, rid, v) for rid, v in self.verdicts(report) if v.same), reverse=True
-        )
-        best = next((p for p in passing if self._near_seed(report, p[1])), None)
+        """The story ``report`` belongs to, or None for a new story.  A story is joined when
+        the report passes the check against the story as a whole, or passes it against one
+        of its reports while staying near the whole (``drift``); of those, the best score
+        wins.  Changes nothing."""
+        limits = self.thresholds
+        best: tuple[float, int, Verdict] | None = None
+        for rid, pair, whole in self.verdicts(report):
+            if whole.same:
+                got = (whole.score, rid, whole)
+            elif pair.same and whole.score >= limits.drift:
+                got = (pair.score, rid, pair)
+            else:
+                continue
+            if best is None or got[0] > best[0]:
+                best = got
         if best is None:
             return None
         score, rid, verdict = best
@@ -154,25 +221,6 @@ class StoryIndex:
             reason=f"shares {', '.join(shared)}; {verdict.reason}",
         )
 
-    def _near_seed(self, report: Report, rid: int) -> bool:
-        """Whether ``report`` also stays near the first report of ``rid``'s story: joins
-        must not drift from an event to the next one through a chain of near pairs."""
-        seed = self._docs.get(self._seeds.get(self._docs[rid].story, rid))
-        if seed is None or seed.id == rid:
-            return True
-        found = self._analyse(report)
-        side = Side(found.title, found.terms, found.events)
-        limits = self.thresholds
-        loose = Thresholds(
-            coverage=0.0,
-            score=limits.seed,
-            shared_words=1,
-            distinctive=0.0,
-            seed=limits.seed,
-            disjoint=limits.disjoint,
-        )
-        return check(side, seed.side, self.weight, self.prior, loose).same
-
     # ------------------------------------------------------------------ writing
 
     def add(self, report: Report, story: int) -> None:
@@ -182,10 +230,13 @@ class StoryIndex:
             return
         found = self._analyse(report)
         self._memo = None
-        doc = _Doc(report.id, story, report.published, Side(found.title, found.terms, found.events))
+        doc = _Doc(
+            report.id,
+            story,
+            report.published,
+            Side(found.title, found.terms, found.events, found.language),
+        )
         self._docs[report.id] = doc
-        self._seeds.setdefault(story, report.id)
-        self._members.setdefault(story, deque()).append(report.id)
         heapq.heappush(self._by_time, (report.published, report.id))
         cap = self.postings_cap
         for term in found.terms:
@@ -195,11 +246,19 @@ class StoryIndex:
             if posting is None:
                 posting = self._postings[term] = deque(maxlen=cap)
             posting.append(report.id)
-        counts = self._story_terms.setdefault(story, Counter())
-        for term in found.terms:
-            if counts[term] == 0:
-                self._story_freq[term] += 1
-            counts[term] += 1
+        profile = self._stories.get(story)
+        if profile is None:
+            profile = self._stories[story] = Profile(0, Counter(), Counter(), 0.0)
+        profile.reports += 1
+        counts = profile.terms
+        self._story_freq.update(found.terms - counts.keys())  # terms new to the story
+        counts.update(found.terms)
+        profile.titles.update(found.title)
+        profile.mass += sum(self.prior(t) for t in found.title)
+        profile.neutral_mass += sum(self.prior(t) for t in found.title if self.neutral(t))
+        if found.language:
+            profile.languages[found.language] += 1
+        profile.settle()
 
     def expire(self, now: float) -> int:
         """Drop the reports published before ``now - window``; how many were dropped."""
@@ -222,18 +281,18 @@ class StoryIndex:
                     posting.popleft()
                 if not posting:
                     del self._postings[term]
-        members = self._members.get(doc.story)
-        if members is not None:
-            while members and members[0] not in self._docs:
-                members.popleft()
-            if members:
-                self._seeds[doc.story] = members[0]
-            else:
-                del self._members[doc.story]
-                self._seeds.pop(doc.story, None)
-        counts = self._story_terms.get(doc.story)
-        if counts is None:
+        profile = self._stories.get(doc.story)
+        if profile is None:
             return
+        profile.reports -= 1
+        if profile.reports <= 0:
+            for term in profile.terms:
+                self._story_freq[term] -= 1
+                if self._story_freq[term] <= 0:
+                    del self._story_freq[term]
+            del self._stories[doc.story]
+            return
+        counts = profile.terms
         for term in doc.side.terms:
             counts[term] -= 1
             if counts[term] <= 0:
@@ -241,8 +300,21 @@ class StoryIndex:
                 self._story_freq[term] -= 1
                 if self._story_freq[term] <= 0:
                     del self._story_freq[term]
-        if not counts:
-            del self._story_terms[doc.story]
+        titles = profile.titles
+        for term in doc.side.title:
+            titles[term] -= 1
+            if titles[term] <= 0:
+                del titles[term]
+        profile.mass = max(0.0, profile.mass - sum(self.prior(t) for t in doc.side.title))
+        profile.neutral_mass = max(
+            0.0,
+            profile.neutral_mass - sum(self.prior(t) for t in doc.side.title if self.neutral(t)),
+        )
+        if doc.side.language:
+            profile.languages[doc.side.language] -= 1
+            if profile.languages[doc.side.language] <= 0:
+                del profile.languages[doc.side.language]
+        profile.settle()
 
     def clear(self) -> None:
         """Forget every report (the watermark too)."""
@@ -250,8 +322,6 @@ class StoryIndex:
         self._docs.clear()
         self._postings.clear()
         self._by_time.clear()
-        self._story_terms.clear()
+        self._stories.clear()
         self._story_freq.clear()
-        self._seeds.clear()
-        self._members.clear()
         self._memo = None

@@ -14,30 +14,50 @@ from __future__ import annotations
 
 from typing import Final
 
-STOPWORDS: Final = frozenset(
-    """
-    a an the and or but nor of to in on at by for from with without into onto over under
-    about after before during since until against among amid amidst between through
-    across near off up down out as is are was were be been being am has have had having do
-    does did will would shall should can could may might must not no yes so than then
-    that this these those there here it its he she his her hers him they them their theirs
-    we our us you your i me my who whom whose which what when where why how all any both
-    each few more most other some such only own same too very just also again still yet
-    if because while per via vs v says said say saying told tells tell according report
-    reports reported new news latest live update updates s t ap afp mr mrs ms
-    der die das den dem des ein eine einen einem einer eines und oder aber im in am an auf
-    aus bei mit nach von vom zu zum zur fur ueber uber unter vor ist sind war waren wird
-    werden wurde wurden hat haben hatte sich nicht auch als wie so es er sie wir ihr noch
-    mehr bis seit gegen durch um
-    le la les un une des du de d l et ou mais au aux en dans sur sous pour par avec sans
-    est sont a ete etre ce cet cette ces qui que quoi dont il elle ils elles on se sa son
-    ses leur leurs pas plus apres avant selon lors contre entre
-    el los las y o del al con por para sin es son fue lo su sus que
-    v vo na i s so k ko po o ob iz ot u za do pri pod nad bez dlya cherez posle pered mezhdu
-    chto kak eto etot eta eti ne ni no a zhe li by byl byla bylo byli budet on ona oni ego
-    ee ikh svoi svoe svoikh kotoryi kotoraya kotorye takzhe uzhe
-    """.split()
-)
+# stopwords by language (folded); which language a report is in is guessed from them
+STOPWORDS_BY_LANGUAGE: Final[dict[str, frozenset[str]]] = {
+    "en": frozenset(
+        """
+        a an the and or but nor of to in on at by for from with without into onto over under
+        about after before during since until against among amid amidst between through
+        across near off up down out as is are was were be been being am has have had having do
+        does did will would shall should can could may might must not no yes so than then
+        that this these those there here it its he she his her hers him they them their theirs
+        we our us you your i me my who whom whose which what when where why how all any both
+        each few more most other some such only own same too very just also again still yet
+        if because while per via vs v says said say saying told tells tell according report
+        reports reported new news latest live update updates s t ap afp mr mrs ms
+        """.split()
+    ),
+    "de": frozenset(
+        """
+        der die das den dem des ein eine einen einem einer eines und oder aber im in am an auf
+        aus bei mit nach von vom zu zum zur fur ueber uber unter vor ist sind war waren wird
+        werden wurde wurden hat haben hatte sich nicht auch als wie so es er sie wir ihr noch
+        mehr bis seit gegen durch um
+        """.split()
+    ),
+    "fr": frozenset(
+        """
+        le la les un une des du de d l et ou mais au aux en dans sur sous pour par avec sans
+        est sont a ete etre ce cet cette ces qui que quoi dont il elle ils elles on se sa son
+        ses leur leurs pas plus apres avant selon lors contre entre
+        """.split()
+    ),
+    "es": frozenset(
+        """
+        el los las y o del al con por para sin es son fue lo su sus que
+        """.split()
+    ),
+    "ru": frozenset(
+        """
+        v vo na i s so k ko po o ob iz ot u za do pri pod nad bez dlya cherez posle pered mezhdu
+        chto kak eto etot eta eti ne ni no a zhe li by byl byla bylo byli budet on ona oni ego
+        ee ikh svoi svoe svoikh kotoryi kotoraya kotorye takzhe uzhe
+        """.split()
+    ),
+}
+STOPWORDS: Final = frozenset[str]().union(*STOPWORDS_BY_LANGUAGE.values())
 
 # class name -> folded words of that class (any language); a word may be in several classes
 EVENTS: Final[dict[str, list[str]]] = {
@@ -58,7 +78,7 @@ EVENTS: Final[dict[str, list[str]]] = {
         "pribytie"
     ).split(),
     "leave": (
-        "leave leaves left depart departs departed departure departing abreise quitte "
+        "leave leaves depart departs departed departure departing abreise quitte "
         "otbyl uekhal vyekhal"
     ).split(),
     "return": "return returns returned returning zurueck retour vernulsya".split(),
@@ -73,9 +93,7 @@ EVENTS: Final[dict[str, list[str]]] = {
         "resign resigns resigned resignation quit quits quitting steps ruecktritt "
         "demission otstavka"
     ).split(),
-    "fall": (
-        "ousted oust topple topples toppled falls fell collapse collapses renverse chute sturz"
-    ).split(),
+    "fall": ("topple topples toppled falls fell collapse collapses renverse chute sturz").split(),
     "lose": "lose loses lost losing defeat defeats defeated verliert perd".split(),
     "win": (
         "win wins won winning victory beat beats beaten crowned triumph sieg siegt "
@@ -84,9 +102,15 @@ EVENTS: Final[dict[str, list[str]]] = {
     "appoint": (
         "appoint appoints appointed names named nominate nominated nomme sworn ernannt naznachil"
     ).split(),
+    "dismiss": (
+        "dismiss dismisses dismissed dismissal fire fires fired firing sack sacks sacked "
+        "oust ousts ousted remove removes removed entlassen entlaesst limoge limogeage "
+        "uvolil uvolen"
+    ).split(),
     "attack": (
-        "attack attacks attacked strike strikes struck shelling bombing bombardment "
-        "angriff grossangriff attaque ataka ataki udar"
+        "attack attacks attacked strike strikes struck hit hits shelling bombing "
+        "bombardment "
+        "angriff grossangriff attaque ataka ataki ataku atake atakoy udar udara udary"
     ).split(),
     "walkout": (
         "strike strikes striking walkout walk streik streiks streiken bahnstreik greve zabastovka"
@@ -106,13 +130,19 @@ EVENTS: Final[dict[str, list[str]]] = {
     "crash": (
         "crash crashes crashed plunge plunges plunged absturz unfall collision derail derailed"
     ).split(),
-    "shoot": "shooting shootings shot gunman gunmen gunfire schuesse fusillade strelba".split(),
+    "shoot": (
+        "shooting shootings shot gunman gunmen gunfire schuesse fusillade strelba sbili sbit "
+        "abgeschossen abschuss"
+    ).split(),
     "launch": "launch launches launched liftoff lifts blasts start".split(),
     "unveil": (
         "unveil unveils unveiled launch launches launched introduce introduces "
         "introduced reveal reveals revealed presente"
     ).split(),
-    "cut": "cut cuts cutting lower lowers lowered trim trims slash slashes reduce senkt".split(),
+    "cut": (
+        "cut cuts cutting lower lowers lowered trim trims slash slashes reduce senkt streicht "
+        "streichen abbauen abbau"
+    ).split(),
     "hold": "hold holds unchanged steady leaves keeps keep belassen unveraendert".split(),
     "raise": "raise raises hike hikes increase increases lift lifts boost erhoeht".split(),
     "sign": "sign signs signed signing unterzeichnet signe podpisal".split(),
@@ -125,12 +155,28 @@ EVENTS: Final[dict[str, list[str]]] = {
     "trap": "trapped stranded stuck".split(),
     "close": (
         "close closes closed closure shut shuts shutdown halted halts suspend suspended "
-        "suspends geschlossen gesperrt lahm ferme fermeture zakryt"
+        "suspends geschlossen gesperrt lahm lahmgelegt ferme fermeture zakryt disrupt disrupts "
+        "disrupted disruption cripples crippled paralyses paralysed ogranichili"
     ).split(),
     "reopen": "reopen reopens reopened reopening resume resumes resumed wiedereroeffnet".split(),
     "ban": "ban bans banned blocked verbot interdiction zapret".split(),
     "lift": "lifts lifted lifting reverse reverses reversed".split(),
 }
+
+# event classes that follow or frame an event rather than tell one (a flood kills,
+# evacuates and strands; an attack or a strike closes things; a summit is where things
+# are signed; one's win is another's defeat): they count as terms and in contradictions
+# (closes / reopens), but not as the headline's event
+NEUTRAL: Final = frozenset("kill injure evacuate rescue trap close summit win lose".split())
+
+# headline words after which events are context, not the headline's event ("Kim's train
+# arrives ahead of the parade", "Putin and Kim hold talks after the parade")
+CONTEXT: Final = frozenset(
+    """
+    after ahead before following amid despite for nach vor fuer apres avant pour tras antes
+    despues para posle pered nakanune dlya
+    """.split()
+)
 
 # event classes that contradict each other: reports carrying one and not the other report
 # different events, whatever else they share
@@ -141,7 +187,6 @@ CONFLICTS: Final = frozenset(
         ("arrive", "return"),
         ("leave", "return"),
         ("close", "reopen"),
-        ("win", "lose"),
         ("cut", "raise"),
         ("cut", "hold"),
         ("raise", "hold"),

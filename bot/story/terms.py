@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from typing import Final
 
 from bot.match.fold import tokenize
-from bot.story.lexicon import CONFLICTS, EVENTS, STOPWORDS
+from bot.story.gazetteer import LONGEST, PHRASES, STARTS, WORDS
+from bot.story.lexicon import CONFLICTS, CONTEXT, EVENTS, NEUTRAL, STOPWORDS, STOPWORDS_BY_LANGUAGE
 
-__all__ = ["Analysis", "analyse", "normalize"]
+__all__ = ["Analysis", "analyse", "language", "normalize"]
 
 TITLE_CHARS: Final = 500
 SUMMARY_CHARS: Final = 2_000
@@ -66,6 +67,11 @@ def _event_table() -> dict[str, frozenset[str]]:
 _EVENT_OF: Final = _event_table()
 _CONFLICTS: Final = frozenset(frozenset(EVENT_MARK + c for c in pair) for pair in CONFLICTS)
 _NONE: Final[frozenset[str]] = frozenset()
+_LANGUAGES_OF: Final = {
+    word: tuple(lang for lang, words in STOPWORDS_BY_LANGUAGE.items() if word in words)
+    for word in STOPWORDS
+}
+NEUTRAL_EVENTS: Final = frozenset(EVENT_MARK + c for c in NEUTRAL)
 _CACHE: dict[str, tuple[str, frozenset[str]] | None] = {}
 _CACHE_MAX: Final = 200_000
 
@@ -90,13 +96,60 @@ def _term(word: str) -> tuple[str, frozenset[str]] | None:
 @dataclass(frozen=True, slots=True)
 class Analysis:
     """A report's terms: ``title`` and ``terms`` (title and summary opening) hold word
-    terms and event-class terms; ``events`` the title's event classes alone; ``surface``
+    terms and event-class terms (a headline's words after a context word, "... ahead of
+    the parade", count as summary words); ``events`` the title's event classes alone (not
+    the ``NEUTRAL`` ones); ``surface``
     one folded word per word term, for explanations."""
 
     title: frozenset[str]
     terms: frozenset[str]
     events: frozenset[str]
     surface: dict[str, str]
+    language: str
+
+
+def language(words: list[str]) -> str:
+    """The language whose stopwords the words use most (at least two of them), or "" when
+    that is unclear."""
+    counts: dict[str, int] = {}
+    of = _LANGUAGES_OF
+    for word in words:
+        langs = of.get(word)
+        if langs:
+            for lang in langs:
+                counts[lang] = counts.get(lang, 0) + 1
+    if not counts:
+        return ""
+    ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+    if ranked[0][1] < 2 or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
+        return ""
+    return ranked[0][0]
+
+
+def _words(words: list[str]) -> list[tuple[str, str, frozenset[str]]]:
+    """(term, surface word, event classes) of folded words: gazetteer forms (the longest
+    first, up to ``LONGEST`` words) become their canonical name, other words their term."""
+    out: list[tuple[str, str, frozenset[str]]] = []
+    i, n = 0, len(words)
+    phrases, single = PHRASES, WORDS
+    while i < n:
+        word = words[i]
+        canonical = single.get(word)
+        span = 1
+        for k in range(min(LONGEST, n - i) if word in STARTS else 1, 1, -1):
+            got = phrases.get(tuple(words[i : i + k]))
+            if got is not None:
+                canonical, span = got, k
+                break
+        if canonical is not None:
+            out.append((canonical, word, _NONE))
+            i += span
+            continue
+        i += 1
+        hit = _term(word)
+        if hit is not None:
+            out.append((hit[0], word, hit[1]))
+    return out
 
 
 def analyse(title: str, summary: str) -> Analysis:
@@ -104,29 +157,33 @@ def analyse(title: str, summary: str) -> Analysis:
     surface: dict[str, str] = {}
     title_terms: set[str] = set()
     events: set[str] = set()
-    for word in tokenize(title[:TITLE_CHARS]).words[:TITLE_WORDS]:
-        got = _term(word)
-        if got is None:
-            continue
-        term, classes = got
+    words = tokenize(title[:TITLE_CHARS]).words[:TITLE_WORDS]
+    context = next((i for i, word in enumerate(words) if word in CONTEXT), len(words))
+    for term, word, classes in _words(words[:context]):
         if classes:
-            events |= classes
+            events |= classes - NEUTRAL_EVENTS
             title_terms |= classes
         else:
             title_terms.add(term)
             surface.setdefault(term, word)
     terms = set(title_terms)
-    for word in tokenize(summary[:SUMMARY_CHARS]).words[:SUMMARY_WORDS]:
-        got = _term(word)
-        if got is None:
-            continue
-        term, classes = got
+    # after a context word ("... after the parade") the headline tells another event: those
+    # terms count as the summary's do
+    for term, word, classes in _words(words[context:]):
         if classes:
             terms |= classes
         else:
             terms.add(term)
             surface.setdefault(term, word)
-    return Analysis(frozenset(title_terms), frozenset(terms), frozenset(events), surface)
+    summary_words = tokenize(summary[:SUMMARY_CHARS]).words[:SUMMARY_WORDS]
+    for term, word, classes in _words(summary_words):
+        if classes:
+            terms |= classes
+        else:
+            terms.add(term)
+            surface.setdefault(term, word)
+    lang = language(words + summary_words[:30])
+    return Analysis(frozenset(title_terms), frozenset(terms), frozenset(events), surface, lang)
 
 
 def conflicting(a: frozenset[str], b: frozenset[str]) -> tuple[str, str] | None:

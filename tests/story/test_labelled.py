@@ -3,9 +3,10 @@ pairwise and B-cubed precision/recall, feeding the reports in publication order 
 the store does (expire, assign, then add).
 
 Issue 10's targets are pairwise precision >= 0.95 and recall >= 0.85.  The clusterer meets
-the precision on the tuning part but not yet the recall: the recall target is asserted in
-its own xfail test (strict, so reaching it turns the suite red until the marker goes), and
-the figures reached today are asserted as floors so that they cannot slip."""
+the precision on the whole set and both on the tuning part, but not yet the recall on the
+whole set (the held-out third lags): the target is asserted in its own xfail test (strict,
+so reaching it turns the suite red until the marker goes), and the figures reached today
+are asserted as floors so that they cannot slip."""
 
 from __future__ import annotations
 
@@ -53,14 +54,19 @@ def test_the_set_is_big_and_varied_enough() -> None:
 def test_precision_first_floors(scores: dict[str, Scores]) -> None:
     for name, s in scores.items():
         print(name, s.line())
-    assert scores["tune"].pair_precision >= 0.95
-    assert scores["all"].pair_precision >= 0.90
-    assert scores["all"].b3_precision >= 0.95
-    assert scores["all"].pair_recall >= 0.55
-    assert scores["all"].b3_recall >= 0.70
+    assert scores["tune"].pair_precision >= 0.97
+    assert scores["tune"].pair_recall >= 0.88
+    assert scores["held"].pair_precision >= 0.95
+    assert scores["all"].pair_precision >= 0.95
+    assert scores["all"].b3_precision >= 0.97
+    assert scores["all"].pair_recall >= 0.80
+    assert scores["all"].b3_recall >= 0.86
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 target not reached yet: pairwise recall ~0.59")
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 10 target not reached yet: pairwise recall 0.84 on the whole set (0.75 held out)",
+)
 def test_issue_targets(scores: dict[str, Scores]) -> None:
     assert scores["all"].pair_precision >= 0.95
     assert scores["all"].pair_recall >= 0.85
