@@ -44,6 +44,7 @@ from bot.pipeline import STORE_RETRY, Pipeline, Rules, compile_rules_file
 from bot.settings import Settings
 from bot.store import Health, Store
 from bot.story import StoryIndex
+from bot.story import warm as warm_stories
 
 log = logging.getLogger(__name__)
 
@@ -453,6 +454,7 @@ async def open_app(settings: Settings, *, out: TextIO | None = None) -> AsyncIte
         await pipeline.refresh_watches()
         if pipeline.stories is not None:
             started = time.monotonic()
+            await asyncio.to_thread(warm_stories)
             loaded = await store.entries.warm(pipeline.stories, time.time(), settings.story_window)
             log.info(
                 "stories: %d reports of the window indexed in %.1fs",

@@ -6,7 +6,15 @@ in docs/stories.md."""
 
 from __future__ import annotations
 
+from bot.story.frequency import zipf
 from bot.story.index import StoryIndex
 from bot.story.records import Join, Report
 
-__all__ = ["Join", "Report", "StoryIndex"]
+
+def warm() -> None:
+    """Load the language frequency tables now (about half a second, once per process), so the
+    first report recorded does not pay for it inside its transaction."""
+    zipf("news")
+
+
+__all__ = ["Join", "Report", "StoryIndex", "warm"]
