@@ -115,10 +115,13 @@ def quality() -> None:
     show("exact title", exact_title(rows))
 
 
-def tune() -> None:
+def tune(floor: float = 0.97) -> None:
     """The grid search the thresholds were chosen by: scored on the tuning part only (the
     held-out stories are not looked at), the highest pairwise recall at precision >= 0.97
-    (margin over the 0.95 target), then the highest precision."""
+    (margin over the 0.95 target), then the highest precision.  ``--floor 0.95`` selects
+    at the issue's own precision target instead: on the tuning part the frontier jumps from
+    P 1.000 R 0.909 to P 0.954 R 0.971, and that point loses precision on the whole set
+    (pairs across the parts), so 0.97 stays."""
     rows = load(DATA)
     tune_labels = {x.report.id: x.label for x in rows if not held_out(x.label)}
     results = []
@@ -138,7 +141,7 @@ def tune() -> None:
             score=pair_score,
         )
         got = score(tune_labels, ours(rows, limits))
-        results.append((got.pair_precision >= 0.97, got.pair_recall, got.pair_precision, limits))
+        results.append((got.pair_precision >= floor, got.pair_recall, got.pair_precision, limits))
     results.sort(key=lambda r: (r[0], r[1], r[2]), reverse=True)
     for _, recall, precision, limits in results[:10]:
         print(f"  tune: P {precision:.3f} R {recall:.3f}  {limits}")
@@ -245,7 +248,7 @@ def speed(sizes: tuple[int, ...]) -> None:
 
 if __name__ == "__main__":
     if "--tune" in sys.argv:
-        tune()
+        tune(float(sys.argv[sys.argv.index("--floor") + 1]) if "--floor" in sys.argv else 0.97)
         sys.exit()
     quality()
     speed((10_000, 100_000) if "--quick" not in sys.argv else (1_000, 10_000))

@@ -21,7 +21,7 @@ from bot.match.fold import tokenize
 from bot.story.gazetteer import LONGEST, PHRASES, STARTS, WORDS
 from bot.story.lexicon import CONFLICTS, CONTEXT, EVENTS, NEUTRAL, STOPWORDS, STOPWORDS_BY_LANGUAGE
 
-__all__ = ["Analysis", "analyse", "language", "normalize"]
+__all__ = ["Analysis", "analyse", "compound", "language", "normalize"]
 
 TITLE_CHARS: Final = 500
 SUMMARY_CHARS: Final = 2_000
@@ -74,6 +74,60 @@ _LANGUAGES_OF: Final = {
 NEUTRAL_EVENTS: Final = frozenset(EVENT_MARK + c for c in NEUTRAL)
 _CACHE: dict[str, tuple[str, frozenset[str]] | None] = {}
 _CACHE_MAX: Final = 200_000
+COMPOUND_CHARS: Final = 9  # a word no list knows this long may be a compound ...
+PART_CHARS: Final = 4  # ... of two words this long at least ...
+PART_ZIPF: Final = 3.0  # ... each at least this common in some language
+COMPOUNDING: Final = frozenset({"de"})  # languages whose reports' compounds are split
+_LINKS: Final = ("", "s", "es", "n")  # German linking elements: Arbeit-s-markt
+_PARTS: dict[str, tuple[tuple[str, frozenset[str]], ...]] = {}
+
+
+def compound(word: str) -> tuple[str, ...]:
+    """The two terms of a compound word that no language list knows: ``bahnstreik`` →
+    (``bahn``, ``streik``), ``lokfuhrergewerkschaft`` → (``lokfuhrer``, ``gewerkschaft``);
+    () for any other word.
+
+    German (and Dutch, Scandinavian) writes new compounds freely, so an outlet's
+    "Bahnstreik" would share nothing with "Streik bei der Bahn".  A word the lists know is
+    a word in its own right ("background", "Fernverkehr") and is left whole; names are
+    unknown but seldom two common words glued.  The split with the more common rarer part
+    wins; a few dict lookups per split point, and each word is split once (cached)."""
+    if len(word) < COMPOUND_CHARS or not word.isascii() or not word.isalpha():
+        return ()
+    from bot.story.frequency import known, zipf  # lazy: frequency imports this module
+
+    if known(normalize(word)):
+        return ()
+    best: tuple[str, ...] = ()
+    best_zipf = PART_ZIPF
+    for cut in range(PART_CHARS, len(word) - PART_CHARS + 1):
+        right = normalize(word[cut:])
+        right_zipf = zipf(right) if word[cut:] not in STOPWORDS else 0.0
+        if right_zipf < best_zipf:
+            continue
+        for link in _LINKS:
+            head = word[:cut]
+            if link:
+                if not head.endswith(link) or len(head) - len(link) < PART_CHARS:
+                    continue
+                head = head[: -len(link)]
+            if head in STOPWORDS:
+                continue
+            left = normalize(head)
+            got = min(zipf(left), right_zipf)
+            if got >= best_zipf and (not best or got > best_zipf):
+                best, best_zipf = (left, right), got
+    return best
+
+
+def _compound_terms(word: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    hit = _PARTS.get(word)
+    if hit is None:
+        hit = tuple((p, _EVENT_OF.get(p) or _NONE) for p in compound(word))
+        if len(_PARTS) >= _CACHE_MAX:
+            _PARTS.clear()
+        _PARTS[word] = hit
+    return hit
 
 
 def _term(word: str) -> tuple[str, frozenset[str]] | None:
@@ -126,7 +180,7 @@ def language(words: list[str]) -> str:
     return ranked[0][0]
 
 
-def _words(words: list[str]) -> list[tuple[str, str, frozenset[str]]]:
+def _words(words: list[str], split: bool = False) -> list[tuple[str, str, frozenset[str]]]:
     """(term, surface word, event classes) of folded words: gazetteer forms (the longest
     first, up to ``LONGEST`` words) become their canonical name, other words their term."""
     out: list[tuple[str, str, frozenset[str]]] = []
@@ -149,6 +203,9 @@ def _words(words: list[str]) -> list[tuple[str, str, frozenset[str]]]:
         hit = _term(word)
         if hit is not None:
             out.append((hit[0], word, hit[1]))
+            if split and len(word) >= COMPOUND_CHARS:
+                for part, classes in _compound_terms(word):
+                    out.append((part, word, classes))
     return out
 
 
@@ -158,8 +215,11 @@ def analyse(title: str, summary: str) -> Analysis:
     title_terms: set[str] = set()
     events: set[str] = set()
     words = tokenize(title[:TITLE_CHARS]).words[:TITLE_WORDS]
+    summary_words = tokenize(summary[:SUMMARY_CHARS]).words[:SUMMARY_WORDS]
+    lang = language(words + summary_words[:30])
+    split = lang in COMPOUNDING
     context = next((i for i, word in enumerate(words) if word in CONTEXT), len(words))
-    for term, word, classes in _words(words[:context]):
+    for term, word, classes in _words(words[:context], split):
         if classes:
             events |= classes - NEUTRAL_EVENTS
             title_terms |= classes
@@ -169,20 +229,18 @@ def analyse(title: str, summary: str) -> Analysis:
     terms = set(title_terms)
     # after a context word ("... after the parade") the headline tells another event: those
     # terms count as the summary's do
-    for term, word, classes in _words(words[context:]):
+    for term, word, classes in _words(words[context:], split):
         if classes:
             terms |= classes
         else:
             terms.add(term)
             surface.setdefault(term, word)
-    summary_words = tokenize(summary[:SUMMARY_CHARS]).words[:SUMMARY_WORDS]
-    for term, word, classes in _words(summary_words):
+    for term, word, classes in _words(summary_words, split):
         if classes:
             terms |= classes
         else:
             terms.add(term)
             surface.setdefault(term, word)
-    lang = language(words + summary_words[:30])
     return Analysis(frozenset(title_terms), frozenset(terms), frozenset(events), surface, lang)
 
 

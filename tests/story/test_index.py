@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from bot.story import Join, Report, StoryIndex
-from bot.story.terms import SUMMARY_CHARS, TITLE_CHARS, analyse
+from bot.story.terms import SUMMARY_CHARS, TITLE_CHARS, analyse, compound
 
 HOUR = 3600.0
 T0 = 1_756_700_000.0
@@ -268,3 +268,15 @@ def test_a_report_in_another_language_joins_on_names_and_events() -> None:
     )
     joined = index.assign(german)
     assert joined is not None and joined.story == 1
+
+
+def test_german_compounds_no_list_knows_are_split_into_their_words() -> None:
+    assert compound("bahnstreik") == ("bahn", "streik")
+    assert compound("lokfuhrergewerkschaft") == ("lokfuhrer", "gewerkschaft")
+    assert compound("fernverkehr") == ()  # a word in its own right stays whole
+    assert compound("tiananmen") == ()  # a name is no two common words
+    german = analyse("Bahnstreik: Pendler steigen um", "Der Streik der GDL legt die Bahn lahm.")
+    assert "bahn" in german.title
+    # only German reports are split: an English word no list knows stays one term
+    english = analyse("Understaffing at the museum", "The staff of the museum walked out.")
+    assert "under" not in english.terms
