@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+import telegram
 from telegram import Chat, Message, Update
 
 from bot.chat.ordering import ChatOrderedProcessor, chat_key
@@ -84,17 +85,21 @@ async def test_the_poller_reports_each_change_of_state_once(bot: Harness) -> Non
         changes.append(change)
 
     queue: asyncio.Queue[object] = asyncio.Queue()
-    poller = UpdatePoller(bot.app.bot, queue.put, on_change=record, long_poll=1, cap=0.2)
-    stop = asyncio.Event()
-    task = asyncio.create_task(poller.run(stop))
-    try:
-        bot.api.reject_token = True
-        await bot.api.wait_for(lambda api: len(api.rejected) >= 6, timeout=15)
-        bot.api.reject_token = False
-        await wait_until(lambda: poller.state == LinkState.UP, what="the poller is up again")
-    finally:
-        stop.set()
-        await task
+    # its own Bot: two long polls through one Bot share its single getUpdates connection, and
+    # the one waiting for it would see "pool timeout" (unreachable), not the token's state
+    own = telegram.Bot(bot.app.bot.token, base_url=f"{bot.api.url}/bot")
+    async with own:
+        poller = UpdatePoller(own, queue.put, on_change=record, long_poll=1, cap=0.2)
+        stop = asyncio.Event()
+        task = asyncio.create_task(poller.run(stop))
+        try:
+            bot.api.reject_token = True
+            await bot.api.wait_for(lambda api: len(api.rejected) >= 6, timeout=15)
+            bot.api.reject_token = False
+            await wait_until(lambda: poller.state == LinkState.UP, what="the poller is up again")
+        finally:
+            stop.set()
+            await task
     assert [(c.old, c.new) for c in changes] == [
         (LinkState.UP, LinkState.TOKEN_REJECTED),
         (LinkState.TOKEN_REJECTED, LinkState.UP),
