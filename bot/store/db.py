@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -372,11 +373,31 @@ def _migration_pragmas(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None  # no implicit transactions: "begin" below opens the one
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA busy_timeout=30000")  # first: another process may be migrating
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _wal(cursor)
     # SQLite alters a table by copying it and dropping the old one: with foreign keys on, the
     # drop would cascade to the rows that point at it (outbox_items, subscriptions, watches)
     cursor.execute("PRAGMA foreign_keys=OFF")
     cursor.close()
+
+
+def _wal(cursor: Any, within: float = 30.0) -> None:
+    """Switch to WAL. Changing the journal mode answers "database is locked" at once, without
+    the busy timeout, while another process holds the file (several starting at once on a new
+    database): wait for it, and stop as soon as the mode is WAL, whoever set it."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+                return
+        except sqlite3.OperationalError:
+            pass
+        time.sleep(0.05)
 
 
 def _begin_immediate(conn: sa.Connection) -> None:
