@@ -30,7 +30,7 @@ from pathlib import Path
 from bot.match.fold import tokenize
 from bot.story import Report, StoryIndex
 from bot.story.check import DEFAULT, Side, Thresholds, check
-from bot.story.evaluate import Labelled, Scores, held_out, load, run, score
+from bot.story.evaluate import Labelled, Scores, cluster, held_out, load, score
 from bot.story.terms import analyse
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "story" / "data" / "labelled.jsonl"
@@ -41,17 +41,7 @@ WINDOW = 48 * 3600.0
 
 
 def ours(rows: list[Labelled], thresholds: Thresholds = DEFAULT) -> dict[int, int]:
-    index = StoryIndex(thresholds=thresholds)
-
-    def assign(r: Report) -> int | None:
-        joined = index.assign(r)
-        return joined.story if joined is not None else None
-
-    def add(r: Report, story: int) -> None:
-        index.expire(r.published)
-        index.add(r, story)
-
-    return run(rows, assign, add)
+    return cluster(rows, StoryIndex(thresholds=thresholds))
 
 
 def tfidf(rows: list[Labelled], threshold: float) -> dict[int, int]:

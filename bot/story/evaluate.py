@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from bot.story.index import StoryIndex
 from bot.story.records import Report
 
 __all__ = ["Labelled", "Scores", "held_out", "load", "run", "score"]
@@ -80,6 +81,20 @@ def run(
         story_of[row.report.id] = story
         add(row.report, story)
     return story_of
+
+
+def cluster(rows: Iterable[Labelled], index: StoryIndex) -> dict[int, int]:
+    """``run`` with a ``StoryIndex``, expiring as time moves on: report id → story."""
+
+    def assign(r: Report) -> int | None:
+        joined = index.assign(r)
+        return joined.story if joined is not None else None
+
+    def add(r: Report, story: int) -> None:
+        index.expire(r.published)
+        index.add(r, story)
+
+    return run(rows, assign, add)
 
 
 def score(labels: Mapping[int, str], clusters: Mapping[int, int]) -> Scores:

@@ -14,25 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.story import Report, StoryIndex
-from bot.story.evaluate import Scores, held_out, load, run, score
+from bot.story import StoryIndex
+from bot.story.evaluate import Scores, cluster, held_out, load, score
 
 DATA = Path(__file__).parent / "data" / "labelled.jsonl"
 
 
 def _cluster() -> tuple[dict[int, str], dict[int, int]]:
     rows = load(DATA)
-    index = StoryIndex()
-
-    def assign(r: Report) -> int | None:
-        joined = index.assign(r)
-        return joined.story if joined is not None else None
-
-    def add(r: Report, story: int) -> None:
-        index.expire(r.published)
-        index.add(r, story)
-
-    return {x.report.id: x.label for x in rows}, run(rows, assign, add)
+    return {x.report.id: x.label for x in rows}, cluster(rows, StoryIndex())
 
 
 @pytest.fixture(scope="module")
