@@ -15,9 +15,12 @@ it came from:
 * Folding: NFKC (full-width letters, ligatures, superscripts), lower case, Latin,
   Greek and Cyrillic letters transliterated to ASCII with anyascii (which also strips
   accents: ``Vučić`` → ``vucic``, ``İSTANBUL`` → ``istanbul``, ``ß`` → ``ss``,
-  ``Путин`` → ``putin``).  Other scripts are case-folded, lose generic combining
-  diacritics (and Arabic/Hebrew vowel points) and keep their script's own marks;
-  decimal digits of any script become ASCII digits.
+  ``Путин`` → ``putin``); a Cyrillic word with a letter only Serbian (or Macedonian) has
+  is transliterated as Serbian: ``Вучић`` → ``vucic``.  Traditional Chinese (and Japanese
+  forms) fold to simplified (``習`` → ``习``, ``bot.match.hanzi``); Persian yeh/keheh, alef
+  maksura and teh marbuta fold to the Arabic yeh, kaf and heh.  Other scripts are
+  case-folded, lose generic combining diacritics (and Arabic/Hebrew vowel points) and
+  keep their script's own marks; decimal digits of any script become ASCII digits.
 * Scripts written without spaces (Han, Hiragana, Katakana, Hangul, Thai, Lao, Khmer,
   Myanmar, Bopomofo) yield one word per character, so a phrase of them matches as a
   substring: ``习近平`` is found in ``习近平检阅部队``.
@@ -39,9 +42,12 @@ from typing import Final
 
 from anyascii import anyascii
 
+from .hanzi import simplified
+
 __all__ = ["Tokens", "fold", "is_solo", "tokenize"]
 
-APOSTROPHES: Final = "'\u2019\u2018\u02bc\u2032\u00b4\u02b9"
+# ... and the Hebrew geresh and gershayim (ג׳ in transliterated names, צה״ל)
+APOSTROPHES: Final = "'\u2019\u2018\u02bc\u2032\u00b4\u02b9\u05f3\u05f4"
 
 
 def _char_class(predicate_categories: frozenset[str]) -> str:
@@ -100,6 +106,7 @@ _DROP_MARKS: Final = (
     (0x0610, 0x061A),
     (0x064B, 0x065F),
     (0x0670, 0x0670),
+    (0x093C, 0x093C),  # Devanagari nukta: ज़ = ज (writers use it inconsistently)
     (0x06D6, 0x06ED),
     (0x1AB0, 0x1AFF),
     (0x1DC0, 0x1DFF),
@@ -129,6 +136,28 @@ _SOLO: Final = (
 )
 _TRANSLIT_SCRIPTS: Final = frozenset({"LATIN", "GREEK", "CYRILLIC"})
 
+# Serbian (and Macedonian) Cyrillic: a word with a letter only these alphabets have is
+# transliterated as Serbian Latin is written (``Вучић`` = ``Vučić`` -> ``vucic``), not as
+# Russian (``vuchich``).  Each letter becomes one Latin code point (ǉ, ǌ, ǆ fold to lj, nj,
+# dž), so a word keeps its length and its spans.
+_SERBIAN_ONLY: Final = frozenset("ђјљњћџѓќѕЂЈЉЊЋЏЃЌЅ")
+_SERBIAN: Final = str.maketrans(
+    "чшжцхћђјљњџѓќѕЧШЖЦХЋЂЈЉЊЏЃЌЅ",
+    "čšžchćđjǉǌǆǵḱǳČŠŽCHĆĐJǇǊǄǴḰǱ",
+)
+# Arabic-script letters that outlets of different languages write differently: Persian
+# yeh and keheh are the Arabic ones, alef maksura is yeh, teh marbuta is heh (as search
+# engines' Arabic and Persian normalizers do); tatweel (a stretching stroke) is dropped.
+_ARABIC: Final = {
+    "\u06cc": "\u064a",  # ی -> ي
+    "\u0649": "\u064a",  # ى -> ي
+    "\u06a9": "\u0643",  # ک -> ك
+    "\u0629": "\u0647",  # ة -> ه
+    "\u06c0": "\u0647",  # ۀ -> ه
+    "\u06d5": "\u0647",  # ە -> ه
+    "\u0640": "",  # tatweel
+}
+
 _IGNORE, _MARK_DROP, _MARK_KEEP, _SOLO_CHAR, _LETTER = range(5)
 
 
@@ -156,9 +185,8 @@ def _fold_letter(c: str) -> tuple[str, bool]:
             translit = True
         else:
             e = unicodedata.normalize("NFD", d.casefold())
-            out.append(
-                unicodedata.normalize("NFC", "".join(x for x in e if not _in(_DROP_MARKS, x)))
-            )
+            kept = unicodedata.normalize("NFC", "".join(x for x in e if not _in(_DROP_MARKS, x)))
+            out.append("".join(_ARABIC.get(x, x) for x in kept))
     return "".join(x for x in "".join(out) if x.isalnum() or _is_mark(x)), translit
 
 
@@ -176,7 +204,7 @@ def _char_info(c: str) -> tuple[int, str, bool]:
     if _is_mark(base):
         return (_MARK_DROP if _in(_DROP_MARKS, base) else _MARK_KEEP), base, False
     if is_solo(base):
-        return _SOLO_CHAR, base, False
+        return _SOLO_CHAR, simplified(base), False
     folded, translit = _fold_letter(c)
     for _ in range(3):  # reach a fixed point so that folding is idempotent
         again = "".join(_fold_letter(x)[0] if x.isalnum() else x for x in folded)
@@ -184,7 +212,7 @@ def _char_info(c: str) -> tuple[int, str, bool]:
             break
         folded = again
     if any(is_solo(x) for x in folded):  # ㈠ -> 一, ㍻ -> 平成: words of their own
-        return _SOLO_CHAR, folded, False
+        return _SOLO_CHAR, "".join(map(simplified, folded)), False
     return _LETTER, folded, translit
 
 
@@ -216,6 +244,8 @@ def _possessive_cut(raw: str) -> int:
 @lru_cache(maxsize=65536)
 def _fold_word(raw: str) -> tuple[tuple[str, int, int], ...]:
     """Fold one raw word into folded words with spans relative to ``raw``."""
+    if not _SERBIAN_ONLY.isdisjoint(raw):
+        return _fold_word(raw.translate(_SERBIAN))
     cut = _possessive_cut(raw)
     if raw.isascii():
         word = raw[:cut].lower().replace("'", "").replace("_", "")
@@ -485,6 +515,8 @@ def _stand_in(c: str) -> str:
     """
     if c in _TYPOGRAPHIC:
         return _TYPOGRAPHIC[c]
+    if c in _SERBIAN_ONLY:
+        return ""  # the word is Serbian: its other letters fold differently (full tokenizer)
     if _WORD_START.match(c):
         kind, folded, _ = _char_info(c)
         if kind == _LETTER and folded.isascii() and folded.isalnum() and folded == folded.lower():
