@@ -82,6 +82,9 @@ class _Builder:
         self.literal_uses: list[int] = []  # how many leaves of all rules use each literal
         self.fuzzy_terms: dict[tuple[str, int], int] = {}
         self.fuzzy_uses: list[int] = []
+        # an OR node shared by several rules (an entity's expansion): its program and the
+        # literals it uses, built once
+        self.shared: dict[int, tuple[nodes.Or, engine.Program, list[int]]] = {}
 
     def program(self, node: nodes.Node) -> engine.Program:
         if isinstance(node, nodes.Phrase):
@@ -108,7 +111,17 @@ class _Builder:
             children.sort(key=lambda p: _COST.get(type(p), 3))  # cheap tests first
             return engine.AllOf(children)
         if isinstance(node, nodes.Or):
-            return engine.AnyOf([self.program(c) for c in node.children])
+            known = self.shared.get(id(node))
+            if known is not None and known[0] is node:
+                for lid in known[2]:
+                    self.literal_uses[lid] += 1
+                return known[1]
+            children = [self.program(c) for c in node.children]
+            program = engine.AnyOf(children)
+            lids = [c.lid for c in children if isinstance(c, engine.Literal)]
+            if len(lids) == len(children) and len(lids) > 8:
+                self.shared[id(node)] = (node, program, lids)
+            return program
         if isinstance(node, nodes.Not):
             return engine.NoneOf(self.program(node.child))
         left, right = self.program(node.left), self.program(node.right)
@@ -144,10 +157,17 @@ class _Builder:
 
     def _selectivity(self, keys: frozenset[_Key]) -> tuple[int, int, int]:
         """Fewer keys first, then keys used by fewer rules (a word that many rules mention,
-        such as a city or a topic, is likely common in entries too), then longer literals."""
-        uses = sum(self.literal_uses[i] if kind == "l" else self.fuzzy_uses[i] for kind, i in keys)
+        such as a city or a topic, is likely common in entries too), then longer literals.
+
+        Many keys (more than ``MANY_LITERALS``: an entity's names and their inflected forms)
+        count as one, used as often as the most used of them: they are spellings of one
+        name, about as likely to occur as one of them, so ``@putin AND summit`` waits for a
+        form of Putin rather than for every entry saying "summit"."""
+        uses = [self.literal_uses[i] if kind == "l" else self.fuzzy_uses[i] for kind, i in keys]
         shortest = min((self.literal_chars[i] if kind == "l" else 4 for kind, i in keys), default=0)
-        return (len(keys), uses, -shortest)
+        if len(keys) > engine.MANY_LITERALS:
+            return (1, max(uses), -shortest)
+        return (len(keys), sum(uses), -shortest)
 
 
 def _build(parsed: Sequence[tuple[RuleSpec, nodes.Node]]) -> engine.RuleSet:

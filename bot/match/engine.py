@@ -59,6 +59,7 @@ from .nodes import BOTH, SUMMARY, TITLE
 from .pattern import MAX_MATCHES
 
 Ranges = list[tuple[int, int]]  # word ranges [start, end) in the combined word list
+MANY_LITERALS: Final = 16  # an OR of more literals is looked at through its hits
 
 
 class Context:
@@ -318,10 +319,19 @@ class AllOf(Program):
 
 
 class AnyOf(Positional):
-    __slots__ = ("children", "positional")
+    __slots__ = ("by_lid", "children", "positional")
 
     def __init__(self, children: Sequence[Program]) -> None:
         self.children = tuple(children)
+        # an OR of many literals (an entity's forms): its literals by id, so that only those
+        # that hit are looked at
+        self.by_lid: dict[int, list[Literal]] | None = None
+        if len(children) > MANY_LITERALS and all(isinstance(c, Literal) for c in children):
+            by_lid: dict[int, list[Literal]] = {}
+            for c in children:
+                assert isinstance(c, Literal)
+                by_lid.setdefault(c.lid, []).append(c)
+            self.by_lid = by_lid
         # an OR of terms: its ranges are all the terms' positions (a NEAR side, too)
         self.positional: tuple[Positional, ...] | None = None
         if all(isinstance(c, Literal | FuzzyTerm | RegexTerm) for c in children) or all(
@@ -344,6 +354,14 @@ class AnyOf(Positional):
     def positions(self, ctx: Context) -> Ranges:
         assert self.positional is not None
         out: Ranges = []
+        by_lid = self.by_lid
+        if by_lid is not None:
+            for lid in ctx.hits:
+                hit = by_lid.get(lid)
+                if hit is not None:
+                    for c in hit:
+                        out += ctx.occurrences(lid, c.size, c.fields)
+            return out
         for child in self.positional:
             out += child.positions(ctx)
         return out
@@ -418,6 +436,11 @@ class RuleSet:
         self._direct = tuple(direct) if direct is not None else (None,) * len(self._ids)
         # other rules that are one term or an OR of terms (see ``Leaves``)
         self._leaves = tuple(leaves) if leaves is not None else (None,) * len(self._ids)
+        # direct rules on many literals (an entity's forms): literal id -> words, so that
+        # only the literals that hit are looked at
+        self._direct_by_lid = tuple(
+            dict(d) if d is not None and len(d) > MANY_LITERALS else None for d in self._direct
+        )
         # per rule, its (feeds, requires, alternatives) when one of them is set, else None
         self._checks = tuple(
             (f, r, a) if f or r or a else None
@@ -507,6 +530,7 @@ class RuleSet:
         # rules matching by the same words share their spans
         done: dict[tuple[int, int] | tuple[tuple[int, int], ...], tuple[Span, ...]] = {}
         programs, ids, direct, flat = self._programs, self._ids, self._direct, self._leaves
+        direct_by_lid = self._direct_by_lid
         for ri in todo:
             fast = direct[ri]
             if fast is None:
@@ -540,8 +564,15 @@ class RuleSet:
                         continue
             else:  # the hit that made it a candidate decides; all its occurrences are spans
                 ranges = []
-                for lid, size in fast:
-                    ranges += ctx.occurrences(lid, size, BOTH)
+                by_lid = direct_by_lid[ri]
+                if by_lid is None:
+                    for lid, size in fast:
+                        ranges += ctx.occurrences(lid, size, BOTH)
+                else:
+                    for lid in sorted(lids):
+                        size = by_lid.get(lid, 0)
+                        if size:
+                            ranges += ctx.occurrences(lid, size, BOTH)
             key = ranges[0] if len(ranges) == 1 else tuple(ranges)
             spans = done.get(key)
             if spans is None:
