@@ -15,7 +15,9 @@ A WORD is folded like entry text (``bot.match.fold``); when it folds to several 
 two characters); ``word~`` matches words within min(2, len/3) edits, ``word~1`` and
 ``word~2`` set the distance (which may not exceed a third of the word's length).
 ``"..."`` (straight or curly quotes) is a phrase; nothing inside is an operator.
-``@name`` is any alias of the entity ``name``.  ``NEAR`` alone is ``NEAR/5``.
+``@name`` is any alias of the entity ``name`` (the rules file's, else a built-in person's,
+``bot.match.people``), or an inflected form of one (``bot.match.inflect``).  ``NEAR`` alone
+is ``NEAR/5``.
 
 Sizes are capped: a query has at most ``MAX_QUERY`` characters, groups nest at most
 ``MAX_DEPTH`` deep, a phrase (or alias, or hyphenated word) has at most ``MAX_PHRASE_WORDS``
@@ -24,12 +26,14 @@ words and a term at most ``MAX_TERM`` folded characters (see ``bot.match.compile
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.errors import QueryError
 
 from .fold import tokenize
+from .inflect import forms
 from .nodes import (
     BOTH,
     SUMMARY,
@@ -46,6 +50,7 @@ from .nodes import (
     is_positional,
 )
 from .pattern import PatternError, compile_pattern
+from .people import builtin_entities
 
 QUOTES = '"\u201c\u201d\u201e\u201f\u00ab\u00bb'
 MAX_NEAR = 50
@@ -278,28 +283,30 @@ class _Parser:
 
     def entity(self, tok: _Tok, fields: int) -> Node:
         name = tok.text
-        aliases = self.entities.get(name)
+        aliases = _lookup(self.entities, name)
         if aliases is None:
-            folded = {k.casefold(): v for k, v in self.entities.items()}
-            aliases = folded.get(name.casefold())
+            aliases = _lookup(builtin_entities(), name)
         if aliases is None:
-            known = ", ".join("@" + k for k in sorted(self.entities)[:8])
-            hint = f" (known: {known})" if known else " (the rules file defines no entities)"
-            raise QueryError(f"unknown entity '@{name}'{hint}", tok.pos)
-        phrases: list[Node] = []
-        for number, alias in enumerate(aliases, 1):
-            words = tuple(tokenize(alias).words)
-            if not words:
-                raise QueryError(
-                    f"entity '@{name}' alias {alias!r} has no letters or digits", tok.pos
-                )
-            problem = size_problem(words)
-            if problem is not None:
-                raise QueryError(f"entity '@{name}' alias {number} {problem}", tok.pos)
-            phrases.append(Phrase(words, fields, tok.pos))
-        if not phrases:
-            raise QueryError(f"entity '@{name}' has no aliases", tok.pos)
-        return phrases[0] if len(phrases) == 1 else Or(tuple(phrases))
+            raise QueryError(f"unknown entity '@{name}'{self.hint(name)}", tok.pos)
+        key = (tuple(aliases), fields)
+        node = _ENTITY_NODES.get(key)
+        if node is None:
+            node = _entity_node(name, aliases, fields, tok.pos)
+            if len(_ENTITY_NODES) >= _MAX_ENTITY_NODES:
+                _ENTITY_NODES.clear()
+            _ENTITY_NODES[key] = node
+        return node
+
+    def hint(self, name: str) -> str:
+        """What to say after "unknown entity": a close id, or the rules file's entities."""
+        ids = [*self.entities, *builtin_entities()]
+        close = difflib.get_close_matches(name.casefold()[:MAX_TERM], ids, n=3, cutoff=0.75)
+        if close:
+            return " (did you mean " + " or ".join("@" + c for c in close) + "?)"
+        known = ", ".join("@" + k for k in sorted(self.entities)[:8])
+        if known:
+            return f" (known: {known}; built-ins: `newsbot entities`)"
+        return " (not in the rules file's entities nor a built-in: see `newsbot entities`)"
 
     def word(self, tok: _Tok, fields: int) -> Node:
         text, pos = tok.text, tok.pos
@@ -331,6 +338,66 @@ class _Parser:
         if distance is not None:
             return _fuzzy(text, words, distance, fields, pos)
         return Phrase(words, fields, pos)
+
+
+# An entity's expansion (its aliases' forms: a few hundred phrases for a built-in person) is
+# built once per alias list and field mask and shared by every rule that names it; the
+# compiler shares its program too.  ``pos`` is the first use's (it only places errors, and
+# an expansion with an error is never stored).
+_ENTITY_NODES: dict[tuple[tuple[str, ...], int], Node] = {}
+_MAX_ENTITY_NODES = 4096
+
+
+def _entity_node(name: str, aliases: Sequence[str], fields: int, pos: int) -> Node:
+    expanded: list[tuple[tuple[str, ...], ...]] = []
+    for number, alias in enumerate(_expand(name, aliases, pos), 1):
+        every = forms(alias)
+        if not every:
+            raise QueryError(f"entity '@{name}' alias {alias!r} has no letters or digits", pos)
+        problem = size_problem(every[0])
+        if problem is not None:
+            raise QueryError(f"entity '@{name}' alias {number} {problem}", pos)
+        expanded.append(every)
+    # An inflected form of several words that contains a one-word form matches nothing
+    # more (``Владимира Путина`` contains ``Путина``): it is left out, which keeps the
+    # automaton small.  The aliases themselves stay, so spans still cover a full name.
+    singles = {every[i][0] for every in expanded for i in range(len(every)) if len(every[i]) == 1}
+    phrases: list[Node] = []
+    seen: set[tuple[str, ...]] = set()
+    for every in expanded:
+        for i, words in enumerate(every):
+            if words in seen or size_problem(words) is not None:
+                continue
+            if i and len(words) > 1 and not singles.isdisjoint(words):
+                continue
+            seen.add(words)
+            phrases.append(Phrase(words, fields, pos))
+    if not phrases:
+        raise QueryError(f"entity '@{name}' has no aliases", pos)
+    return phrases[0] if len(phrases) == 1 else Or(tuple(phrases))
+
+
+def _lookup(entities: Mapping[str, Sequence[str]], name: str) -> Sequence[str] | None:
+    """An entity's aliases by name, exact first, then ignoring case."""
+    aliases = entities.get(name)
+    if aliases is None:
+        folded = name.casefold()
+        aliases = next((v for k, v in entities.items() if k.casefold() == folded), None)
+    return aliases
+
+
+def _expand(name: str, aliases: Sequence[str], pos: int) -> list[str]:
+    """The aliases, with ``@id`` (a built-in's names, to extend it) replaced by its names."""
+    out: list[str] = []
+    for alias in aliases:
+        if alias.startswith("@"):
+            builtin = _lookup(builtin_entities(), alias[1:].strip())
+            if builtin is None:
+                raise QueryError(f"entity '@{name}': {alias!r} is not a built-in entity", pos)
+            out.extend(builtin)
+        else:
+            out.append(alias)
+    return out
 
 
 def _fuzzy(text: str, words: tuple[str, ...], distance: int, fields: int, pos: int) -> Node:

@@ -38,7 +38,12 @@ ERRORS = [
         "near-and-side",
     ),
     ("title:Putin NEAR/3 summary:Xi", "NEAR/3 sides are in different fields", 12, "near-fields"),
-    ("@nobody", "unknown entity '@nobody' (known: @kim, @xi)", 0, "unknown-entity"),
+    (
+        "@nobody",
+        "unknown entity '@nobody' (known: @kim, @xi; built-ins: `newsbot entities`)",
+        0,
+        "unknown-entity",
+    ),
     ("Putin @", "'@' needs an entity name right after it", 6, "bare-at"),
     ("Putin /(?=x)/", "invalid regex: invalid perl operator: (?=", 6, "bad-regex"),
     ("Putin /abc", "unclosed regex: add a closing '/'", 6, "unclosed-regex"),
@@ -95,7 +100,8 @@ def test_compile_rules_lists_every_problem_with_positions() -> None:
     assert not isinstance(info.value, QueryError)
     assert info.value.problems == (
         "rules.yml:7:12: rule 'paren': unclosed '('",
-        "rules.yml:9:22: rule 'entity': unknown entity '@nobody' (known: @kim, @xi)",
+        "rules.yml:9:22: rule 'entity': unknown entity '@nobody' "
+        "(known: @kim, @xi; built-ins: `newsbot entities`)",
         "rule 'nopos': NEAR/3 needs a term or phrase on both sides (at column 7)",
         "rules.yml:13:12: rule 'ok': duplicate rule id",
     )
