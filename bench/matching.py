@@ -6,6 +6,13 @@ prints entries/second for ``RuleSet.match`` (normalization included) beside the 
 measured in the same run: one compiled ``re`` per rule (``\\b...\\b``, IGNORECASE) tried in
 turn on title and summary.  The baseline is slow at 10,000 rules, so it runs on a sample
 within a time budget.  Also prints compile time and memory at each size.
+
+Built-in entities (issue 14): a second row per size replaces ``--builtins`` (default 10 %) of
+the rules by queries on built-in people (``@putin``, ``@xi-jinping AND parade``, ...); its
+``vs plain`` column is its rate over the plain row's, measured in the same run.  Then the same
+again on the same items of which ``--named`` (default 20 %) also name one of those people in
+one of their scripts (``Путина``, ``習近平``, ``Erdoğan’ın``), where the built-in rules match
+and cost what matching costs.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.match import BUILD, compile_rules
+from bot.match.people import people as builtin_people
 from bot.models import RuleSpec
 
 SEED = 20250903
@@ -110,6 +118,49 @@ def make_rules(rng: random.Random, people: list[str], count: int) -> list[RuleSp
     return rules
 
 
+def with_builtins(rng: random.Random, rules: list[RuleSpec], fraction: float) -> list[RuleSpec]:
+    """``rules`` with ``fraction`` of them (evenly spread) replaced by built-in entity queries."""
+    ids = sorted(builtin_people())
+    out = list(rules)
+    step = max(1, round(1 / fraction)) if fraction > 0 else 0
+    for i in range(0, len(out), step) if step else ():
+        a, b = rng.choice(ids), rng.choice(ids)
+        query = rng.choice(
+            [
+                f"@{a}",
+                f"@{a} AND {rng.choice(TOPICS)}",
+                f"@{a} NEAR/5 {rng.choice(CITIES)}",
+                f"(@{a} OR @{b}) AND (parade OR summit)",
+                f"@{a} @{b}",
+            ]
+        )
+        out[i] = RuleSpec(out[i].id, query)
+    return out
+
+
+def name_leaders(
+    rng: random.Random, corpus: list[tuple[str, str]], share: float
+) -> list[tuple[str, str]]:
+    """``share`` of the items also name a built-in person, in one of their spellings,
+    inflected where the language inflects (Russian genitive, Turkish suffix, German -s)."""
+    table = list(builtin_people().values())
+    out = []
+    for title, summary in corpus:
+        if rng.random() < share:
+            person = rng.choice(table)
+            lang, spellings = rng.choice(person.names)
+            name = rng.choice(spellings)
+            if lang in ("ru", "uk", "sr") and name[-1:].isalpha() and name[-1] not in "аоеиуя":
+                name += "а"
+            elif lang == "tr":
+                name += "’ın"
+            elif lang == "de" and not name.endswith("s"):
+                name += "s"
+            summary = f"{summary} {name} {rng.choice(FILLER)} {rng.choice(TOPICS)}."
+        out.append((title, summary))
+    return out
+
+
 def decorate(rng: random.Random, text: str) -> str:
     """Make some items look like real feeds: curly quotes, accents, dashes, Cyrillic."""
     roll = rng.random()
@@ -190,6 +241,15 @@ def main() -> None:
     parser.add_argument("--sizes", default="10,1000,10000")
     parser.add_argument("--corpus", type=int, default=3000)
     parser.add_argument("--budget", type=float, default=3.0, help="seconds per measurement")
+    parser.add_argument(
+        "--builtins", type=float, default=0.1, help="share of rules on built-in entities (row 2)"
+    )
+    parser.add_argument(
+        "--named",
+        type=float,
+        default=0.2,
+        help="share of items that also name a built-in person (second corpus; 0: skip it)",
+    )
     args = parser.parse_args()
     rng = random.Random(SEED)
     people = make_people(rng, 12000)
@@ -206,28 +266,52 @@ def main() -> None:
     print(f"matcher: {BUILD}{hint}")
     print(f"corpus: {len(corpus)} items, {words:.0f} words per item on average")
     print(
-        f"{'rules':>6} {'compile s':>9} {'memory MB':>9} {'engine/s':>9} "
-        f"{'baseline/s':>10} {'ratio':>7} {'matches/item':>12}"
+        f"{'rules':>8} {'compile s':>9} {'memory MB':>9} {'engine/s':>9} "
+        f"{'baseline/s':>10} {'ratio':>7} {'matches/item':>12} {'vs plain':>8}"
     )
-    for size in map(int, args.sizes.split(",")):
-        rules = make_rules(random.Random(SEED + size), people, size)
-        gc.collect()
-        t0 = time.process_time()
-        ruleset = compile_rules(rules, {})
-        compile_s = time.process_time() - t0
-        del ruleset
-        gc.collect()
-        tracemalloc.start()
-        ruleset = compile_rules(rules, {})
-        memory = tracemalloc.get_traced_memory()[0] / 1e6
-        tracemalloc.stop()
-        engine_rate, per_item = rate_engine(ruleset, corpus, args.budget)
-        patterns = baseline_patterns(rules)
-        base_rate = rate_baseline(patterns, corpus, args.budget)
-        print(
-            f"{size:>6} {compile_s:>9.2f} {memory:>9.1f} {engine_rate:>9.0f} "
-            f"{base_rate:>10.1f} {engine_rate / base_rate:>7.1f} {per_item:>12.2f}"
-        )
+    corpora = [("", corpus)]
+    if args.named > 0:
+        named = name_leaders(random.Random(SEED + 2), corpus, args.named)
+        corpora.append((f"{args.named:.0%} named", named))
+    for label, items in corpora:
+        if label:
+            print(f"corpus: the same items, {label} (a built-in person in one of their scripts)")
+        for size in map(int, args.sizes.split(",")):
+            rules = make_rules(random.Random(SEED + size), people, size)
+            plain_rate = measure(f"{size}", rules, items, args.budget, None)
+            if args.builtins > 0:
+                mixed = with_builtins(random.Random(SEED + size + 1), rules, args.builtins)
+                label = f"{size}+{args.builtins:.0%}@"
+                measure(label, mixed, items, args.budget, plain_rate)
+
+
+def measure(
+    label: str,
+    rules: list[RuleSpec],
+    corpus: list[tuple[str, str]],
+    budget: float,
+    plain_rate: float | None,
+) -> float:
+    """Compile ``rules``, measure them, print one row; returns the engine's rate."""
+    gc.collect()
+    t0 = time.process_time()
+    ruleset = compile_rules(rules, {})
+    compile_s = time.process_time() - t0
+    del ruleset
+    gc.collect()
+    tracemalloc.start()
+    ruleset = compile_rules(rules, {})
+    memory = tracemalloc.get_traced_memory()[0] / 1e6
+    tracemalloc.stop()
+    engine_rate, per_item = rate_engine(ruleset, corpus, budget)
+    patterns = baseline_patterns(rules)
+    base_rate = rate_baseline(patterns, corpus, budget)
+    versus = f"{engine_rate / plain_rate:>8.2f}" if plain_rate else f"{'':>8}"
+    print(
+        f"{label:>8} {compile_s:>9.2f} {memory:>9.1f} {engine_rate:>9.0f} "
+        f"{base_rate:>10.1f} {engine_rate / base_rate:>7.1f} {per_item:>12.2f} {versus}"
+    )
+    return engine_rate
 
 
 if __name__ == "__main__":

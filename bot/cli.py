@@ -5,6 +5,7 @@ newsbot check [FILE]                    validate a rules file: exit 0, or 1 with
 newsbot match --rules FILE [--explain]  JSON lines {"id","title","summary"} in, matches out
 newsbot stories [--explain]             JSON lines {"id","title","summary","published","feed"} in,
                                         {"id","story"} out: which reports are one story
+newsbot entities [TEXT] [--json]        built-in people (@id) naming or containing TEXT
 newsbot feeds                           feed health table
 newsbot opml import FILE | export       move feed lists in and out
 newsbot db upgrade | current            bring the database schema up to date, or show it
@@ -30,6 +31,7 @@ from bot.errors import ConfigError, NewsbotError, RulesError, StoreError
 from bot.feed.entries import SUMMARY_MAX, TITLE_MAX
 from bot.feed.links import canonical_link
 from bot.logs import protect, quiet_loggers, redact, redacting_excepthooks
+from bot.match import people
 from bot.models import Entry, FeedState
 from bot.pipeline import compile_rules_file
 from bot.settings import Settings, redact_url
@@ -50,6 +52,9 @@ EPILOGS = {
     'input, one JSON object per line, in publication order:\n  {"id": 1, "title": "Putin '
     'arrives in Beijing", "summary": "", "published": "2025-09-02T08:00:00Z", '
     '"feed": "daily"}',
+    "entities": "example:\n  newsbot entities            every built-in id\n"
+    "  newsbot entities Путина     who a text names (inflected forms too)\n"
+    "  newsbot entities --json xi",
     "feeds": "example:\n  newsbot feeds",
     "opml": "example:\n  newsbot opml import subscriptions.opml\n"
     "  newsbot opml export > feeds.opml",
@@ -109,6 +114,14 @@ def _parser() -> argparse.ArgumentParser:
     stories.add_argument(
         "--window", metavar="DURATION", help="story window (default $NEWSBOT_STORY_WINDOW or 48h)"
     )
+
+    entities = add(
+        "entities",
+        "List the built-in people usable as @id in any query: those TEXT names (in any script "
+        "or inflected form), or whose id or name contains it; all of them without TEXT.",
+    )
+    entities.add_argument("text", nargs="*", metavar="TEXT", help="a name, or any text")
+    entities.add_argument("--json", action="store_true", help="one JSON object per person")
 
     add("feeds", "Show every feed's health: last attempt, success, new entry, failures, next poll.")
 
@@ -207,6 +220,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
                 sys.stdin, sys.stdout, database=args.database, window=window, explain=args.explain
             )
         )
+    if args.command == "entities":
+        return entity_lines(" ".join(args.text), sys.stdout, as_json=args.json)
     if args.command == "feeds":
         return asyncio.run(_feeds(settings, sys.stdout))
     if args.command == "opml":
@@ -214,6 +229,31 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "db":
         return asyncio.run(_db(settings, args.db_command, sys.stdout))
     raise AssertionError(args.command)
+
+
+def entity_lines(text: str, out: TextIO, *, as_json: bool = False) -> int:
+    """``newsbot entities``: the built-ins ``text`` finds (all without text); exit 1: none."""
+    found = people.find(text) if text.strip() else list(people.people().values())
+    for person in found:
+        if as_json:
+            record = {
+                "id": person.id,
+                "name": person.name,
+                "role": person.role,
+                "country": person.country,
+                "names": dict(person.names),
+            }
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        elif not text.strip():
+            out.write(f"@{person.id:<24} {person.name} ({person.role})\n")
+        else:
+            out.write(f"@{person.id}  {person.name} ({person.role}, {person.country})\n")
+            for lang, spellings in person.names:
+                out.write(f"  {lang:<8} {', '.join(spellings)}\n")
+    if not as_json:
+        what = f"matching {text.strip()!r}" if text.strip() else "built in"
+        out.write(f"{len(found)} {'person' if len(found) == 1 else 'people'} {what}\n")
+    return 0 if found else 1
 
 
 def match_lines(rules_path: str, inp: TextIO, out: TextIO, *, explain: bool = False) -> int:
