@@ -26,7 +26,8 @@ alias (a rules file's aliases carry no language, and a Latin spelling is shared 
   (``Μητσοτάκη``, ``Κυριάκου``).
 * **Arabic script**: the one-letter prefixes written joined to the next word (``و`` and,
   ``ب`` ``ل`` ``ك`` ``ف``) and their pairs on the first word (``وبوتين``).
-* **Hebrew**: the joined prefixes ``ו ה ב ל מ ש כ`` and their common pairs (``לפוטין``).
+* **Hebrew**: the joined prefixes ``ו ה ב ל מ ש כ`` and their common pairs with ``ו`` and
+  ``ש`` (``לפוטין``, ``ולפוטין``).
 * Chinese, Japanese, Korean: none needed; those scripts match as substrings.
 
 Two guards keep precision: a one-word alias declines only when it folds to at least
@@ -81,7 +82,7 @@ _TURKISH_AFTER_CONSONANT = "in un i u e a de da te ta den dan ten tan le la".spl
 _TURKISH_AFTER_VOWEL = "nin nun yi yu ye ya de da te ta den dan ten tan yle yla le la".split()
 _SLAVIC_LATIN = "a u em om owi ovi ie e".split()
 _ARABIC_PREFIXES = ("و", "ف", "ب", "ل", "ك", "وب", "ول", "فب", "فل", "وك")
-_HEBREW_PREFIXES = tuple("ו ה ב ל מ ש כ וה וב ול ומ וש וכ שה שב של שמ כש מה לה בה".split())
+_HEBREW_PREFIXES = tuple("ו ה ב ל מ ש כ וה וב ול ומ וש שה".split())
 
 
 def forms(alias: str) -> tuple[tuple[str, ...], ...]:
