@@ -43,6 +43,7 @@ from bot.models import FeedSpec
 from bot.pipeline import STORE_RETRY, Pipeline, Rules, compile_rules_file
 from bot.settings import Settings
 from bot.store import Health, Store
+from bot.store.single import single_instance
 from bot.story import StoryIndex
 from bot.story import warm as warm_stories
 
@@ -483,6 +484,11 @@ async def _connect_once(app: App, within: float = 30.0) -> bool:
 
 async def run_once(settings: Settings, *, out: TextIO | None = None) -> int:
     """Poll every feed once, deliver what is due, exit (1 if alerts are left undelivered)."""
+    with single_instance(settings.database_url):
+        return await _run_once(settings, out)
+
+
+async def _run_once(settings: Settings, out: TextIO | None) -> int:
     async with open_app(settings, out=out) as app:
         async with contextlib.AsyncExitStack() as stack:
             if app.telegram is not None:
@@ -501,7 +507,11 @@ async def run_forever(
 ) -> int:
     """Run until ``stop`` (SIGINT/SIGTERM). Feeds are polled and alerts recorded whether or not
     the Bot API answers; a token the Bot API rejects at start ends the run (ConfigError)."""
-    stop = stop or asyncio.Event()
+    with single_instance(settings.database_url):
+        return await _run_forever(settings, out, stop or asyncio.Event())
+
+
+async def _run_forever(settings: Settings, out: TextIO | None, stop: asyncio.Event) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):

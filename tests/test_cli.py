@@ -182,6 +182,56 @@ def test_sigterm_stops_the_bot_cleanly(tmp_path: Path) -> None:
     assert "stopping" in err
 
 
+def test_a_second_run_on_the_same_sqlite_file_is_refused(tmp_path: Path) -> None:
+    """Issue 11, item 7: SQLite serves one instance; the second exits at once, the first
+    keeps running (and a killed holder never blocks the next run)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "NEWSBOT_"))}
+    env.update(
+        NEWSBOT_DATABASE_URL=f"sqlite:///{tmp_path}/run.db", NEWSBOT_RULES="rules/example.yaml"
+    )
+    first = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert first.stderr is not None
+        deadline = time.monotonic() + 60
+        lines = []
+        while time.monotonic() < deadline:
+            line = first.stderr.readline()
+            lines.append(line)
+            if "newsbot running" in line or not line:
+                break
+        assert any("newsbot running" in x for x in lines), "".join(lines)
+        for args in (["run"], ["run", "--once"]):
+            second = newsbot(
+                *args, tmp=tmp_path, env={"NEWSBOT_DATABASE_URL": f"sqlite:///{tmp_path}/run.db"}
+            )
+            assert second.returncode == 2, second.stderr
+            assert f"another newsbot (pid {first.pid}) is already running" in second.stderr
+            assert "PostgreSQL" in second.stderr
+        assert first.poll() is None  # the first one is untouched
+        first.kill()  # SIGKILL: the kernel drops the lock with the process
+        first.communicate(timeout=30)
+        again = newsbot(
+            "run",
+            "--once",
+            "--rules",
+            "rules/example.yaml",
+            tmp=tmp_path,
+            env={"NEWSBOT_DATABASE_URL": f"sqlite:///{tmp_path}/run.db"},
+        )
+        assert again.returncode == 0, again.stderr
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.communicate()
+
+
 @pytest.mark.parametrize("command", sorted(EPILOGS))
 def test_help_shows_an_example(command: str, tmp_path: Path) -> None:
     result = newsbot(command, "--help", tmp=tmp_path)
