@@ -43,6 +43,7 @@ from bot.models import FeedSpec
 from bot.pipeline import STORE_RETRY, Pipeline, Rules, compile_rules_file
 from bot.settings import Settings
 from bot.store import Health, Store
+from bot.store.roles import Roles
 from bot.store.single import single_instance
 from bot.story import StoryIndex
 from bot.story import warm as warm_stories
@@ -74,6 +75,7 @@ class App:
     fatal: NewsbotError | None = None  # why the run must end (a rejected bot token)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)  # admin notices, schema repair
     _recreating: bool = False
+    roles: Roles = field(default_factory=Roles)  # cluster-wide roles this instance holds
 
     # ------------------------------------------------------------------ polling
 
@@ -298,6 +300,9 @@ class App:
             "Outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "empty"),
             f"Sent this run: {self.sender.stats.sent}; retried: {self.sender.stats.retried}",
         ]
+        if self.store.db.dialect == "postgresql":
+            held = ", ".join(sorted(self.roles.held)) or "none (another instance holds them)"
+            lines.append(f"Roles held by this instance: {held}")
         return "\n".join(lines)
 
     def rules_view(self) -> RulesView:
@@ -340,7 +345,8 @@ class App:
             log.warning("could not set the command menu: %s", describe(exc))
         await tg.start()
         poller = UpdatePoller(tg.bot, tg.update_queue.put, on_change=self._link_changed)
-        await poller.run(stop)
+        # one instance consumes getUpdates (a second would get 409 Conflict): bot.store.roles
+        await self.roles.run(self.store.db, "updates", poller.run, stop)
 
     async def close_telegram(self) -> None:
         """Stop handling updates (queued commands finish), then close the bot's connections."""
@@ -523,7 +529,10 @@ async def _run_forever(settings: Settings, out: TextIO | None, stop: asyncio.Eve
             if tg is not None:
                 install(tg, app.chat_services())
                 stack.push_async_callback(app.close_telegram)  # last: the sender still sends
-            sender_task = asyncio.create_task(app.sender.run(stop), name="sender")
+            # one instance sends, so Telegram's limits hold for all of them (bot.store.roles)
+            sender_task = asyncio.create_task(
+                app.roles.run(app.store.db, "sender", app.sender.run, stop), name="sender"
+            )
             scheduler = AsyncIOScheduler(timezone=UTC)
             app.scheduler = scheduler
             scheduler.start()

@@ -175,6 +175,12 @@ class Sender:
         finally:
             self._wake.set()  # tasks waiting for a rate slot see the stop and give their rows back
             await self._drain_tasks()
+            # queued rows are not claimed: forget them (another instance may send them now;
+            # a later run() reads the outbox afresh)
+            self._queues.clear()
+            self._known.clear()
+            self._next_refill = 0.0
+            self._wake.clear()
 
     async def drain(self, timeout: float = 60.0) -> bool:  # noqa: ASYNC109 - public API
         """Send everything that is due now (``newsbot run --once``). True if nothing is left."""
