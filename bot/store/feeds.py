@@ -131,8 +131,12 @@ class FeedStore:
                             moved_to=None,
                         )
                     conn.execute(T.update().where(T.c.id == spec.id).values(**values))
-                else:
-                    conn.execute(T.insert().values(id=spec.id, created_at=now, **values))
+                else:  # another instance starting at the same moment may insert it first
+                    added = conn.execute(
+                        insert_ignore(conn, T).values(id=spec.id, created_at=now, **values)
+                    )
+                    if not added.rowcount:
+                        conn.execute(T.update().where(T.c.id == spec.id).values(**values))
             listed = {s.id for s in specs}
             gone = [fid for fid, r in existing.items() if r.source == "rules" and fid not in listed]
             if gone:

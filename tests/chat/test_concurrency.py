@@ -88,6 +88,7 @@ async def test_the_poller_reports_each_change_of_state_once(bot: Harness) -> Non
     # its own Bot: two long polls through one Bot share its single getUpdates connection, and
     # the one waiting for it would see "pool timeout" (unreachable), not the token's state
     own = telegram.Bot(bot.app.bot.token, base_url=f"{bot.api.url}/bot")
+    bot.api.one_consumer = False  # two consumers on purpose: no 409s between them here
     async with own:
         poller = UpdatePoller(own, queue.put, on_change=record, long_poll=1, cap=0.2)
         stop = asyncio.Event()

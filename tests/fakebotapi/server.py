@@ -201,6 +201,10 @@ class FakeBotAPI:
     edits: list[SentMessage] = field(default_factory=list, init=False, repr=False)
     callback_answers: list[JSONDict] = field(default_factory=list, init=False, repr=False)
     commands: dict[str, list[JSONDict]] = field(default_factory=dict, init=False, repr=False)
+    # getUpdates calls ended with 409 because another one began (two consumers of one token);
+    # ``one_consumer=False`` lets a test run two pollers without Telegram's 409s
+    update_conflicts: int = field(default=0, init=False)
+    one_consumer: bool = True
 
     def __post_init__(self) -> None:
         self._runner: web.AppRunner | None = None
@@ -218,6 +222,8 @@ class FakeBotAPI:
         self._messages: dict[tuple[str, int], JSONDict] = {}
         self._too_old: set[tuple[str, int]] = set()
         self._callback_ids = itertools.count(1)
+        self._update_polls = itertools.count(1)
+        self._current_poll = 0  # the getUpdates call in progress, by number
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -686,12 +692,30 @@ class FakeBotAPI:
 
         assert self._closing is not None
         closing = self._closing
+        # As on Telegram, a getUpdates call ends the one still waiting with 409 Conflict.
+        me = next(self._update_polls)
+        if self.one_consumer:
+            self._current_poll = me
+            self._wake()  # a call still waiting sees it was overtaken
         if not pending() and timeout:
             try:
                 async with asyncio.timeout(timeout):
-                    await self._until(lambda: bool(pending()) or closing.is_set())
+                    await self._until(
+                        lambda: (
+                            bool(pending())
+                            or closing.is_set()
+                            or (self.one_consumer and self._current_poll != me)
+                        )
+                    )
             except TimeoutError:
                 pass
+        if self.one_consumer and self._current_poll != me and not closing.is_set():
+            self.update_conflicts += 1
+            raise TelegramError(
+                409,
+                "Conflict: terminated by other getUpdates request; make sure that only one bot "
+                "instance is running",
+            )
         return pending()
 
     # ------------------------------------------------------------------ simple methods
