@@ -149,11 +149,10 @@ def test_every_command_is_documented_with_an_example() -> None:
         assert f"newsbot {name}" in readme, f"README does not document `newsbot {name}`"
 
 
-def test_sigterm_stops_the_bot_cleanly(tmp_path: Path) -> None:
+def start_running(db: Path) -> subprocess.Popen[str]:
+    """``newsbot run`` on the example rules and the SQLite file ``db``, once it says it runs."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "NEWSBOT_"))}
-    env.update(
-        NEWSBOT_DATABASE_URL=f"sqlite:///{tmp_path}/run.db", NEWSBOT_RULES="rules/example.yaml"
-    )
+    env.update(NEWSBOT_DATABASE_URL=f"sqlite:///{db}", NEWSBOT_RULES="rules/example.yaml")
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
         cwd=ROOT,
@@ -162,16 +161,24 @@ def test_sigterm_stops_the_bot_cleanly(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 60
+    lines = []
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        lines.append(line)
+        if "newsbot running" in line or not line:
+            break
+    if not any("newsbot running" in x for x in lines):
+        proc.kill()
+        proc.communicate()
+        raise AssertionError("".join(lines))
+    return proc
+
+
+def test_sigterm_stops_the_bot_cleanly(tmp_path: Path) -> None:
+    proc = start_running(tmp_path / "run.db")
     try:
-        deadline = time.monotonic() + 60
-        assert proc.stderr is not None
-        lines = []
-        while time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            lines.append(line)
-            if "newsbot running" in line or not line:
-                break
-        assert any("newsbot running" in x for x in lines), "".join(lines)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
     finally:
@@ -185,46 +192,18 @@ def test_sigterm_stops_the_bot_cleanly(tmp_path: Path) -> None:
 def test_a_second_run_on_the_same_sqlite_file_is_refused(tmp_path: Path) -> None:
     """Issue 11, item 7: SQLite serves one instance; the second exits at once, the first
     keeps running (and a killed holder never blocks the next run)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "NEWSBOT_"))}
-    env.update(
-        NEWSBOT_DATABASE_URL=f"sqlite:///{tmp_path}/run.db", NEWSBOT_RULES="rules/example.yaml"
-    )
-    first = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    first = start_running(tmp_path / "run.db")
+    same = {"NEWSBOT_DATABASE_URL": f"sqlite:///{tmp_path}/run.db"}
     try:
-        assert first.stderr is not None
-        deadline = time.monotonic() + 60
-        lines = []
-        while time.monotonic() < deadline:
-            line = first.stderr.readline()
-            lines.append(line)
-            if "newsbot running" in line or not line:
-                break
-        assert any("newsbot running" in x for x in lines), "".join(lines)
         for args in (["run"], ["run", "--once"]):
-            second = newsbot(
-                *args, tmp=tmp_path, env={"NEWSBOT_DATABASE_URL": f"sqlite:///{tmp_path}/run.db"}
-            )
+            second = newsbot(*args, tmp=tmp_path, env=same)
             assert second.returncode == 2, second.stderr
             assert f"another newsbot (pid {first.pid}) is already running" in second.stderr
             assert "PostgreSQL" in second.stderr
         assert first.poll() is None  # the first one is untouched
         first.kill()  # SIGKILL: the kernel drops the lock with the process
         first.communicate(timeout=30)
-        again = newsbot(
-            "run",
-            "--once",
-            "--rules",
-            "rules/example.yaml",
-            tmp=tmp_path,
-            env={"NEWSBOT_DATABASE_URL": f"sqlite:///{tmp_path}/run.db"},
-        )
+        again = newsbot("run", "--once", "--rules", "rules/example.yaml", tmp=tmp_path, env=same)
         assert again.returncode == 0, again.stderr
     finally:
         if first.poll() is None:
