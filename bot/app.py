@@ -15,7 +15,9 @@ import logging
 import os
 import random
 import re
+import secrets
 import signal
+import socket
 import time
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -34,6 +36,7 @@ from bot.chat.updates import LinkChange, LinkState, TokenRejected, UpdatePoller,
 from bot.delivery.sender import Sender
 from bot.delivery.transport import ConsoleTransport, TelegramTransport, Transport
 from bot.errors import ConfigError, FeedError, NewsbotError, RulesError, StoreError
+from bot.feed.claims import CLAIM_EVERY, LEASE, SharedPolling
 from bot.feed.fetch import Fetcher, FetchLimits, NotModified, make_session
 from bot.feed.parse import ParserPool
 from bot.feed.schedule import first_poll
@@ -43,6 +46,7 @@ from bot.models import FeedSpec
 from bot.pipeline import STORE_RETRY, Pipeline, Rules, compile_rules_file
 from bot.settings import Settings
 from bot.store import Health, Store
+from bot.store.instances import HEARTBEAT
 from bot.store.roles import Roles
 from bot.store.single import single_instance
 from bot.story import StoryIndex
@@ -55,6 +59,7 @@ log = logging.getLogger(__name__)
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 RULES_CHECK_EVERY = 2.0  # seconds between looks at the rules file
+WATCHES_EVERY = 5.0  # several instances: seconds between looks for watches others added
 STATE_FLUSH_EVERY = 1.0  # seconds between batched writes of feed states
 FIRST_POLL_SPREAD = 10.0  # seconds over which startup polls are spread
 
@@ -76,6 +81,11 @@ class App:
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)  # admin notices, schema repair
     _recreating: bool = False
     roles: Roles = field(default_factory=Roles)  # cluster-wide roles this instance holds
+    # several instances (PostgreSQL): this one's part of polling, and its name
+    shared: SharedPolling | None = None
+    instance_id: str = field(
+        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+    )
 
     # ------------------------------------------------------------------ polling
 
@@ -123,8 +133,11 @@ class App:
                 self._inflight.discard(task)
 
     async def sync_jobs(self) -> None:
-        """One scheduler job per active feed, at its interval."""
+        """One scheduler job per active feed, at its interval (one instance, SQLite); with
+        several instances the feeds table is the schedule (``bot.feed.claims``)."""
         assert self.scheduler is not None
+        if self.shared is not None:
+            return
         feeds = await self.store.feeds.all()
         wanted = {_job_id(f.spec.id) for f in feeds}
         for job in self.scheduler.get_jobs():
@@ -137,6 +150,64 @@ class App:
                 self.schedule_feed(feed.spec.id, spec.interval, feed.next_poll)
             elif job.trigger.interval.total_seconds() != max(1.0, spec.interval):
                 self.schedule_feed(feed.spec.id, spec.interval, None)
+
+    async def send(self, done: asyncio.Event) -> None:
+        """The sender role: take over what the previous sender left leased, then send."""
+        try:
+            now = time.time()
+            taken = await self.store.outbox.take_over(now)
+            if taken:
+                log.info("took over %d alerts the previous sender had in flight", len(taken))
+            # Telegram's limits count the previous sender's last minute too (its in-flight
+            # sends as if made now)
+            recent = await self.store.outbox.recent_sends(now - 60.0)
+            self.sender.seed([*recent, *((chat, now) for chat in taken)])
+        except StoreError:
+            pass  # the sender retries the database itself
+        await self.sender.run(done)
+
+    def share_polling(self, scheduler: AsyncIOScheduler) -> None:
+        """PostgreSQL: claim due feeds with leases instead of one job per feed, say this
+        instance is alive, and pick up watches other instances added."""
+        self.shared = SharedPolling(self.store, self.pipeline, self.instance_id)
+        now = datetime.now(UTC)
+        for job, every, name in (
+            (self.shared.tick, CLAIM_EVERY, "feed-claims"),
+            (self.shared.renew, LEASE / 3, "feed-leases"),
+            (self.beat, HEARTBEAT, "instance-beat"),
+            (self.watch_others, WATCHES_EVERY, "watches-sync"),
+        ):
+            scheduler.add_job(
+                job,
+                "interval",
+                seconds=every,
+                id=name,
+                next_run_time=now,
+                max_instances=1,
+                coalesce=True,
+            )
+
+    async def beat(self) -> None:
+        """Write this instance's row in ``instances`` (``newsbot status``)."""
+        polled = self.shared.polled_last_minute() if self.shared is not None else 0
+        try:
+            await self.store.instances.beat(
+                self.instance_id,
+                socket.gethostname(),
+                os.getpid(),
+                self.started,
+                time.time(),
+                self.roles.held,
+                polled,
+            )
+        except StoreError:
+            pass  # the database's health reports the outage
+
+    async def watch_others(self) -> None:
+        try:
+            await self.pipeline.refresh_watches_if_changed()
+        except StoreError:
+            pass
 
     # ------------------------------------------------------------------ rules hot reload
 
@@ -301,8 +372,13 @@ class App:
             f"Sent this run: {self.sender.stats.sent}; retried: {self.sender.stats.retried}",
         ]
         if self.store.db.dialect == "postgresql":
-            held = ", ".join(sorted(self.roles.held)) or "none (another instance holds them)"
-            lines.append(f"Roles held by this instance: {held}")
+            now = time.time()
+            live = [i for i in await self.store.instances.all() if i.live(now)]
+            held = ", ".join(sorted(self.roles.held)) or "none"
+            lines.append(
+                f"Instances: {len(live)} live; this one holds: {held}; polled "
+                f"{self.shared.polled_last_minute() if self.shared else 0} feeds in the last minute"
+            )
         return "\n".join(lines)
 
     def rules_view(self) -> RulesView:
@@ -531,7 +607,7 @@ async def _run_forever(settings: Settings, out: TextIO | None, stop: asyncio.Eve
                 stack.push_async_callback(app.close_telegram)  # last: the sender still sends
             # one instance sends, so Telegram's limits hold for all of them (bot.store.roles)
             sender_task = asyncio.create_task(
-                app.roles.run(app.store.db, "sender", app.sender.run, stop), name="sender"
+                app.roles.run(app.store.db, "sender", app.send, stop), name="sender"
             )
             scheduler = AsyncIOScheduler(timezone=UTC)
             app.scheduler = scheduler
@@ -552,12 +628,15 @@ async def _run_forever(settings: Settings, out: TextIO | None, stop: asyncio.Eve
                 max_instances=1,
                 coalesce=True,
             )
-            await app.sync_jobs()
+            if app.store.db.dialect == "postgresql":
+                app.share_polling(scheduler)
+            else:
+                await app.sync_jobs()
             if tg is not None:
                 link_task = asyncio.create_task(app.telegram_link(stop), name="telegram")
             log.info(
                 "newsbot running: %d feeds, %d rules, %s; matcher %s",
-                len(scheduler.get_jobs()) - 2,
+                len(await app.store.feeds.all()),
                 len(app.pipeline.rules.config.rules),
                 "Telegram" if tg else "alerts to the terminal",
                 MATCHER_BUILD,
@@ -567,6 +646,10 @@ async def _run_forever(settings: Settings, out: TextIO | None, stop: asyncio.Eve
             if link_task is not None:
                 await link_task
             scheduler.shutdown(wait=False)
+            if app.shared is not None:
+                await app.shared.drain()
+                with contextlib.suppress(StoreError):
+                    await app.store.instances.leave(app.instance_id)
             if app._inflight:
                 _, pending = await asyncio.wait(set(app._inflight), timeout=15)
                 for task in pending:

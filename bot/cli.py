@@ -7,6 +7,7 @@ newsbot stories [--explain]             JSON lines {"id","title","summary","publ
                                         {"id","story"} out: which reports are one story
 newsbot entities [TEXT] [--json]        built-in people (@id) naming or containing TEXT
 newsbot feeds                           feed health table
+newsbot status [--json]                 the running instances: roles, feeds polled per minute
 newsbot opml import FILE | export       move feed lists in and out
 newsbot db upgrade | current            bring the database schema up to date, or show it
 """
@@ -38,6 +39,7 @@ from bot.settings import Settings, redact_url
 from bot.store import Routing, Store
 from bot.store.db import make_engine, migrate, schema_state
 from bot.store.entries import Assigned
+from bot.store.single import run_lock_holder, sqlite_file
 from bot.text import clean_text, html_to_text
 
 log = logging.getLogger("bot")
@@ -56,6 +58,7 @@ EPILOGS = {
     "  newsbot entities Путина     who a text names (inflected forms too)\n"
     "  newsbot entities --json xi",
     "feeds": "example:\n  newsbot feeds",
+    "status": "example:\n  NEWSBOT_DATABASE_URL=postgresql://newsbot@db/newsbot newsbot status",
     "opml": "example:\n  newsbot opml import subscriptions.opml\n"
     "  newsbot opml export > feeds.opml",
     "db": "example:\n  newsbot db current\n  newsbot db upgrade",
@@ -122,6 +125,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     entities.add_argument("text", nargs="*", metavar="TEXT", help="a name, or any text")
     entities.add_argument("--json", action="store_true", help="one JSON object per person")
+
+    status = add(
+        "status",
+        "Show the newsbot run instances on the database ($NEWSBOT_DATABASE_URL): which roles "
+        "each holds (sender, updates) and how many feeds each polled in the last minute.",
+    )
+    status.add_argument("--json", action="store_true", help="one JSON object per instance")
 
     add("feeds", "Show every feed's health: last attempt, success, new entry, failures, next poll.")
 
@@ -224,6 +234,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return entity_lines(" ".join(args.text), sys.stdout, as_json=args.json)
     if args.command == "feeds":
         return asyncio.run(_feeds(settings, sys.stdout))
+    if args.command == "status":
+        return asyncio.run(_status(settings, sys.stdout, as_json=args.json))
     if args.command == "opml":
         return asyncio.run(_opml(settings, args))
     if args.command == "db":
@@ -437,6 +449,67 @@ def overdue(feeds: Sequence[FeedState], now: float) -> list[FeedState]:
         for f in feeds
         if f.next_poll is not None and now - f.next_poll > max(OVERDUE_GRACE, 2 * f.spec.interval)
     ]
+
+
+async def _status(settings: Settings, out: TextIO, *, as_json: bool = False) -> int:
+    """``newsbot status``: the live instances (PostgreSQL), or who holds a SQLite file."""
+    now = time.time()
+    path = sqlite_file(settings.database_url)
+    if path is not None:
+        holder = run_lock_holder(settings.database_url)
+        running = f"running (pid {holder})" if holder else "not running"
+        if as_json:
+            out.write(json.dumps({"sqlite": str(path), "running_pid": holder}) + "\n")
+        else:
+            out.write(f"SQLite {path}: one newsbot run at a time; {running}\n")
+        return 0
+    async with Store.open(
+        settings.database_url,
+        connect_timeout=settings.db_connect_timeout,
+        upgrade=settings.auto_upgrade,
+    ) as store:
+        instances = await store.instances.all()
+    live = [i for i in instances if i.live(now)]
+    if as_json:
+        for i in instances:
+            record = {
+                "id": i.id,
+                "host": i.host,
+                "pid": i.pid,
+                "started": _iso(i.started),
+                "seen": _iso(i.seen),
+                "live": i.live(now),
+                "roles": list(i.roles),
+                "polled_last_minute": i.polled,
+            }
+            out.write(json.dumps(record) + "\n")
+        return 0
+    rows = [("INSTANCE", "PID", "UP", "SEEN", "ROLES", "POLLED/MIN")]
+    for i in instances:
+        up = int(now - i.started)
+        seen = f"{max(0, int(now - i.seen))}s ago" + ("" if i.live(now) else " (gone)")
+        rows.append(
+            (
+                i.id,
+                str(i.pid),
+                f"{up // 3600}h{up % 3600 // 60:02d}m",
+                seen,
+                ",".join(i.roles) or "-",
+                str(i.polled),
+            )
+        )
+    widths = [max(len(r[k]) for r in rows) for k in range(len(rows[0]))]
+    for r in rows:
+        out.write("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n")
+    out.write(
+        f"{len(live)} live instance{'s' if len(live) != 1 else ''}, "
+        f"{len(instances) - len(live)} gone\n"
+    )
+    return 0
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
 async def _feeds(settings: Settings, out: TextIO) -> int:

@@ -135,6 +135,7 @@ class Pipeline:
         self.rng = rng or random.Random()
         self.watches = Watches()
         self._states: dict[str, FeedState] = {}
+        self._watch_signature: tuple[tuple[int, str], ...] | None = None
         # Bodies, parse results and entries live only while a poll runs: bounding the polls in
         # progress bounds memory however many feeds fall due at once.  By default as many as
         # the fetcher has connections: more would only wait for a connection slot, and each
@@ -153,6 +154,7 @@ class Pipeline:
     async def refresh_watches(self) -> None:
         """Recompile every chat's /watch queries (after one is added or removed)."""
         watches = await self.store.chats.watches()
+        self._watch_signature = tuple((w.id, w.query) for w in watches)
         if not watches:
             self.watches = Watches()
             return
@@ -205,6 +207,20 @@ class Pipeline:
     async def load_states(self) -> None:
         """Read every feed's state once; polls then keep it in memory and write it in batches."""
         self._states = {s.spec.id: s for s in await self.store.feeds.all(active_only=False)}
+
+    def current_state(self, feed_id: str) -> FeedState | None:
+        """The feed's state as the last poll left it (what ``flush`` will write)."""
+        return self._states.get(feed_id)
+
+    async def refresh_watches_if_changed(self) -> bool:
+        """Recompile the watches when the database's list differs from the compiled one
+        (another instance added or removed one); True if it did."""
+        watches = await self.store.chats.watches()
+        signature = tuple((w.id, w.query) for w in watches)
+        if signature == self._watch_signature:
+            return False
+        await self.refresh_watches()
+        return True
 
     def forget(self, feed_id: str | None = None) -> None:
         """Drop cached state (the feed was added, removed or changed outside a poll)."""

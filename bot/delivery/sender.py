@@ -32,7 +32,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -152,6 +152,12 @@ class Sender:
         self._next_refill = 0.0
         self._woken = False
         self.refill_every = 1.0
+
+    def seed(self, sends: Iterable[tuple[int, float]]) -> None:
+        """Count sends another sender made (``(chat_id, time)``, any order) against the limits,
+        so that taking over from it never exceeds them."""
+        for chat_id, at in sorted(sends, key=lambda s: s[1]):
+            self.limiter.take(chat_id, at)
 
     def wake(self) -> None:
         """New alerts are in the outbox: look now."""

@@ -5,6 +5,7 @@ async with Store.open(url) as store:
     store.entries   EntryStore    dedup + outbox rows, in one transaction
     store.outbox    OutboxStore   delivery states and leases
     store.chats     ChatStore     chats, subscriptions, watches, settings
+    store.instances InstanceStore the running instances (several on PostgreSQL)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bot.store.chats import ChatStore, Subscription, Watch
 from bot.store.db import CONNECT_TIMEOUT, Database, Health, async_url, migrate
 from bot.store.entries import WATCH_PREFIX, EntryStore, Recorded, Routing
 from bot.store.feeds import FeedStore, PollOutcome
+from bot.store.instances import InstanceStore
 from bot.store.outbox import Due, OutboxStore
 
 
@@ -30,6 +32,7 @@ class Store:
     entries: EntryStore
     outbox: OutboxStore
     chats: ChatStore
+    instances: InstanceStore
 
     @classmethod
     @asynccontextmanager
@@ -54,6 +57,7 @@ class Store:
                 EntryStore(db),
                 OutboxStore(db),
                 ChatStore(db),
+                InstanceStore(db),
             )
         finally:
             await db.dispose()

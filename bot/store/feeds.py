@@ -175,6 +175,69 @@ class FeedStore:
 
         return await self.db.write(tx)
 
+    # ---------------------------------------------------------------- leases (several instances)
+
+    async def claim_due(self, owner: str, now: float, lease: float, limit: int) -> list[str]:
+        """Claim up to ``limit`` active feeds that are due (``next_poll`` passed or never set)
+        and not leased by another instance; they are ``owner``'s until ``now + lease``.
+        ``FOR UPDATE SKIP LOCKED`` lets instances claim at once without waiting on each other
+        or taking the same feed."""
+        if limit <= 0:
+            return []
+
+        def tx(conn: sa.Connection) -> list[str]:
+            due = (
+                sa.select(T.c.id)
+                .where(
+                    T.c.active.is_(True),
+                    sa.or_(T.c.next_poll.is_(None), T.c.next_poll <= now),
+                    sa.or_(T.c.lease_until.is_(None), T.c.lease_until < now),
+                )
+                .order_by(T.c.next_poll.asc().nulls_first(), T.c.id)
+                .limit(limit)
+            )
+            if conn.dialect.name == "postgresql":
+                due = due.with_for_update(skip_locked=True)
+            ids = [r.id for r in conn.execute(due)]
+            if ids:
+                conn.execute(
+                    T.update()
+                    .where(T.c.id.in_(ids))
+                    .values(lease_owner=owner, lease_until=now + lease)
+                )
+            return ids
+
+        return await self.db.write(tx)
+
+    async def renew(self, owner: str, feed_ids: Sequence[str], until: float) -> None:
+        """Extend ``owner``'s leases on ``feed_ids`` (a poll that runs long)."""
+        if not feed_ids:
+            return
+
+        def tx(conn: sa.Connection) -> None:
+            conn.execute(
+                T.update()
+                .where(T.c.id.in_(list(feed_ids)), T.c.lease_owner == owner)
+                .values(lease_until=until)
+            )
+
+        await self.db.write(tx)
+
+    async def release(self, owner: str, feed_id: str, state: FeedState | None) -> None:
+        """Write the feed's state (its next poll among it) and give up the lease, at once."""
+
+        def tx(conn: sa.Connection) -> None:
+            conn.execute(
+                T.update()
+                .where(T.c.id == feed_id, T.c.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+            )
+
+        if state is not None:
+            self._dirty.pop(feed_id, None)
+            await self.save_states([state])
+        await self.db.write(tx)
+
     async def get(self, feed_id: str) -> FeedState | None:
         async with self.db.read() as conn:
             row = (await conn.execute(sa.select(T).where(T.c.id == feed_id))).first()

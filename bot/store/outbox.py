@@ -82,6 +82,34 @@ class OutboxStore:
         times = [t for t in (pending, leased) if t is not None]
         return min(times) if times else None
 
+    async def recent_sends(self, since: float) -> list[tuple[int, float]]:
+        """``(chat_id, sent_at)`` of the rows sent since ``since``, oldest first: what a new
+        sender's rate limiter must count (the previous sender's last minute)."""
+        query = (
+            sa.select(OB.c.chat_id, OB.c.sent_at)
+            .where(OB.c.state == SENT, OB.c.sent_at >= since)
+            .order_by(OB.c.sent_at)
+        )
+        async with self.db.read() as conn:
+            return [(r.chat_id, r.sent_at) for r in (await conn.execute(query)).all()]
+
+    async def take_over(self, now: float) -> list[int]:
+        """Make the rows another sender had leased claimable now; returns their chats.
+
+        Called when this instance becomes the one sender: whoever leased them no longer is
+        (it died, or lost the role), so waiting for their leases to run out would only delay
+        them. A row that sender had already written to Telegram is sent again: at least once.
+        """
+
+        def tx(conn: sa.Connection) -> list[int]:
+            leased = sa.select(OB.c.chat_id).where(OB.c.state == SENDING)
+            chats = [r.chat_id for r in conn.execute(leased)]
+            if chats:
+                conn.execute(OB.update().where(OB.c.state == SENDING).values(lease_until=now - 1.0))
+            return chats
+
+        return await self.db.write(tx)
+
     async def claim(self, outbox_id: int, now: float, lease: float) -> Alert | None:
         """Lease one row for sending; None if another sender has it or it is no longer due."""
 

@@ -66,6 +66,10 @@ feeds = sa.Table(
     sa.Column("not_modified", sa.Integer, nullable=False, server_default="0"),
     sa.Column("publish_gap", sa.Float),  # smoothed seconds between new entries
     sa.Column("created_at", sa.Float, nullable=False),
+    # several instances (PostgreSQL): who polls the feed now, until when (revision 0003)
+    sa.Column("lease_owner", sa.String(128)),
+    sa.Column("lease_until", sa.Float),
+    sa.Index("ix_feeds_next_poll", "next_poll"),
 )
 
 entries = sa.Table(
@@ -184,4 +188,17 @@ alert_keys = sa.Table(
     sa.Column("chat_id", sa.BigInteger, primary_key=True),
     sa.Column("story_key", sa.Text, primary_key=True),
     sa.Column("created_at", sa.Float, nullable=False),
+)
+
+# the running instances (revision 0003): alive while ``seen`` is recent
+instances = sa.Table(
+    "instances",
+    metadata,
+    sa.Column("id", sa.String(128), primary_key=True),
+    sa.Column("host", sa.Text, nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("started", sa.Float, nullable=False),
+    sa.Column("seen", sa.Float, nullable=False),
+    sa.Column("roles", sa.Text, nullable=False, server_default=""),
+    sa.Column("polled", sa.Integer, nullable=False, server_default="0"),
 )

@@ -36,7 +36,7 @@ from tests.store.fixtures import make_v1
 from tests.store.fixtures import schema_v1 as v1
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0002"
+HEAD = "0003"
 T = make_v1.T
 GROUP = -1001234567890
 
