@@ -201,6 +201,8 @@ def test_a_second_run_on_the_same_sqlite_file_is_refused(tmp_path: Path) -> None
             assert f"another newsbot (pid {first.pid}) is already running" in second.stderr
             assert "PostgreSQL" in second.stderr
         assert first.poll() is None  # the first one is untouched
+        status = newsbot("status", tmp=tmp_path, env=same)
+        assert status.returncode == 0 and f"running (pid {first.pid})" in status.stdout
         first.kill()  # SIGKILL: the kernel drops the lock with the process
         first.communicate(timeout=30)
         again = newsbot("run", "--once", "--rules", "rules/example.yaml", tmp=tmp_path, env=same)

@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import time
+from asyncio.subprocess import PIPE
 from collections import Counter
 from pathlib import Path
 
@@ -114,6 +115,15 @@ async def test_three_instances_share_polling_delivery_and_updates_and_survive_tw
             )
             holders = await roles_by_pid(postgres_url)
             sender_pid = next(pid for pid, roles in holders.items() if "sender" in roles)
+            # `newsbot status` lists the three, with the roles each holds
+            status = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "status", env=env, cwd=ROOT, stdout=PIPE, stderr=PIPE
+            )
+            out, err = await asyncio.wait_for(status.communicate(), timeout=60)
+            assert status.returncode == 0, err
+            table = out.decode()
+            assert "3 live instances, 0 gone" in table, table
+            assert all(str(p.pid) in table for p in procs) and "sender" in table, table
             victims = [p for p in procs if p.pid == sender_pid]
             victims += [p for p in procs if p.pid != sender_pid][:1]
             survivor = next(p for p in procs if p not in victims)

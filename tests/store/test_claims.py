@@ -1,0 +1,77 @@
+"""Feed leases (issue 11): instances claim due feeds, never the same one at once, and a dead
+instance's feeds come back when its lease runs out."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+from bot.models import FeedSpec
+from bot.store import Store
+
+NOW = 1_800_000_000.0
+
+
+async def feeds(store: Store, count: int) -> list[str]:
+    specs = [
+        FeedSpec(id=f"f{n:02d}", url=f"https://example.org/{n}", interval=60) for n in range(count)
+    ]
+    await store.feeds.sync_from_rules(specs, NOW)
+    return [s.id for s in specs]
+
+
+async def test_due_feeds_are_claimed_once_until_released_or_expired(db_url: str) -> None:
+    async with Store.open(db_url) as store:
+        ids = await feeds(store, 5)
+        first = await store.feeds.claim_due("a", NOW, lease=20, limit=3)
+        assert first == ids[:3]  # never polled: due, in id order
+        second = await store.feeds.claim_due("b", NOW + 1, lease=20, limit=10)
+        assert second == ids[3:]  # the leased ones are skipped
+        assert await store.feeds.claim_due("c", NOW + 2, lease=20, limit=10) == []
+        # a's poll of f00 ends: its state says the next poll is in a minute
+        state = await store.feeds.get("f00")
+        assert state is not None
+        await store.feeds.release("a", "f00", replace(state, next_poll=NOW + 60))
+        assert await store.feeds.claim_due("c", NOW + 3, lease=20, limit=10) == []
+        # a renews f01 but dies with f02: f02 comes back when its lease runs out, f01 later
+        await store.feeds.renew("a", ["f01"], NOW + 40)
+        assert await store.feeds.claim_due("c", NOW + 25, lease=20, limit=10) == [
+            "f02",
+            "f03",
+            "f04",
+        ]
+        assert await store.feeds.claim_due("d", NOW + 41, lease=20, limit=10) == ["f01"]
+        # releasing is the owner's: another instance's release leaves d's lease alone
+        await store.feeds.release("zzz", "f01", None)
+        assert await store.feeds.claim_due("e", NOW + 42, lease=20, limit=10) == []
+        # never-polled feeds first, then by due time
+        assert await store.feeds.claim_due("e", NOW + 61, lease=20, limit=10) == [
+            "f02",
+            "f03",
+            "f04",
+            "f00",
+        ]
+
+
+async def test_concurrent_claims_never_share_a_feed(postgres_url: str) -> None:
+    from tests.conftest import _empty
+
+    await _empty(postgres_url)
+    async with Store.open(postgres_url) as setup:
+        ids = await feeds(setup, 40)
+    stores = [Store.open(postgres_url) for _ in range(4)]
+    opened = [await s.__aenter__() for s in stores]
+    try:
+        results = await asyncio.gather(
+            *(
+                store.feeds.claim_due(f"i{n}", NOW, lease=20, limit=8)
+                for n, store in enumerate(opened)
+                for _ in range(2)
+            )
+        )
+    finally:
+        for s in stores:
+            await s.__aexit__(None, None, None)
+    claimed = [feed for batch in results for feed in batch]
+    assert len(claimed) == len(set(claimed))  # SKIP LOCKED: no feed in two batches
+    assert len(claimed) == 40 and set(claimed) == set(ids)  # 8 batches of up to 8 took all 40
