@@ -196,3 +196,18 @@ async def test_hot_reload_swaps_rules_and_keeps_them_on_error(tmp_path: Path) ->
         await app.check_rules()
         assert [r.id for r in app.pipeline.rules.config.rules] == ["r2"]
         assert len(told) == 1 and "rules.yaml:3:" in told[0] and "r3" in told[0]
+
+
+async def test_routing_follows_every_rules_reload(world: World) -> None:
+    """Issue 12, item 14: the routing table is rebuilt for each new rules object (it was keyed
+    on id(), which CPython reuses once the old object is freed)."""
+    pipeline = world.pipeline
+    for n in range(20):
+        config = parse_rules(
+            f'feeds: [{{id: local, url: "http://x/{n}"}}]\n'
+            f"rules: [{{id: r{n}, title: Title {n}, query: 'parade'}}]\n"
+        )
+        ruleset = compile_rules(config.rules, config.entities)
+        pipeline.rules = None  # type: ignore[assignment]  # the old rules are freed here ...
+        pipeline.set_rules(Rules(config, ruleset))  # ... and this one may take their address
+        assert pipeline.routing().rule_titles == {f"r{n}": f"Title {n}"}
