@@ -72,8 +72,10 @@ def _parser() -> argparse.ArgumentParser:
         epilog="example:\n  newsbot run --once --rules rules/example.yaml",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
+    _global_options(parser, defaults=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, defaults=False)  # the same options after the command, too
 
     def add(name: str, help_: str) -> argparse.ArgumentParser:
         return sub.add_parser(
@@ -82,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
             description=help_,
             epilog=EPILOGS[name],
             formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[common],
         )
 
     run = add(
@@ -170,13 +173,50 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Libraries whose DEBUG lines drown ours (every SQL statement, every event-loop step): at
+# --log-level DEBUG they stay at INFO unless --debug-deps is given.
+CHATTY = ("aiosqlite", "asyncio", "sqlalchemy", "asyncpg", "aiohttp", "apscheduler", "telegram")
+
+
+def _log_level(value: str) -> str:
+    level = value.upper()
+    if level not in LOG_LEVELS:
+        raise argparse.ArgumentTypeError(
+            f"invalid log level {value!r} (choose from {', '.join(LOG_LEVELS)})"
+        )
+    return level
+
+
+def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """Options valid before or after the command: given after it, they win (after it their
+    default is SUPPRESS, so an absent option does not reset one given before)."""
+    parser.add_argument(
+        "--log-level",
+        type=_log_level,
+        metavar="LEVEL",
+        default="INFO" if defaults else argparse.SUPPRESS,
+        help="DEBUG, INFO, WARNING, ERROR (default INFO)",
+    )
+    parser.add_argument(
+        "--debug-deps",
+        action="store_true",
+        default=False if defaults else argparse.SUPPRESS,
+        help="with --log-level DEBUG, also the libraries' DEBUG lines (SQL, asyncio...)",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    level = getattr(logging, args.log_level)
     logging.basicConfig(
-        level=getattr(logging, str(args.log_level).upper(), logging.INFO),
+        level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if level <= logging.DEBUG and not args.debug_deps:
+        for name in CHATTY:
+            logging.getLogger(name).setLevel(logging.INFO)
     quiet_loggers()
     redacting_excepthooks()
     try:

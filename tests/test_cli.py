@@ -282,3 +282,32 @@ def test_the_readme_match_example_prints_what_the_readme_shows(tmp_path: Path) -
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == shown
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--log-level", "DEBUG", "check", "rules/example.yaml"],
+        ["check", "rules/example.yaml", "--log-level", "DEBUG"],
+        ["check", "--log-level", "debug", "rules/example.yaml"],
+    ],
+)
+def test_global_options_work_before_or_after_the_command(args: list[str], tmp_path: Path) -> None:
+    """Issue 12, item 1: `newsbot run --log-level DEBUG` was `unrecognized arguments`."""
+    result = newsbot(*args, tmp=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "rules/example.yaml: OK" in result.stdout
+
+
+def test_a_bad_log_level_is_an_error_not_info(tmp_path: Path) -> None:
+    result = newsbot("check", "rules/example.yaml", "--log-level", "LOUD", tmp=tmp_path)
+    assert result.returncode == 2
+    assert "invalid log level 'LOUD'" in result.stderr
+
+
+def test_debug_keeps_the_libraries_debug_lines_out_unless_asked(tmp_path: Path) -> None:
+    quiet = newsbot("feeds", "--log-level", "DEBUG", tmp=tmp_path)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "DEBUG aiosqlite" not in quiet.stderr and "DEBUG asyncio" not in quiet.stderr
+    loud = newsbot("feeds", "--log-level", "DEBUG", "--debug-deps", tmp=tmp_path)
+    assert "DEBUG aiosqlite" in loud.stderr or "DEBUG asyncio" in loud.stderr, loud.stderr
