@@ -75,9 +75,9 @@ def compile_rules_file(path: str | Path) -> Rules:
             try:
                 compile_rules(partial.rules, partial.entities)
             except RulesError as query_errors:
-                raise RulesError(
-                    sorted({*exc.problems, *query_errors.problems}, key=_line_order)
-                ) from exc
+                # the file's own problems name a duplicate id already
+                more = [q for q in query_errors.problems if not q.endswith(": duplicate rule id")]
+                raise RulesError(sorted({*exc.problems, *more}, key=_line_order)) from exc
         raise
     ruleset = compile_rules(config.rules, config.entities)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()

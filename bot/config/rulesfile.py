@@ -112,6 +112,11 @@ def parse_rules(text: str, source: str = "<rules>", base_dir: Path | None = None
         assert mark is not None
         raise RulesError([f"{source}:{mark.line + 1}:{mark.column + 1}: {exc.problem}"]) from exc
     except yaml.MarkedYAMLError as exc:
+        if exc.context_mark is not None and "quoted scalar" in (exc.context or ""):
+            # the scanner fails where the file ends: point at the quote that never closes
+            mark = exc.context_mark
+            where = f"{source}:{mark.line + 1}:{mark.column + 1}"
+            raise RulesError([f"{where}: invalid YAML: unclosed quote"]) from exc
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else f"{source}:1:1"
         raise RulesError([f"{where}: invalid YAML: {exc.problem or exc.context}"]) from exc
@@ -294,9 +299,11 @@ def _feeds(
             continue
         interval = 300.0
         if "interval" in m:
-            interval = _duration(m["interval"][1], p, "interval") or interval
-            if interval < 1:
-                p.add(m["interval"][1], "interval must be at least 1s")
+            value = _duration(m["interval"][1], p, "interval")
+            if value is not None and value < 1:  # 0 too: never silently the default
+                p.add(m["interval"][1], f"interval must be at least 1s (got {value:g}s)")
+            elif value is not None:
+                interval = value
         bounds: dict[str, float | None] = {"min_interval": None, "max_interval": None}
         for key in bounds:
             if key in m:
@@ -358,9 +365,9 @@ def _rules(
     seen: set[str] = set()
     for node, m in _records(entry, p, "rule", _RULE_KEYS, ("id", "query")):
         rid = _ident(m["id"][1], p, "rule id")
-        if rid is not None and rid in seen:
+        duplicate = rid is not None and rid in seen
+        if duplicate:  # reported, and its query still checked: every problem at once
             p.add(m["id"][1], f"duplicate rule id {rid!r}")
-            continue
         qnode = m["query"][1]
         query = _string(qnode, p, f"rule {rid!r}: query")
         title = _string(m["title"][1], p, "rule title") if "title" in m else None

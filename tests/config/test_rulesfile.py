@@ -69,6 +69,16 @@ CASES = [
         ["r.yaml:2:41: interval must be at least 1s"],
     ),
     (
+        "interval zero (issue 12, item 4: was silently 300 s)",
+        "feeds:\n  - {id: a, url: 'http://x/', interval: 0}\nrules: []\n",
+        ["r.yaml:2:41: interval must be at least 1s (got 0s)"],
+    ),
+    (
+        "unclosed quote (issue 12, item 5: pointed at the end of the file)",
+        "feeds:\n  - {id: a, url: 'http://x/}\nrules:\n  - {id: r, query: x}\n",
+        ["r.yaml:2:18: invalid YAML: unclosed quote"],
+    ),
+    (
         "duplicate feed",
         "feeds:\n  - {id: a, url: 'http://x/'}\n  - {id: a, url: 'http://y/'}\nrules: []\n",
         ["r.yaml:3:10: duplicate feed id 'a'"],
@@ -229,3 +239,20 @@ def test_a_self_referencing_alias_is_read() -> None:
     with pytest.raises(RulesError) as caught:
         parse_rules("feeds: []\nrules: &r [*r, *r]\n", "r.yaml")
     assert caught.value.problems == ("r.yaml:2:8: a rule must be a mapping of keys to values",) * 2
+
+
+def test_a_duplicate_rule_id_does_not_hide_that_rules_query_error(tmp_path: Path) -> None:
+    """Issue 12, item 5: every problem at once, the duplicate's query error among them."""
+    from bot.pipeline import compile_rules_file
+
+    rules = tmp_path / "r.yaml"
+    rules.write_text(
+        "feeds: []\nrules:\n  - {id: r, query: parade}\n  - {id: r, query: '(parade'}\n"
+    )
+    with pytest.raises(RulesError) as caught:
+        compile_rules_file(rules)
+    problems = [p.replace(str(rules), "r.yaml") for p in caught.value.problems]
+    assert problems == [
+        "r.yaml:4:10: duplicate rule id 'r'",
+        "r.yaml:4:21: rule 'r': unclosed '('",
+    ]
