@@ -94,8 +94,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--rules", help="rules file (default $NEWSBOT_RULES or rules/default.yaml)")
 
     check = add("check", "Validate a rules file; print FILE:LINE:COL: message for each problem.")
-    check.add_argument("file", nargs="?", help="rules file (default as for run)")
-    check.add_argument("--rules", dest="rules_opt", help="same as FILE")
+    check.add_argument("file", nargs="?", metavar="FILE", help="rules file (default as for run)")
+    check.add_argument("--rules", dest="rules_opt", metavar="FILE", help="same as FILE")
 
     match = add(
         "match", 'Match JSON lines {"id", "title", "summary"} from stdin against the rules.'
@@ -136,20 +136,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--json", action="store_true", help="one JSON object per instance")
 
-    add("feeds", "Show every feed's health: last attempt, success, new entry, failures, next poll.")
+    add(
+        "feeds",
+        "Show every feed's health from the database $NEWSBOT_DATABASE_URL: last attempt, "
+        "success, new entry, failures, next poll.",
+    )
 
-    op = add("opml", "Import feeds from an OPML file, or export every feed as OPML.")
+    op = add(
+        "opml",
+        "Import feeds from an OPML file into the database $NEWSBOT_DATABASE_URL, or export "
+        "every feed there as OPML.",
+    )
     op_sub = op.add_subparsers(dest="opml_command", required=True, metavar="ACTION")
     imp = op_sub.add_parser(
         "import",
         help="add the OPML file's feeds",
+        description="Add the OPML file's feeds to the database $NEWSBOT_DATABASE_URL; each "
+        "outline that cannot be used is reported with its line.",
         epilog=EPILOGS["opml"],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    imp.add_argument("file")
+    imp.add_argument("file", metavar="FILE", help="an OPML file (e.g. exported by a feed reader)")
     op_sub.add_parser(
         "export",
         help="write every feed as OPML to stdout",
+        description="Write every feed of the database $NEWSBOT_DATABASE_URL as OPML to stdout.",
         epilog=EPILOGS["opml"],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -612,7 +623,9 @@ async def _opml(settings: Settings, args: argparse.Namespace) -> int:
             feeds = [f.spec for f in await store.feeds.all()]
             sys.stdout.write(opml.export_opml(feeds))
             return 0
-        specs = opml.read_opml(args.file)
+        specs, skipped = opml.read_opml_report(args.file)
+        for line in skipped:
+            print(line, file=sys.stderr)
         taken = {f.spec.id for f in await store.feeds.all(active_only=False)}
         added = 0
         for spec in specs:
@@ -622,7 +635,10 @@ async def _opml(settings: Settings, args: argparse.Namespace) -> int:
             taken.add(spec.id)
             if await store.feeds.add(spec, "opml", None, time.time()):
                 added += 1
-        print(f"{args.file}: {added} feeds added, {len(specs) - added} already present")
+        print(
+            f"{args.file}: {added} feeds added, {len(specs) - added} already present, "
+            f"{len(skipped)} outlines skipped"
+        )
         return 0
 
 

@@ -311,3 +311,14 @@ def test_debug_keeps_the_libraries_debug_lines_out_unless_asked(tmp_path: Path) 
     assert "DEBUG aiosqlite" not in quiet.stderr and "DEBUG asyncio" not in quiet.stderr
     loud = newsbot("feeds", "--log-level", "DEBUG", "--debug-deps", tmp=tmp_path)
     assert "DEBUG aiosqlite" in loud.stderr or "DEBUG asyncio" in loud.stderr, loud.stderr
+
+
+def test_help_names_arguments_and_databases(tmp_path: Path) -> None:
+    """Issue 12, item 2: `check --help` showed RULES_OPT and `opml import --help` a bare `file`;
+    feeds and opml now say which database they use."""
+    check = newsbot("check", "--help", tmp=tmp_path).stdout
+    assert "RULES_OPT" not in check and "--rules FILE" in check
+    imp = newsbot("opml", "import", "--help", tmp=tmp_path).stdout
+    assert "FILE        an OPML file" in imp and "$NEWSBOT_DATABASE_URL" in imp
+    for command in ("feeds", "opml"):
+        assert "$NEWSBOT_DATABASE_URL" in newsbot(command, "--help", tmp=tmp_path).stdout

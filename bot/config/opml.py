@@ -29,6 +29,13 @@ MAX_OPML = 16 * 1024 * 1024
 
 
 def read_opml(path: str | Path) -> list[FeedSpec]:
+    """The usable feeds of an OPML file (see ``read_opml_report`` for what was skipped)."""
+    return read_opml_report(path)[0]
+
+
+def read_opml_report(path: str | Path) -> tuple[list[FeedSpec], list[str]]:
+    """The usable feeds, and one ``PATH:LINE: reason`` per outline that could not be used
+    (no feed URL, a relative one, a scheme other than http(s)). Folders are not reported."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -38,15 +45,43 @@ def read_opml(path: str | Path) -> list[FeedSpec]:
         raise ConfigError(f"{path}: larger than {MAX_OPML // 1048576} MiB")
     root = _parse(data, path)
     specs: list[FeedSpec] = []
+    skipped: list[str] = []
     taken: set[str] = set()
     for outline in root.iter("outline"):
+        where = f"{path}:{outline.get(_LINE, '?')}"
         url = (outline.get("xmlUrl") or "").strip()
-        if not re.match(r"^https?://", url, re.IGNORECASE):
-            continue
         name = (outline.get("title") or outline.get("text") or "").strip() or None
+        label = f" ({name})" if name else ""
+        if not url:
+            if len(outline) == 0:  # a folder has outlines inside; a feed needs a URL
+                skipped.append(f"{where}: outline{label} has no xmlUrl: skipped")
+            continue
+        if not re.match(r"^https?://", url, re.IGNORECASE):
+            scheme = urlsplit(url).scheme
+            why = (
+                f"has the scheme {scheme!r}, not http(s)"
+                if scheme
+                else "is a relative URL, not an absolute http(s) one"
+            )
+            skipped.append(f"{where}: outline{label}: xmlUrl {url[:200]!r} {why}: skipped")
+            continue
         specs.append(FeedSpec(id=unique_id(slug(name or url), taken), url=url, name=name))
         taken.add(specs[-1].id)
-    return specs
+    return specs, skipped
+
+
+_LINE = "{newsbot}line"  # an attribute no OPML file has: the line an outline starts on
+
+
+class _LineBuilder(TreeBuilder):
+    """Records each element's line (expat's position when the start tag is seen)."""
+
+    expat: object = None
+
+    def start(self, tag: str, attrs: dict[str, str]) -> Element:
+        if self.expat is not None:
+            attrs = {**attrs, _LINE: str(self.expat.CurrentLineNumber)}  # type: ignore[attr-defined]
+        return super().start(tag, attrs)
 
 
 _REFUSED = {
@@ -56,9 +91,11 @@ _REFUSED = {
 
 
 def _parse(data: bytes, path: Path) -> Element:
+    builder = _LineBuilder()
     parser = DefusedXMLParser(
-        target=TreeBuilder(), forbid_dtd=False, forbid_entities=True, forbid_external=True
+        target=builder, forbid_dtd=False, forbid_entities=True, forbid_external=True
     )
+    builder.expat = parser.parser
     try:
         parser.feed(data)
         root: Element = parser.close()

@@ -89,3 +89,29 @@ async def test_nothing_is_fetched_for_external_references(tmp_path: Path) -> Non
         with pytest.raises(ConfigError, match=ENTITY):
             await asyncio.to_thread(read_opml, entity)
         assert server.requests == []
+
+
+def test_outlines_that_cannot_be_used_are_reported_with_their_line(tmp_path: Path) -> None:
+    """Issue 12, item 3: non-http schemes, relative paths and missing URLs were dropped silently."""
+    from bot.config.opml import read_opml_report
+
+    path = write(
+        tmp_path,
+        """<opml version="2.0"><head/><body>
+<outline text="News">
+  <outline text="BBC" xmlUrl="https://feeds.bbci.co.uk/news/rss.xml"/>
+  <outline text="Gopher" xmlUrl="gopher://x/feed"/>
+  <outline text="Rel" xmlUrl="feeds/local.xml"/>
+  <outline text="Nothing"/>
+</outline>
+</body></opml>""",
+    )
+    specs, skipped = read_opml_report(path)  # lines count the XML declaration (line 1)
+    assert [s.url for s in specs] == ["https://feeds.bbci.co.uk/news/rss.xml"]
+    assert skipped == [
+        f"{path}:5: outline (Gopher): xmlUrl 'gopher://x/feed' has the scheme 'gopher', "
+        "not http(s): skipped",
+        f"{path}:6: outline (Rel): xmlUrl 'feeds/local.xml' is a relative URL, not an "
+        "absolute http(s) one: skipped",
+        f"{path}:7: outline (Nothing) has no xmlUrl: skipped",
+    ]
