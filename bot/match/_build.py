@@ -25,6 +25,15 @@ def select(package: str) -> str:
     """Load the sources in place of the compiled modules where those must not run; returns
     which ones run, for benchmarks and logs."""
     compiled, why = _decide(package)
+    if compiled:
+        try:  # the extensions need mypyc's runtime module beside them: a partial install
+            for name in MODULES:  # must fall back, not crash at the first import
+                importlib.import_module(f"{package}.{name}")
+        except Exception as exc:
+            for name in MODULES:
+                sys.modules.pop(f"{package}.{name}", None)
+            compiled = False
+            why = f"pure Python (the compiled modules failed to import: {exc})"
     if not compiled:
         for name in MODULES:
             full = f"{package}.{name}"

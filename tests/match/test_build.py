@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import bot.match
-from bot.match import _build
+from bot.match import BUILD, _build
 
 from . import workload
 
@@ -64,3 +64,23 @@ def test_compiled_modules_match_exactly_as_their_sources() -> None:
     assert compiled["build"] == "compiled with mypyc"
     assert len(compiled["matches"]) > 1000
     assert compiled["matches"] == pure["matches"]
+
+
+def test_a_missing_mypyc_runtime_falls_back_to_the_sources() -> None:
+    """Issue 12, item 16: with the extensions present but mypyc's shared runtime module gone
+    (a partial install), ``import bot.match`` crashed with ModuleNotFoundError."""
+    if not BUILD.startswith("compiled"):
+        pytest.skip(f"the matcher runs from its sources here: {BUILD}")
+    code = (
+        "import sys; sys.modules['newsbot_match__mypyc'] = None\n"
+        "import bot.match as m\n"
+        "print(m.BUILD)\n"
+        "print(bool(m.compile_query('Putin').match('Putin in Beijing', '', None)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    build, matched = result.stdout.splitlines()
+    assert build.startswith("pure Python (the compiled modules failed to import")
+    assert matched == "True"
