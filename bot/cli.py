@@ -136,11 +136,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--json", action="store_true", help="one JSON object per instance")
 
-    add(
+    feeds_cmd = add(
         "feeds",
         "Show every feed's health from the database $NEWSBOT_DATABASE_URL: last attempt, "
-        "success, new entry, failures, next poll.",
+        "success, new entry, failures, next poll (times in UTC).",
     )
+    feeds_cmd.add_argument("--wide", action="store_true", help="show each last error whole")
+    feeds_cmd.add_argument("--json", action="store_true", help="one JSON object per feed")
 
     op = add(
         "opml",
@@ -284,7 +286,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "entities":
         return entity_lines(" ".join(args.text), sys.stdout, as_json=args.json)
     if args.command == "feeds":
-        return asyncio.run(_feeds(settings, sys.stdout))
+        return asyncio.run(_feeds(settings, sys.stdout, wide=args.wide, as_json=args.json))
     if args.command == "status":
         return asyncio.run(_status(settings, sys.stdout, as_json=args.json))
     if args.command == "opml":
@@ -475,11 +477,24 @@ def _explain(assigned: Assigned, names: dict[int, Any]) -> dict[str, Any]:
     return {"new": True, "why": "no story in the window reports the same event"}
 
 
+def _cut(text: str, width: int) -> str:
+    """``text`` whole if it fits, else cut at the last space before ``width``, with "…"."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    cut = text.rfind(" ", 0, width)
+    return text[: cut if cut > width // 2 else width - 1].rstrip(" ,;:") + "…"
+
+
+def _iso_or_none(epoch: float | None) -> str | None:
+    return None if epoch is None else _iso(epoch)
+
+
 def _when(epoch: float | None, now: float) -> str:
     if epoch is None:
         return "-"
     delta = epoch - now
-    stamp = datetime.fromtimestamp(epoch, UTC).strftime("%m-%d %H:%M")
+    stamp = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%MZ")
     return f"{stamp} ({'in ' if delta > 0 else ''}{_ago(abs(delta))}{'' if delta > 0 else ' ago'})"
 
 
@@ -563,7 +578,12 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
-async def _feeds(settings: Settings, out: TextIO) -> int:
+ERROR_WIDTH = 60  # characters of the last error shown without --wide (cut at a word)
+
+
+async def _feeds(
+    settings: Settings, out: TextIO, *, wide: bool = False, as_json: bool = False
+) -> int:
     now = time.time()
     async with Store.open(
         settings.database_url,
@@ -571,6 +591,24 @@ async def _feeds(settings: Settings, out: TextIO) -> int:
         upgrade=settings.auto_upgrade,
     ) as store:
         feeds = await store.feeds.all()
+    late = overdue(feeds, now)
+    if as_json:
+        for f in feeds:
+            record = {
+                "id": f.spec.id,
+                "name": f.spec.name,
+                "url": f.spec.url,
+                "last_attempt": _iso_or_none(f.last_attempt),
+                "last_success": _iso_or_none(f.last_success),
+                "last_new_entry": _iso_or_none(f.last_new_entry),
+                "failures": f.failures,
+                "next_poll": _iso_or_none(f.next_poll),
+                "overdue": f in late,
+                "not_modified_ratio": f.not_modified_ratio,
+                "last_error": f.last_error,
+            }
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return 0
     header = (
         "FEED",
         "LAST ATTEMPT",
@@ -582,7 +620,6 @@ async def _feeds(settings: Settings, out: TextIO) -> int:
         "LAST ERROR",
     )
     rows = [header]
-    late = overdue(feeds, now)
     for f in feeds:
         ratio = f.not_modified_ratio
         rows.append(
@@ -594,7 +631,7 @@ async def _feeds(settings: Settings, out: TextIO) -> int:
                 str(f.failures),
                 _when(f.next_poll, now) + (" OVERDUE" if f in late else ""),
                 "-" if ratio is None else f"{ratio:.0%}",
-                (f.last_error or "")[:60],
+                (f.last_error or "") if wide else _cut(f.last_error or "", ERROR_WIDTH),
             )
         )
     if late:

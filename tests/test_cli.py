@@ -322,3 +322,19 @@ def test_help_names_arguments_and_databases(tmp_path: Path) -> None:
     assert "FILE        an OPML file" in imp and "$NEWSBOT_DATABASE_URL" in imp
     for command in ("feeds", "opml"):
         assert "$NEWSBOT_DATABASE_URL" in newsbot(command, "--help", tmp=tmp_path).stdout
+
+
+def test_feeds_shows_utc_iso_times_whole_errors_on_request_and_json(tmp_path: Path) -> None:
+    """Issue 12, item 6: times had no year or zone; the last error was cut mid-word."""
+    from bot.cli import _cut
+
+    long = "Cannot connect to host feeds.example.org:443 ssl:default [Connection refused] again"
+    assert _cut(long, 60) == "Cannot connect to host feeds.example.org:443 ssl:default…"
+    assert _cut("short error", 60) == "short error"
+    assert newsbot("run", "--once", "--rules", "rules/example.yaml", tmp=tmp_path).returncode == 0
+    table = newsbot("feeds", tmp=tmp_path).stdout
+    assert re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\dZ \(\d+s ago\)", table), table
+    records = [json.loads(x) for x in newsbot("feeds", "--json", tmp=tmp_path).stdout.splitlines()]
+    assert {r["id"] for r in records} == {"wire-asia", "daily-world"}
+    assert records[0]["last_attempt"].endswith("+00:00") and records[0]["overdue"] is False
+    assert newsbot("feeds", "--wide", tmp=tmp_path).returncode == 0
