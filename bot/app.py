@@ -170,6 +170,7 @@ class App:
         """PostgreSQL: claim due feeds with leases instead of one job per feed, say this
         instance is alive, and pick up watches other instances added."""
         self.shared = SharedPolling(self.store, self.pipeline, self.instance_id)
+        self.sender.idle_wait = 1.0  # alerts other instances record do not wake it
         now = datetime.now(UTC)
         for job, every, name in (
             (self.shared.tick, CLAIM_EVERY, "feed-claims"),

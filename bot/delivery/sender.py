@@ -152,6 +152,9 @@ class Sender:
         self._next_refill = 0.0
         self._woken = False
         self.refill_every = 1.0
+        # seconds between looks at an empty outbox; several instances (PostgreSQL): 1 s,
+        # because alerts other instances record do not wake this sender
+        self.idle_wait = 5.0
 
     def seed(self, sends: Iterable[tuple[int, float]]) -> None:
         """Count sends another sender made (``(chat_id, time)``, any order) against the limits,
@@ -238,7 +241,8 @@ class Sender:
             await self._refill(now)
             if not self._queues:
                 next_at = await self.store.outbox.next_due_at()
-                return 5.0 if next_at is None else min(5.0, max(0.05, next_at - now))
+                rest = self.idle_wait
+                return rest if next_at is None else min(rest, max(0.05, next_at - now))
             now = self.clock()
         soonest = self._next_refill - now
         idle = [c for c in self._queues if c not in self._busy]  # busy chats: their task wakes us

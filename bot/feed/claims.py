@@ -1,9 +1,10 @@
 """Polling shared by several instances on one PostgreSQL database: each due feed is polled by
 exactly one of them.
 
-Every ``CLAIM_EVERY`` seconds (an APScheduler job) an instance claims due feeds in the
-database, as many as it has free poll slots (``FeedStore.claim_due``: ``FOR UPDATE SKIP
-LOCKED``, so instances claiming at once never wait on each other nor take the same feed).
+Every ``CLAIM_EVERY`` seconds (an APScheduler job), and whenever a poll ends while more were
+due, an instance claims due feeds in the database, as many as it has free poll slots
+(``FeedStore.claim_due``: ``FOR UPDATE SKIP LOCKED``, so instances claiming at once never
+wait on each other nor take the same feed).
 It polls each claimed feed with the pipeline, reading the feed's state afresh (another
 instance may have polled it last: ETag, backoff, first-poll flag), then writes the new state,
 whose ``next_poll`` is the schedule, and gives up the lease (``FeedStore.release``).
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 
 CLAIM_EVERY = 1.0  # seconds between claims
 LEASE = 20.0  # seconds a claimed feed is this instance's (renewed while it is polled)
-SLOTS = 8  # feeds polled at once by one instance
+SLOTS = 32  # feeds polled at once by one instance
 
 
 class SharedPolling:
@@ -56,20 +57,28 @@ class SharedPolling:
         self.clock = clock
         self.polling: dict[str, asyncio.Task[None]] = {}
         self._done: deque[float] = deque()  # when each recent poll finished
+        self._claiming = asyncio.Lock()
+        self._backlog = False  # the last claim filled every free slot: more may be due
+        self._refills: set[asyncio.Task[None]] = set()
 
     async def tick(self) -> None:
-        """Claim what is due and start polling it (an APScheduler job)."""
-        free = self.slots - len(self.polling)
-        if free <= 0:
-            return
-        try:
-            claimed = await self.store.feeds.claim_due(self.owner, self.clock(), self.lease, free)
-        except Exception as exc:  # the database's health reports an outage; a bug is logged
-            log.debug("claiming due feeds failed: %s", exc)
-            return
-        for feed_id in claimed:
-            task = asyncio.create_task(self._poll(feed_id), name=f"poll:{feed_id}")
-            self.polling[feed_id] = task
+        """Claim what is due and start polling it (an APScheduler job, and again whenever a
+        poll ends while there is a backlog: slots never wait for the next second)."""
+        async with self._claiming:
+            free = self.slots - len(self.polling)
+            if free <= 0:
+                return
+            try:
+                claimed = await self.store.feeds.claim_due(
+                    self.owner, self.clock(), self.lease, free
+                )
+            except Exception as exc:  # the database's health reports an outage
+                log.debug("claiming due feeds failed: %s", exc)
+                return
+            self._backlog = len(claimed) == free
+            for feed_id in claimed:
+                task = asyncio.create_task(self._poll(feed_id), name=f"poll:{feed_id}")
+                self.polling[feed_id] = task
 
     async def renew(self) -> None:
         """Extend the leases of the feeds being polled (an APScheduler job)."""
@@ -93,6 +102,10 @@ class SharedPolling:
             log.exception("feed_id=%s: shared poll failed", feed_id)
         finally:
             self.polling.pop(feed_id, None)
+            if self._backlog:  # refill the slot now
+                refill = asyncio.create_task(self.tick())
+                self._refills.add(refill)
+                refill.add_done_callback(self._refills.discard)
 
     def polled_last_minute(self) -> int:
         """How many polls this instance finished in the last 60 s (for ``newsbot status``)."""

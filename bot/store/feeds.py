@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -224,9 +224,13 @@ class FeedStore:
         await self.db.write(tx)
 
     async def release(self, owner: str, feed_id: str, state: FeedState | None) -> None:
-        """Write the feed's state (its next poll among it) and give up the lease, at once."""
+        """Write the feed's state (its next poll among it) and give up the lease, in one
+        transaction."""
+        save = _state_writer([state]) if state is not None else None
 
         def tx(conn: sa.Connection) -> None:
+            if save is not None:
+                save(conn)
             conn.execute(
                 T.update()
                 .where(T.c.id == feed_id, T.c.lease_owner == owner)
@@ -235,7 +239,6 @@ class FeedStore:
 
         if state is not None:
             self._dirty.pop(feed_id, None)
-            await self.save_states([state])
         await self.db.write(tx)
 
     async def get(self, feed_id: str) -> FeedState | None:
@@ -293,37 +296,42 @@ class FeedStore:
     async def save_states(self, states: Sequence[FeedState]) -> None:
         if not states:
             return
-        params = [
-            {
-                "b_id": st.spec.id,
-                "etag": st.etag,
-                "last_modified": st.last_modified,
-                "moved_to": st.moved_to,
-                "redirect_url": st.redirect_url,
-                "redirect_count": st.redirect_count,
-                "polled_once": st.polled_once,
-                "last_attempt": st.last_attempt,
-                "last_success": st.last_success,
-                "last_new_entry": st.last_new_entry,
-                "failures": st.failures,
-                "last_error": st.last_error,
-                "failing_notified": st.failing_notified,
-                "next_poll": st.next_poll,
-                "polls": st.polls,
-                "not_modified": st.not_modified,
-                "publish_gap": st.publish_gap,
-            }
-            for st in states
-        ]
+        await self.db.write(_state_writer(states))
 
-        def tx(conn: sa.Connection) -> Any:
-            sql, order = _save_statement(conn.dialect)
-            if order is None:
-                conn.exec_driver_sql(sql, params)
-            else:
-                conn.exec_driver_sql(sql, [tuple(p[k] for k in order) for p in params])
 
-        await self.db.write(tx)
+def _state_writer(states: Sequence[FeedState]) -> Callable[[sa.Connection], Any]:
+    """A write function storing ``states`` (one statement for all of them)."""
+    params = [
+        {
+            "b_id": st.spec.id,
+            "etag": st.etag,
+            "last_modified": st.last_modified,
+            "moved_to": st.moved_to,
+            "redirect_url": st.redirect_url,
+            "redirect_count": st.redirect_count,
+            "polled_once": st.polled_once,
+            "last_attempt": st.last_attempt,
+            "last_success": st.last_success,
+            "last_new_entry": st.last_new_entry,
+            "failures": st.failures,
+            "last_error": st.last_error,
+            "failing_notified": st.failing_notified,
+            "next_poll": st.next_poll,
+            "polls": st.polls,
+            "not_modified": st.not_modified,
+            "publish_gap": st.publish_gap,
+        }
+        for st in states
+    ]
+
+    def tx(conn: sa.Connection) -> Any:
+        sql, order = _save_statement(conn.dialect)
+        if order is None:
+            conn.exec_driver_sql(sql, params)
+        else:
+            conn.exec_driver_sql(sql, [tuple(p[k] for k in order) for p in params])
+
+    return tx
 
 
 _STATE_COLUMNS = (
