@@ -1,0 +1,616 @@
+"""Scale-out benchmark (issue 11): 1, 2 and 3 ``newsbot run`` processes on one PostgreSQL database.
+
+    python bench/scaleout.py                          # 200 feeds, 40 chats, 1,2,3 instances
+    python bench/scaleout.py --feeds 400 --instances 1,3 --database postgresql://...
+
+For each instance count, a fresh database (CREATE DATABASE, dropped afterwards) and that many
+real ``python -m bot run`` processes (env as tests/e2e/test_three_instances.py sets it) polling
+--feeds feeds of the local feed server (tests/feed/server.py, in this process) every --interval
+seconds, delivering to the fake Bot API (tests/fakebotapi, in this process). One rule,
+``parade``; --chats private chats subscribed to it. Measured, each in the same run:
+
+  (a) full round: every feed answers 200 with 20 new items (the first poll of a feed records
+      them and alerts no one). Time from the first feed request to every feed requested and its
+      state written (``feeds.polls >= 1``, read every 0.2 s); feeds / that time. The start-up
+      (spawn to the first feed request) is printed apart.
+  (b) 304 round: then every feed answers 304 (same ETag). Over a steady --window seconds, the
+      304s answered by the feed server per second = feeds polled per second; a whole 304 round
+      is --feeds / that rate. Bot CPU (instances and their parser workers, psutil) per poll.
+  (c) database round-trips per polled feed: ``xact_commit + xact_rollback`` of the benchmark's
+      database in ``pg_stat_database``, before and after the window (read over a connection to
+      another database), / feeds polled in it. This counts *transactions* of every instance
+      (claims, lease renewals, state writes, releases, heartbeats, role checks, the sender's
+      outbox reads...), not statements; a transaction is at least one round-trip. The bot's
+      engine has ``pool_pre_ping`` on PostgreSQL: every connection checkout first runs a ping
+      that is a transaction of its own, so about half of the count is pings. Backends
+      report their counters at most once a second (up to 10 s late when idle), so each end of
+      the window may be off by about a second's worth.
+  (d) alerts/s: --fresh feeds (the next ones to be claimed) publish one matching item each, so
+      --fresh x --chats alerts are due at once; sendMessage calls/s as the fake receives them,
+      between the 10th and the 90th percentile of the sends (ramp-up and tail left out), beside
+      Telegram's 30/s ceiling (the bot's own limiter allows 30 per 1.04 s = 28.8/s).
+  (e) failover, with the largest instance count: --fresh more feeds publish; once a quarter of
+      their alerts are sent, SIGKILL the instance whose ``instances.roles`` holds ``sender``
+      (at a moment it holds feed leases, if that comes within 3 s). Time from the kill to the
+      next sendMessage at the fake, and to the first new request for each feed the killed
+      instance had leased (``feeds.lease_owner``); then every alert must arrive.
+  (f) the limit: the 1-instance figures (first count given) are the baseline of the others,
+      printed as ratios; CPU count and load are printed, since the bots, this process (feed
+      server and fake API) and PostgreSQL all share the machine's cores.
+
+Also checked: no feed requested twice within 0.4 x interval (two instances on one due time),
+every (chat, item) alert delivered, repeats counted, ERROR/Traceback lines in the bots' logs.
+
+One run (defaults; 2 cores shared with other work; lines over 100 characters wrapped here):
+
+    cpus=2 load=0.73 (shared by the bots, PostgreSQL and this process: feed server + fake Bot
+        API); 200 feeds every 5 s, 40 chats, 8 feeds publish
+    1 instance(s): done in 55 s, 80 polls in the window, 529 transactions, 320 alerts
+    2 instance(s): done in 44 s, 159 polls in the window, 1041 transactions, 320 alerts
+    3 instance(s): done in 73 s, 244 polls in the window, 1619 transactions, 320 alerts
+
+                                               1 inst.   2 inst.   3 inst.     2/1     3/1
+    (a) full round, feeds/s                        8.3      16.4      24.5   1.98x   2.96x
+        full round, s                             24.2      12.2       8.2
+        start-up to first request, s               1.1       2.0       3.5
+    (b) 304 round, feeds/s (steady window)         8.0      15.9      24.4   1.99x   3.05x
+        a whole 304 round, s                      25.0      12.6       8.2
+        needed to poll every 5 s, feeds/s         40.0      40.0      40.0
+        bot CPU per 304 poll, ms                   3.8       3.6       4.1   0.97x   1.09x
+    (c) DB transactions per polled feed            6.6       6.5       6.6   0.99x   1.00x
+        DB transactions/s (all instances)         52.9     104.1     161.9   1.97x   3.06x
+    (d) alerts/s delivered (p10-p90)              26.9      27.1      27.0   1.00x   1.00x
+        of the 30/s ceiling                        90%       90%       90%
+        publish to first alert, s                  2.0       2.0       5.0
+        publish to last alert, s                  15.7      15.7      18.8
+    checks:                                   0d/0r/0e  0d/0r/0e  0d/0r/0e   (d: feed polled
+        twice within 0.4 x interval; r: repeated alerts; e: ERROR lines)
+        most sendMessage in any 1 s                 30        30        30
+    load average before/after:                 0.7/0.4   0.4/2.1   2.1/1.1
+    (e) failover, 3 instances: sender SIGKILLed with 230 alerts pending; next sendMessage 1.63 s
+        later (new sender pid 27468), every pending alert 9.2 s later; most sendMessage in any 1 s
+        from 1 s before the kill to 1 s after the next send: 30
+        8 feeds it had leased requested again after 20.3-20.3 s (their leases had 20.0-20.0 s left)
+    total 172 s
+
+Read: polling scales with instances because each instance polls at most ``SLOTS`` (8) feeds per
+``CLAIM_EVERY`` (1 s) claim, whatever a poll costs (about 4 ms CPU for a 304): 8 feeds/s per
+instance, so 200 feeds every 5 s (40/s) are late even with three. Delivery stays at the one
+sender's limiter (30 per 1.04 s) whatever the instance count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+import sqlalchemy as sa
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.store import Store  # noqa: E402
+from tests.e2e.harness import TOKEN, rss  # noqa: E402
+from tests.fakebotapi import FakeBotAPI  # noqa: E402
+from tests.feed.server import FeedServer  # noqa: E402
+
+ITEMS = 20  # items per feed in the full round
+CEILING = 30.0  # Telegram: 30 messages per second overall
+MARKER = "Parade number "
+
+
+class Timeout(Exception):
+    pass
+
+
+async def wait_until(pred: Any, within: float, what: str, every: float = 0.1) -> float:
+    """Wait until ``pred()`` (sync or async) holds; the monotonic time it did."""
+    deadline = time.monotonic() + within
+    while True:
+        got = pred()
+        if asyncio.iscoroutine(got):
+            got = await got
+        if got:
+            return time.monotonic()
+        if time.monotonic() > deadline:
+            raise Timeout(f"timed out after {within:.0f} s waiting for {what}")
+        await asyncio.sleep(every)
+
+
+# ---------------------------------------------------------------------------- feeds
+
+
+@dataclass
+class Feeds:
+    """The feed server's routes, with every request's time and status recorded."""
+
+    server: FeedServer
+    count: int
+    hits: dict[int, list[tuple[float, int]]] = field(default_factory=dict)
+
+    def serve(self, n: int, items: list[tuple[str, str, str]], etag: str) -> None:
+        self.server.body(f"/f{n}", rss(items, title=f"Feed {n}"), etag=etag)
+        inner = self.server.routes[f"/f{n}"]
+
+        async def timed(request: web.BaseRequest) -> web.StreamResponse:
+            resp = await inner(request)
+            self.hits.setdefault(n, []).append((time.monotonic(), resp.status))
+            return resp
+
+        self.server.routes[f"/f{n}"] = timed
+
+    def old(self, n: int) -> None:
+        items = [
+            (f"old-{n}-{i}", f"Weather report {i} from feed {n}", "Calm.") for i in range(ITEMS)
+        ]
+        self.serve(n, items, f'"old-{n}"')
+
+    def publish(self, n: int, item: int) -> None:
+        items = [(f"fresh-{n}-{item}", f"{MARKER}{item} announced", f"Item {item}.")]
+        items += [
+            (f"old-{n}-{i}", f"Weather report {i} from feed {n}", "Calm.") for i in range(ITEMS)
+        ]
+        self.serve(n, items, f'"fresh-{n}-{item}"')
+
+    def requested(self, after: float = 0.0, status: int | None = None) -> int:
+        return sum(
+            1
+            for hits in self.hits.values()
+            for t, s in hits
+            if t > after and (status is None or s == status)
+        )
+
+    def first_request(self) -> float | None:
+        return min((h[0][0] for h in self.hits.values() if h), default=None)
+
+    def doubles(self, interval: float) -> int:
+        """Requests of one feed closer than 0.4 x interval to the previous one."""
+        return sum(
+            1
+            for hits in self.hits.values()
+            for (a, _), (b, _) in itertools.pairwise(hits)
+            if b - a < 0.4 * interval
+        )
+
+
+def most_in_window(times: list[float], window: float = 1.0) -> int:
+    """The most sends arriving in any ``window`` seconds (a half-open window)."""
+    times = sorted(times)
+    most, lo = 0, 0
+    for hi, t in enumerate(times):
+        while times[lo] <= t - window:
+            lo += 1
+        most = max(most, hi - lo + 1)
+    return most
+
+
+def rules_text(url: str, count: int, interval: float) -> str:
+    feeds = "\n".join(
+        f'  - {{id: f{n}, name: Feed {n}, url: "{url}/f{n}", interval: {interval:g}s}}'
+        for n in range(count)
+    )
+    return f"feeds:\n{feeds}\nrules:\n  - {{id: parade, title: Parade, query: 'parade'}}\n"
+
+
+def alert_sends(api: FakeBotAPI, chats: set[int]) -> list[tuple[int, int, float]]:
+    """(chat, item, arrival) of every alert sendMessage to a benchmark chat."""
+    out = []
+    for c in api.calls_of("sendMessage"):
+        text = str(c.params.get("text", ""))
+        if MARKER in text and int(c.params["chat_id"]) in chats:
+            out.append((int(c.params["chat_id"]), int(text.split(MARKER, 1)[1].split()[0]), c.at))
+    return out
+
+
+# ---------------------------------------------------------------------------- database
+
+
+async def admin(base: str, sql: str) -> None:
+    engine = create_async_engine(asyncpg_url(base), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(sa.text(sql))
+    finally:
+        await engine.dispose()
+
+
+def asyncpg_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+async def transactions(stats: AsyncEngine, name: str) -> int:
+    """xact_commit + xact_rollback of database ``name`` (read from another database)."""
+    async with stats.connect() as conn:
+        row = await conn.execute(
+            sa.text("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = :n"),
+            {"n": name},
+        )
+        return int(row.scalar_one())
+
+
+async def scalar(engine: AsyncEngine, sql: str, **params: Any) -> Any:
+    async with engine.connect() as conn:
+        return (await conn.execute(sa.text(sql), params)).scalar()
+
+
+async def rows(engine: AsyncEngine, sql: str, **params: Any) -> list[Any]:
+    async with engine.connect() as conn:
+        return list((await conn.execute(sa.text(sql), params)).all())
+
+
+# ---------------------------------------------------------------------------- one run
+
+
+@dataclass
+class Result:
+    instances: int
+    startup_s: float = 0.0
+    full_s: float = 0.0
+    steady_rate: float = 0.0
+    steady_polls: int = 0
+    xacts: int = 0
+    cpu_ms: float = 0.0
+    alert_rate: float = 0.0
+    alert_total_s: float = 0.0
+    alert_first_s: float = 0.0
+    alerts: int = 0
+    doubles: int = 0
+    peak: int = 0  # most sendMessage calls in any 1 s at the fake
+    repeats: int = 0
+    errors: int = 0
+    load: tuple[float, float] = (0.0, 0.0)
+    failover: dict[str, Any] = field(default_factory=dict)
+
+
+def bot_cpu(procs: list[asyncio.subprocess.Process]) -> float:
+    """CPU seconds used so far by the instances and their children (parser workers)."""
+    total = 0.0
+    for p in procs:
+        try:
+            ps = psutil.Process(p.pid)
+            for q in [ps, *ps.children(recursive=True)]:
+                t = q.cpu_times()
+                total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
+
+
+async def run(args: argparse.Namespace, count: int, failover: bool, tmp: Path) -> Result:
+    res = Result(count, load=(os.getloadavg()[0], 0.0))
+    name = f"newsbot_bench_{uuid.uuid4().hex[:10]}"
+    head = args.database.rpartition("/")[0]
+    url = f"{head}/{name}"
+    await admin(args.database, f'CREATE DATABASE "{name}"')
+    stats = create_async_engine(asyncpg_url(args.database), isolation_level="AUTOCOMMIT")
+    db = create_async_engine(asyncpg_url(url), isolation_level="AUTOCOMMIT")
+    procs: list[asyncio.subprocess.Process] = []
+    logs = [tmp / f"{name}-{i}.log" for i in range(count)]
+    chats = {1000 + n for n in range(args.chats)}
+    try:
+        async with FeedServer() as server, FakeBotAPI(token=TOKEN) as api:
+            feeds = Feeds(server, args.feeds)
+            for n in range(args.feeds):
+                feeds.old(n)
+            rules = tmp / f"{name}.yaml"
+            rules.write_text(rules_text(server.url("").rstrip("/"), args.feeds, args.interval))
+            async with Store.open(url) as store:  # the schema, and the chats subscribed
+                now = time.time()
+                for chat in sorted(chats):
+                    await store.chats.ensure(chat, "private", None, now)
+                    await store.chats.subscribe(chat, "parade", None, now)
+            env = {
+                k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "NEWSBOT_"))
+            }
+            env.update(
+                TELEGRAM_BOT_TOKEN=TOKEN,
+                TELEGRAM_API_URL=api.url,
+                NEWSBOT_DATABASE_URL=url,
+                NEWSBOT_RULES=str(rules),
+                NEWSBOT_STORIES="0",
+                PYTHONPATH=str(ROOT),
+            )
+            spawned = time.monotonic()
+            for log in logs:
+                with log.open("w") as err:
+                    procs.append(
+                        await asyncio.create_subprocess_exec(
+                            sys.executable, "-m", "bot", "run",
+                            env=env, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL, stderr=err,
+                        )
+                    )  # fmt: skip
+
+            # (a) the full round
+            async def all_polled() -> bool:
+                if any(p.returncode is not None for p in procs):
+                    raise RuntimeError(f"an instance exited; see {tmp}")
+                return await scalar(db, "SELECT count(*) FROM feeds WHERE polls >= 1") >= args.feeds
+
+            done = await wait_until(all_polled, 180, "every feed polled once", every=0.2)
+            first = feeds.first_request() or spawned
+            res.startup_s = first - spawned
+            res.full_s = done - first
+
+            # (b), (c) the steady 304 window
+            await asyncio.sleep(2.0)
+            cpu0, x0, t0 = bot_cpu(procs), await transactions(stats, name), time.monotonic()
+            await asyncio.sleep(args.window)
+            t1, x1, cpu1 = time.monotonic(), await transactions(stats, name), bot_cpu(procs)
+            polled = sum(1 for h in feeds.hits.values() for t, _ in h if t0 < t <= t1)
+            not_304 = polled - sum(
+                1 for h in feeds.hits.values() for t, s in h if t0 < t <= t1 and s == 304
+            )
+            if not_304:
+                print(f"  note: {not_304} requests in the 304 window were not answered 304")
+            res.steady_polls = polled
+            res.steady_rate = polled / (t1 - t0)
+            res.xacts = x1 - x0
+            res.cpu_ms = (cpu1 - cpu0) / max(1, polled) * 1000
+
+            # (d) alerts against the ceiling
+            item = itertools.count()
+            batch = await publish_next(db, feeds, args.fresh, count, item)
+            expect = {(chat, i) for chat in chats for i in batch}
+            published = time.monotonic()
+
+            def delivered(want: set[tuple[int, int]]) -> bool:
+                return want <= {(c, i) for c, i, _ in alert_sends(api, chats)}
+
+            await wait_until(lambda: delivered(expect), 120, "the alerts delivered")
+            times = sorted(t for c, i, t in alert_sends(api, chats) if i in batch)
+            lo, hi = times[len(times) // 10], times[(len(times) * 9) // 10]
+            res.alerts = len(expect)
+            res.alert_rate = ((len(times) * 9) // 10 - len(times) // 10) / (hi - lo)
+            res.alert_total_s = times[-1] - published
+            res.alert_first_s = times[0] - published
+
+            # (e) failover
+            if failover:
+                res.failover = await kill_sender(db, feeds, api, chats, procs, args, count, item)
+                expect |= {(chat, i) for chat in chats for i in res.failover["items"]}
+
+            counts = Counter((c, i) for c, i, _ in alert_sends(api, chats))
+            res.repeats = sum(v - 1 for v in counts.values() if v > 1)
+            res.doubles = feeds.doubles(args.interval)
+            res.peak = most_in_window([c.at for c in api.calls_of("sendMessage")])
+            res.load = (res.load[0], os.getloadavg()[0])
+    finally:
+        for p in procs:
+            if p.returncode is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                await asyncio.wait_for(p.wait(), timeout=20)
+            except TimeoutError:
+                p.kill()
+                await p.wait()
+        for engine in (db, stats):
+            await engine.dispose()
+        await admin(args.database, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    res.errors = sum(
+        line.count(" ERROR ") + line.count("Traceback")
+        for log in logs
+        for line in log.read_text().splitlines()
+    )
+    return res
+
+
+async def publish_next(
+    db: AsyncEngine, feeds: Feeds, k: int, count: int, item: itertools.count[int]
+) -> list[int]:
+    """Make the k feeds next in the claim order (past the ones about to be claimed) publish one
+    matching item each; the items' numbers."""
+    ids = await rows(
+        db,
+        "SELECT id FROM feeds WHERE active AND lease_owner IS NULL"
+        " ORDER BY next_poll ASC NULLS FIRST, id OFFSET :skip LIMIT :k",
+        skip=8 * count,
+        k=k,
+    )
+    items = []
+    for (feed_id,) in ids:
+        i = next(item)
+        feeds.publish(int(feed_id[1:]), i)
+        items.append(i)
+    return items
+
+
+async def kill_sender(
+    db: AsyncEngine,
+    feeds: Feeds,
+    api: FakeBotAPI,
+    chats: set[int],
+    procs: list[asyncio.subprocess.Process],
+    args: argparse.Namespace,
+    count: int,
+    item: itertools.count[int],
+) -> dict[str, Any]:
+    batch = await publish_next(db, feeds, args.fresh, count, item)
+    expect = {(chat, i) for chat in chats for i in batch}
+
+    def sent() -> int:
+        return sum(1 for _, i, _ in alert_sends(api, chats) if i in batch)
+
+    await wait_until(lambda: sent() >= len(expect) // 4, 120, "a quarter of the alerts sent")
+    found = await rows(db, "SELECT id, pid, roles FROM instances")
+    sender = [(iid, pid) for iid, pid, roles in found if "sender" in roles.split(",")]
+    if len(sender) != 1:
+        raise RuntimeError(f"expected one sender in `instances`, found {found}")
+    victim_id, victim_pid = sender[0]
+    victim = next(p for p in procs if p.pid == victim_pid)
+    leased: list[tuple[str, float]] = []
+    deadline = time.monotonic() + 3.0
+    while time.monotonic() < deadline:  # a moment the victim holds feed leases
+        leased = [
+            (r[0], r[1])
+            for r in await rows(
+                db, "SELECT id, lease_until FROM feeds WHERE lease_owner = :o", o=victim_id
+            )
+        ]
+        if leased:
+            break
+        await asyncio.sleep(0.01)
+    victim.send_signal(signal.SIGKILL)
+    killed, killed_wall = time.monotonic(), time.time()
+    pending = len(expect) - sent()
+    before = [c.at for c in api.calls_of("sendMessage") if killed - 1.0 <= c.at <= killed]
+    if pending == 0:  # too few alerts for the parameters: all went before the kill
+        raise RuntimeError("no alert pending at the kill: raise --fresh or --chats")
+    await wait_until(
+        lambda: any(c.at > killed for c in api.calls_of("sendMessage")), 60, "a send after the kill"
+    )
+    next_send = min(c.at for c in api.calls_of("sendMessage") if c.at > killed)
+
+    def back(feed_id: str) -> float | None:
+        return next((t for t, _ in feeds.hits.get(int(feed_id[1:]), []) if t > killed), None)
+
+    if leased:
+        await wait_until(
+            lambda: all(back(f) is not None for f, _ in leased), 60, "the killed one's feeds again"
+        )
+    await wait_until(lambda: expect <= {(c, i) for c, i, _ in alert_sends(api, chats)}, 120,
+                     "every alert after the kill")  # fmt: skip
+    survivors = await rows(db, "SELECT pid, roles FROM instances WHERE pid <> :p", p=victim_pid)
+    return {
+        "items": batch,
+        "pending": pending,
+        "send_s": next_send - killed,
+        "feeds": [(f, back(f) - killed, until - killed_wall) for f, until in leased],  # type: ignore[operator]
+        "all_s": max(t for _, i, t in alert_sends(api, chats) if i in batch) - killed,
+        "around": most_in_window(
+            before + [c.at for c in api.calls_of("sendMessage") if killed < c.at <= next_send + 1.0]
+        ),
+        "new_sender": [pid for pid, roles in survivors if "sender" in roles.split(",")],
+    }
+
+
+# ---------------------------------------------------------------------------- report
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:5.2f}x" if b else "   - "
+
+
+def report(results: list[Result], args: argparse.Namespace) -> None:
+    base = results[0]
+    n0 = base.instances
+    print()
+    head = f"{'':40}" + "".join(f"{f'{r.instances} inst.':>10}" for r in results)
+    head += "".join(f"{f'{r.instances}/{n0}':>8}" for r in results[1:])
+    print(head)
+
+    def line(label: str, get: Any, fmt: str = "10.1f", ratios: bool = True) -> None:
+        text = f"{label:40}" + "".join(format(get(r), fmt) for r in results)
+        if ratios:
+            text += "".join(f"{ratio(get(r), get(base)):>8}" for r in results[1:])
+        print(text)
+
+    line("(a) full round, feeds/s", lambda r: args.feeds / r.full_s)
+    line("    full round, s", lambda r: r.full_s, ratios=False)
+    line("    start-up to first request, s", lambda r: r.startup_s, ratios=False)
+    line("(b) 304 round, feeds/s (steady window)", lambda r: r.steady_rate)
+    line("    a whole 304 round, s", lambda r: args.feeds / r.steady_rate, ratios=False)
+    needed = f"    needed to poll every {args.interval:g} s, feeds/s"
+    line(needed, lambda r: args.feeds / args.interval, ratios=False)
+    line("    bot CPU per 304 poll, ms", lambda r: r.cpu_ms)
+    line("(c) DB transactions per polled feed", lambda r: r.xacts / max(1, r.steady_polls))
+    line("    DB transactions/s (all instances)", lambda r: r.xacts / args.window)
+    line("(d) alerts/s delivered (p10-p90)", lambda r: r.alert_rate)
+    line(f"    of the {CEILING:.0f}/s ceiling", lambda r: r.alert_rate / CEILING, "10.0%", False)
+    line("    publish to first alert, s", lambda r: r.alert_first_s, ratios=False)
+    line("    publish to last alert, s", lambda r: r.alert_total_s, ratios=False)
+    print(
+        "checks:".ljust(40)
+        + "".join(f"{f'{r.doubles}d/{r.repeats}r/{r.errors}e':>10}" for r in results)
+        + "   (d: feed polled twice within 0.4 x interval; r: repeated alerts; e: ERROR lines)"
+    )
+    line("    most sendMessage in any 1 s", lambda r: r.peak, "10d", False)
+    print(
+        "load average before/after:".ljust(40)
+        + "".join(f"{f'{r.load[0]:.1f}/{r.load[1]:.1f}':>10}" for r in results)
+    )
+    for r in results:
+        f = r.failover
+        if not f:
+            continue
+        print(
+            f"(e) failover, {r.instances} instances: sender SIGKILLed with {f['pending']} alerts"
+            f" pending; next sendMessage {f['send_s']:.2f} s later (new sender pid"
+            f" {','.join(map(str, f['new_sender'])) or '?'}), every pending alert"
+            f" {f['all_s']:.1f} s later; most sendMessage in any 1 s from 1 s before the kill"
+            f" to 1 s after the next send: {f['around']}"
+        )
+        if f["feeds"]:
+            waits = sorted(w for _, w, _ in f["feeds"])
+            left = sorted(x for _, _, x in f["feeds"])
+            print(
+                f"    {len(waits)} feeds it had leased requested again after"
+                f" {waits[0]:.1f}-{waits[-1]:.1f} s (their leases had"
+                f" {left[0]:.1f}-{left[-1]:.1f} s left)"
+            )
+        else:
+            print("    it held no feed lease in the 3 s before the kill")
+
+
+async def amain(args: argparse.Namespace) -> list[Result]:
+    counts = [int(x) for x in args.instances.split(",")]
+    out = []
+    with tempfile.TemporaryDirectory(prefix="scaleout-") as tmp:
+        for n, count in enumerate(counts):
+            started = time.monotonic()
+            r = await run(args, count, count == max(counts) and n == counts.index(max(counts)),
+                          Path(tmp))  # fmt: skip
+            print(
+                f"{count} instance(s): done in {time.monotonic() - started:.0f} s,"
+                f" {r.steady_polls} polls in the window, {r.xacts} transactions,"
+                f" {r.alerts} alerts"
+            )
+            out.append(r)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--feeds", type=int, default=200)
+    parser.add_argument("--chats", type=int, default=40, help="private chats subscribed")
+    parser.add_argument(
+        "--instances", default="1,2,3", help="instance counts, the first is the baseline"
+    )
+    parser.add_argument("--interval", type=float, default=5.0, help="feed interval, seconds")
+    parser.add_argument("--window", type=float, default=10.0, help="steady 304 window, seconds")
+    parser.add_argument("--fresh", type=int, default=8, help="feeds publishing one alert each")
+    parser.add_argument(
+        "--database",
+        default=os.environ.get(
+            "NEWSBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+        ),
+        help="a PostgreSQL database to connect to (the benchmark creates and drops its own)",
+    )
+    args = parser.parse_args()
+    print(
+        f"cpus={os.cpu_count()} load={os.getloadavg()[0]:.2f} (shared by the bots, PostgreSQL and"
+        f" this process: feed server + fake Bot API); {args.feeds} feeds every {args.interval:g} s,"
+        f" {args.chats} chats, {args.fresh} feeds publish"
+    )
+    started = time.monotonic()
+    results = asyncio.run(amain(args))
+    report(results, args)
+    print(f"total {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
