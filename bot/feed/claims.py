@@ -25,6 +25,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from bot.errors import StoreError
+
 if TYPE_CHECKING:  # the orchestration passes them in; no import of the layers above
     from bot.pipeline import Pipeline
     from bot.store import Store
@@ -70,7 +72,7 @@ class SharedPolling:
                 return
             try:
                 claimed = await self.store.feeds.claim_due(
-                    self.owner, self.clock(), self.lease, free
+                    self.owner, self.clock(), self.lease, free, busy=list(self.polling)
                 )
             except Exception as exc:  # the database's health reports an outage
                 log.debug("claiming due feeds failed: %s", exc)
@@ -98,7 +100,9 @@ class SharedPolling:
                 self.owner, feed_id, self.pipeline.current_state(feed_id)
             )
             self._done.append(self.clock())
-        except Exception:  # the lease runs out and someone polls it again
+        except StoreError:  # the database is away (its health says so, once): the lease runs
+            pass  # out and the feed is claimed again when it is back
+        except Exception:  # a bug: the lease runs out and someone polls it again
             log.exception("feed_id=%s: shared poll failed", feed_id)
         finally:
             self.polling.pop(feed_id, None)

@@ -111,6 +111,7 @@ _UNAVAILABLE = (
     TimeoutError,  # asyncpg's connect timeout
 )
 _MISSING = ("does not exist", "no such table", "undefinedtable")
+_CLOSED = ("connection was closed", "connection is closed")
 
 
 def describe(exc: BaseException) -> str:
@@ -131,6 +132,10 @@ def as_store_error(exc: BaseException) -> StoreError | None:
     ):
         return SchemaMissingError(f"the database has no newsbot tables ({describe(exc)})")
     if isinstance(exc, _UNAVAILABLE):
+        return StoreError(describe(exc))
+    if isinstance(exc, sa.exc.DBAPIError) and (
+        exc.connection_invalidated or any(m in str(exc).lower() for m in _CLOSED)
+    ):  # asyncpg: "connection was closed in the middle of operation" (a plain DBAPIError)
         return StoreError(describe(exc))
     return None
 

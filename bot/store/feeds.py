@@ -177,9 +177,13 @@ class FeedStore:
 
     # ---------------------------------------------------------------- leases (several instances)
 
-    async def claim_due(self, owner: str, now: float, lease: float, limit: int) -> list[str]:
+    async def claim_due(
+        self, owner: str, now: float, lease: float, limit: int, busy: Sequence[str] = ()
+    ) -> list[str]:
         """Claim up to ``limit`` active feeds that are due (``next_poll`` passed or never set)
         and not leased by another instance; they are ``owner``'s until ``now + lease``.
+        ``owner``'s own leases count as free except on ``busy`` (the feeds it is polling):
+        a release the database missed (an outage) does not hold a feed back.
         ``FOR UPDATE SKIP LOCKED`` lets instances claim at once without waiting on each other
         or taking the same feed."""
         if limit <= 0:
@@ -191,7 +195,11 @@ class FeedStore:
                 .where(
                     T.c.active.is_(True),
                     sa.or_(T.c.next_poll.is_(None), T.c.next_poll <= now),
-                    sa.or_(T.c.lease_until.is_(None), T.c.lease_until < now),
+                    sa.or_(
+                        T.c.lease_until.is_(None),
+                        T.c.lease_until < now,
+                        sa.and_(T.c.lease_owner == owner, T.c.id.not_in(list(busy))),
+                    ),
                 )
                 .order_by(T.c.next_poll.asc().nulls_first(), T.c.id)
                 .limit(limit)

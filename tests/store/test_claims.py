@@ -75,3 +75,15 @@ async def test_concurrent_claims_never_share_a_feed(postgres_url: str) -> None:
     claimed = [feed for batch in results for feed in batch]
     assert len(claimed) == len(set(claimed))  # SKIP LOCKED: no feed in two batches
     assert len(claimed) == 40 and set(claimed) == set(ids)  # 8 batches of up to 8 took all 40
+
+
+async def test_an_instance_reclaims_its_own_lease_when_a_release_was_missed(db_url: str) -> None:
+    """A release lost in a database outage must not hold the feed for the whole lease."""
+    async with Store.open(db_url) as store:
+        await feeds(store, 2)
+        assert await store.feeds.claim_due("a", NOW, lease=20, limit=10) == ["f00", "f01"]
+        # a still polls f01; its release of f00 never reached the database
+        assert await store.feeds.claim_due("a", NOW + 1, lease=20, limit=10, busy=["f01"]) == [
+            "f00"
+        ]
+        assert await store.feeds.claim_due("b", NOW + 2, lease=20, limit=10) == []

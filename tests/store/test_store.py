@@ -279,3 +279,20 @@ async def test_sqlite_write_waits_off_the_event_loop_when_another_process_holds_
         other.close()
         assert await asyncio.wait_for(write, timeout=5) == (1, 1)
         beat.cancel()
+
+
+def test_a_connection_closed_mid_operation_is_the_databases_fault() -> None:
+    """asyncpg reports a connection cut mid-query as a plain DBAPIError; it was taken for a
+    bug (an ERROR with a traceback) during a PostgreSQL outage."""
+    import sqlalchemy as sa
+
+    from bot.errors import StoreError
+    from bot.store.db import as_store_error
+
+    cut = sa.exc.DBAPIError(
+        "SELECT 1", None, Exception("connection was closed in the middle of operation")
+    )
+    assert isinstance(as_store_error(cut), StoreError)
+    assert (
+        as_store_error(sa.exc.DBAPIError("SELECT 1", None, Exception("division by zero"))) is None
+    )
