@@ -104,6 +104,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.store import Store  # noqa: E402
+from tests.delivery.conftest import most_in_window  # noqa: E402
 from tests.e2e.harness import TOKEN, rss  # noqa: E402
 from tests.fakebotapi import FakeBotAPI  # noqa: E402
 from tests.feed.server import FeedServer  # noqa: E402
@@ -185,17 +186,6 @@ class Feeds:
             for (a, _), (b, _) in itertools.pairwise(hits)
             if b - a < 0.4 * interval
         )
-
-
-def most_in_window(times: list[float], window: float = 1.0) -> int:
-    """The most sends arriving in any ``window`` seconds (a half-open window)."""
-    times = sorted(times)
-    most, lo = 0, 0
-    for hi, t in enumerate(times):
-        while times[lo] <= t - window:
-            lo += 1
-        most = max(most, hi - lo + 1)
-    return most
 
 
 def rules_text(url: str, count: int, interval: float) -> str:
@@ -386,7 +376,7 @@ async def run(args: argparse.Namespace, count: int, failover: bool, tmp: Path) -
             counts = Counter((c, i) for c, i, _ in alert_sends(api, chats))
             res.repeats = sum(v - 1 for v in counts.values() if v > 1)
             res.doubles = feeds.doubles(args.interval)
-            res.peak = most_in_window([c.at for c in api.calls_of("sendMessage")])
+            res.peak = most_in_window([c.at for c in api.calls_of("sendMessage")], 1.0)
             res.load = (res.load[0], os.getloadavg()[0])
     finally:
         for p in procs:
@@ -492,7 +482,9 @@ async def kill_sender(
         "feeds": [(f, back(f) - killed, until - killed_wall) for f, until in leased],  # type: ignore[operator]
         "all_s": max(t for _, i, t in alert_sends(api, chats) if i in batch) - killed,
         "around": most_in_window(
-            before + [c.at for c in api.calls_of("sendMessage") if killed < c.at <= next_send + 1.0]
+            before
+            + [c.at for c in api.calls_of("sendMessage") if killed < c.at <= next_send + 1.0],
+            1.0,
         ),
         "new_sender": [pid for pid, roles in survivors if "sender" in roles.split(",")],
     }

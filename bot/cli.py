@@ -517,6 +517,22 @@ def overdue(feeds: Sequence[FeedState], now: float) -> list[FeedState]:
     ]
 
 
+def _open_store(settings: Settings) -> Any:
+    """The store the running bot uses ($NEWSBOT_DATABASE_URL), opened as it opens it."""
+    return Store.open(
+        settings.database_url,
+        connect_timeout=settings.db_connect_timeout,
+        upgrade=settings.auto_upgrade,
+    )
+
+
+def _write_table(rows: Sequence[Sequence[str]], out: TextIO) -> None:
+    """Rows as left-aligned columns two spaces apart (the first row is the header)."""
+    widths = [max(len(r[k]) for r in rows) for k in range(len(rows[0]))]
+    for row in rows:
+        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+
+
 async def _status(settings: Settings, out: TextIO, *, as_json: bool = False) -> int:
     """``newsbot status``: the live instances (PostgreSQL), or who holds a SQLite file."""
     now = time.time()
@@ -529,11 +545,7 @@ async def _status(settings: Settings, out: TextIO, *, as_json: bool = False) -> 
         else:
             out.write(f"SQLite {path}: one newsbot run at a time; {running}\n")
         return 0
-    async with Store.open(
-        settings.database_url,
-        connect_timeout=settings.db_connect_timeout,
-        upgrade=settings.auto_upgrade,
-    ) as store:
+    async with _open_store(settings) as store:
         instances = await store.instances.all()
     live = [i for i in instances if i.live(now)]
     if as_json:
@@ -564,9 +576,7 @@ async def _status(settings: Settings, out: TextIO, *, as_json: bool = False) -> 
                 str(i.polled),
             )
         )
-    widths = [max(len(r[k]) for r in rows) for k in range(len(rows[0]))]
-    for r in rows:
-        out.write("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n")
+    _write_table(rows, out)
     out.write(
         f"{len(live)} live instance{'s' if len(live) != 1 else ''}, "
         f"{len(instances) - len(live)} gone\n"
@@ -585,11 +595,7 @@ async def _feeds(
     settings: Settings, out: TextIO, *, wide: bool = False, as_json: bool = False
 ) -> int:
     now = time.time()
-    async with Store.open(
-        settings.database_url,
-        connect_timeout=settings.db_connect_timeout,
-        upgrade=settings.auto_upgrade,
-    ) as store:
+    async with _open_store(settings) as store:
         feeds = await store.feeds.all()
     late = overdue(feeds, now)
     if as_json:
@@ -640,22 +646,14 @@ async def _feeds(
             f"{_ago(now - max(f.last_attempt or 0.0 for f in feeds))} ago): is newsbot running, "
             "and can it write to its database (disk full, database unreachable)?\n"
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    for row in rows:
-        out.write(
-            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n"
-        )
+    _write_table(rows, out)
     if not feeds:
         out.write("(no feeds yet: run `newsbot run` once)\n")
     return 0
 
 
 async def _opml(settings: Settings, args: argparse.Namespace) -> int:
-    async with Store.open(
-        settings.database_url,
-        connect_timeout=settings.db_connect_timeout,
-        upgrade=settings.auto_upgrade,
-    ) as store:
+    async with _open_store(settings) as store:
         if args.opml_command == "export":
             feeds = [f.spec for f in await store.feeds.all()]
             sys.stdout.write(opml.export_opml(feeds))

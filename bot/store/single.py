@@ -34,6 +34,10 @@ def sqlite_file(url: str) -> Path | None:
     return Path(path)
 
 
+def _lock_file(database: Path) -> Path:
+    return database.with_name(database.name + ".lock")
+
+
 @contextlib.contextmanager
 def single_instance(url: str) -> Iterator[None]:
     """Hold the run lock of a SQLite database for the duration; ``ConfigError`` at once when
@@ -43,7 +47,7 @@ def single_instance(url: str) -> Iterator[None]:
         yield
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock = path.with_name(path.name + ".lock")
+    lock = _lock_file(path)
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
@@ -67,9 +71,8 @@ def run_lock_holder(url: str) -> int | None:
     path = sqlite_file(url)
     if path is None:
         return None
-    lock = path.with_name(path.name + ".lock")
     try:
-        fd = os.open(lock, os.O_RDONLY)
+        fd = os.open(_lock_file(path), os.O_RDONLY)
     except FileNotFoundError:
         return None
     try:
