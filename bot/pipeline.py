@@ -5,7 +5,7 @@
     parsed  = parser.parse(body, headers)                    # feed/parse: worker process, limits
     entries = normalize_entries(parsed)                      # feed/entries: keys, links, UTC, caps
     new     = store.entries.record(entries, decide=match)    # store: dedup + outbox rows, one txn
-    store.feeds.save_later(state after the poll)             # batched; feed/schedule: next poll
+    store.feeds.save_later(apply_poll(state, outcome))       # feed/outcome (pure); batched
     sender.wake()                                            # delivery picks the new alerts up
 
 A feed that fails is logged with its id and reason and backs off; it never stops the others.
@@ -31,6 +31,7 @@ from pathlib import Path
 from bot.config import load_rules
 from bot.errors import FeedError, HTTPStatusError, NewsbotError, RulesError, StoreError
 from bot.feed.fetch import Fetcher, NotModified
+from bot.feed.outcome import PollOutcome, apply_poll
 from bot.feed.parse import ParserPool
 from bot.feed.schedule import (
     PollBounds,
@@ -40,9 +41,8 @@ from bot.feed.schedule import (
 )
 from bot.match import RuleSet, compile_query, compile_rules
 from bot.models import Entry, FeedSpec, FeedState, Match, RulesConfig, RuleSpec
-from bot.store import WATCH_PREFIX, PollOutcome, Routing, Store
+from bot.store import WATCH_PREFIX, Routing, Store
 from bot.store.entries import STORY_WINDOW, StoryIndex
-from bot.store.feeds import apply_poll
 
 log = logging.getLogger(__name__)
 

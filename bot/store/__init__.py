@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.store.chats import ChatStore, Subscription, Watch
 from bot.store.db import CONNECT_TIMEOUT, Database, Health, async_url, migrate
 from bot.store.entries import WATCH_PREFIX, EntryStore, Recorded, Routing
-from bot.store.feeds import FeedStore, PollOutcome
+from bot.store.feeds import FeedStore
 from bot.store.instances import InstanceStore
 from bot.store.outbox import Due, OutboxStore
 
@@ -84,7 +84,6 @@ __all__ = [
     "FeedStore",
     "Health",
     "OutboxStore",
-    "PollOutcome",
     "Recorded",
     "Routing",
     "Store",

@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
+from bot.feed.outcome import PollOutcome, apply_poll
 from bot.models import FeedSpec
 from bot.settings import Settings
-from bot.store import PollOutcome
 from tests.chat.conftest import (
     ADMIN,
     BASIC_GROUP,
@@ -177,9 +177,10 @@ async def test_topic_rules_button_subscribes_the_topic(bot: Harness) -> None:
 async def test_feeds_shows_health(bot: Harness) -> None:
     store = bot.store
     await store.feeds.add(FeedSpec("ex", "https://e.com/f", name="Ex <1>"), "chat", 1, NOW - 600)
-    await store.feeds.record_poll(
-        "ex", PollOutcome(now=NOW - 60, next_poll=NOW + 240, ok=False, error="HTTP 500 <oops>")
-    )
+    added = await store.feeds.get("ex")
+    assert added is not None
+    failed = PollOutcome(now=NOW - 60, next_poll=NOW + 240, ok=False, error="HTTP 500 <oops>")
+    await store.feeds.save_states([apply_poll(added, failed)])
     reply = await bot.send(OPERATOR, "/feeds")
     text = reply.plain_text
     assert "Feeds (1)" in text and "Ex <1> (ex, chat)" in text

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.feed.outcome import PollOutcome, apply_poll
 from bot.models import Entry, FeedSpec, Match, Span
 from bot.store import Routing, Store
 from tests.waiting import wait_until
@@ -167,19 +168,22 @@ async def test_watches_route_to_their_chat(store: Store) -> None:
     assert [d.chat_id for d in await store.outbox.due(NOW)] == [2]
 
 
-async def test_permanent_redirect_is_adopted_after_it_repeats(store: Store) -> None:
-    from bot.store import PollOutcome
+async def record_poll(store: Store, feed_id: str, outcome: PollOutcome) -> None:
+    """What the pipeline does after a poll: the pure next state, then the store writes it."""
+    state = await store.feeds.get(feed_id)
+    assert state is not None
+    await store.feeds.save_states([apply_poll(state, outcome)])
 
+
+async def test_permanent_redirect_is_adopted_after_it_repeats(store: Store) -> None:
     await setup(store)
     for _ in range(2):
-        await store.feeds.record_poll(
-            "f1", PollOutcome(NOW, NOW + 60, ok=True, permanent_url="http://new/")
+        await record_poll(
+            store, "f1", PollOutcome(NOW, NOW + 60, ok=True, permanent_url="http://new/")
         )
     state = await store.feeds.get("f1")
     assert state is not None and state.spec.url == "http://a/" and state.redirect_count == 2
-    await store.feeds.record_poll(
-        "f1", PollOutcome(NOW, NOW + 60, ok=True, permanent_url="http://new/")
-    )
+    await record_poll(store, "f1", PollOutcome(NOW, NOW + 60, ok=True, permanent_url="http://new/"))
     state = await store.feeds.get("f1")
     assert state is not None and state.fetch_url == "http://new/" and state.spec.url == "http://a/"
 
@@ -227,10 +231,8 @@ async def test_saved_feed_states_read_back_exactly(store: Store) -> None:
 
 @pytest.mark.parametrize("bad", ["", "x" * 300])
 async def test_failure_is_recorded_with_one_line_error(store: Store, bad: str) -> None:
-    from bot.store import PollOutcome
-
     await setup(store)
-    await store.feeds.record_poll("f1", PollOutcome(NOW, NOW + 60, ok=False, error=bad or "boom"))
+    await record_poll(store, "f1", PollOutcome(NOW, NOW + 60, ok=False, error=bad or "boom"))
     state = await store.feeds.get("f1")
     assert state is not None and state.failures == 1 and len(state.last_error or "") <= 300
 
