@@ -14,35 +14,35 @@ import contextlib
 import logging
 import os
 import random
-import re
 import secrets
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import urlsplit
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.chat import ChatServices, RulesView, install, register_commands
 from bot.chat.ordering import ChatOrderedProcessor
+from bot.chat.services import InstancesStatus, Status
 from bot.chat.updates import LinkChange, LinkState, TokenRejected, UpdatePoller, connect, describe
+from bot.delivery.admins import AdminNotices
 from bot.delivery.sender import Sender
 from bot.delivery.transport import ConsoleTransport, TelegramTransport, Transport
-from bot.errors import ConfigError, FeedError, NewsbotError, RulesError, StoreError
+from bot.errors import ConfigError, NewsbotError, RulesError, StoreError
 from bot.feed.claims import CLAIM_EVERY, LEASE, SharedPolling
-from bot.feed.fetch import Fetcher, FetchLimits, NotModified, make_session
+from bot.feed.fetch import Fetcher, FetchLimits, make_session
 from bot.feed.parse import ParserPool
 from bot.feed.schedule import first_poll
+from bot.feed_service import FeedService
 from bot.logs import protect
 from bot.match import BUILD as MATCHER_BUILD
-from bot.models import FeedSpec
 from bot.pipeline import STORE_RETRY, Pipeline, Rules, compile_rules_file
 from bot.settings import Settings
 from bot.store import Health, Store
@@ -54,14 +54,12 @@ from bot.story import warm as warm_stories
 
 log = logging.getLogger(__name__)
 
-# python-telegram-bot 22 reports durations (RetryAfter.retry_after) as timedelta when this is set,
-# and warns on every 429 otherwise. Our transport reads both forms.
-os.environ.setdefault("PTB_TIMEDELTA", "1")
-
 RULES_CHECK_EVERY = 2.0  # seconds between looks at the rules file
 WATCHES_EVERY = 5.0  # several instances: seconds between looks for watches others added
 STATE_FLUSH_EVERY = 1.0  # seconds between batched writes of feed states
 FIRST_POLL_SPREAD = 10.0  # seconds over which startup polls are spread
+IDLE_WAIT = 5.0  # seconds between the sender's looks at an empty outbox
+SHARED_IDLE_WAIT = 1.0  # ... with several instances: alerts others record do not wake it
 
 
 @dataclass
@@ -70,13 +68,14 @@ class App:
     store: Store
     pipeline: Pipeline
     sender: Sender
-    fetcher: Fetcher
+    feeds: FeedService  # /addfeed, /removefeed
+    notify_admins: Callable[[str], Coroutine[Any, Any, None]]  # bot.delivery.admins
     rules_path: Path
+    rules_stamp: tuple[int, int] | None  # the rules file as last read (mtime, size)
     telegram: Application[Any, Any, Any, Any, Any, Any] | None = None
     scheduler: AsyncIOScheduler | None = None
     started: float = field(default_factory=time.time)
     _inflight: set[asyncio.Task[Any]] = field(default_factory=set)
-    _rules_stat: tuple[int, int] | None = None
     fatal: NewsbotError | None = None  # why the run must end (a rejected bot token)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)  # admin notices, schema repair
     _recreating: bool = False
@@ -170,7 +169,6 @@ class App:
         """PostgreSQL: claim due feeds with leases instead of one job per feed, say this
         instance is alive, and pick up watches other instances added."""
         self.shared = SharedPolling(self.store, self.pipeline, self.instance_id)
-        self.sender.idle_wait = 1.0  # alerts other instances record do not wake it
         now = datetime.now(UTC)
         for job, every, name in (
             (self.shared.tick, CLAIM_EVERY, "feed-claims"),
@@ -214,14 +212,13 @@ class App:
 
     async def check_rules(self) -> None:
         try:
-            st = self.rules_path.stat()
+            stamp = file_stamp(self.rules_path)
         except OSError as exc:
             log.warning("rules file %s: %s; keeping the running rules", self.rules_path, exc)
             return
-        stamp = (st.st_mtime_ns, st.st_size)
-        if stamp == self._rules_stat:
+        if stamp == self.rules_stamp:
             return
-        self._rules_stat = stamp
+        self.rules_stamp = stamp
         try:
             rules = await asyncio.to_thread(compile_rules_file, self.rules_path)
         except RulesError as exc:
@@ -240,24 +237,12 @@ class App:
             if self.scheduler is not None:
                 await self.sync_jobs()
         except StoreError:  # the database is away: finish the reload once it is back
-            self._rules_stat = None
+            self.rules_stamp = None
             self.pipeline.set_rules(replace(rules, digest=""))
             return
         log.info(
             "rules reloaded: %d feeds, %d rules", len(rules.config.feeds), len(rules.config.rules)
         )
-
-    # ------------------------------------------------------------------ chat services
-
-    async def notify_admins(self, text: str) -> None:
-        if self.telegram is None or not self.settings.admins:
-            log.warning("admin notice: %s", text)
-            return
-        for admin in sorted(self.settings.admins):
-            try:
-                await self.telegram.bot.send_message(admin, text[:4000])
-            except Exception as exc:
-                log.warning("could not tell admin %s: %s", admin, exc.__class__.__name__)
 
     # ------------------------------------------------------------------ database health
 
@@ -309,78 +294,48 @@ class App:
             for task in late:
                 task.cancel()
 
-    async def add_feed(self, url: str, interval: float | None, user_id: int) -> str:
-        """/addfeed: check (SSRF-guarded) that the URL serves a feed, then store and schedule it."""
-        url = url.strip()
-        if not re.match(r"^https?://", url, re.IGNORECASE) or len(url) > 2048:
-            raise FeedError("give an http:// or https:// URL")
-        existing = await self.store.feeds.find_url([url])
-        if existing:
-            raise FeedError(f"that feed is already polled as {existing}")
-        result = await self.fetcher.fetch(url, guarded=True)
-        if isinstance(result, NotModified):
-            raise FeedError("the server answered 304 Not Modified to a first request")
-        parsed = await self.pipeline.parser.parse(result.body, result.headers, result.url)
-        if not parsed.version and not parsed.entries:
-            raise FeedError("that URL does not serve an RSS or Atom feed")
-        feed_id = await self._free_id(url)
-        spec = FeedSpec(
-            id=feed_id,
-            url=url,
-            interval=max(60.0, interval or 300.0),
-            name=(parsed.title or feed_id)[:100],
-            trusted=False,
-        )
-        if not await self.store.feeds.add(spec, "chat", user_id, time.time()):
-            raise FeedError("could not save the feed; try again")
-        self.pipeline.forget(feed_id)
-        if self.scheduler is not None:
-            self.schedule_feed(feed_id, spec.interval, None)
-        return feed_id
+    # ------------------------------------------------------------------ chat services
 
-    async def _free_id(self, url: str) -> str:
-        host = (urlsplit(url).hostname or "feed").removeprefix("www.")
-        base = re.sub(r"[^a-z0-9]+", "-", host.lower()).strip("-")[:40] or "feed"
-        taken = {f.spec.id for f in await self.store.feeds.all(active_only=False)}
-        candidate, n = base, 2
-        while candidate in taken:
-            candidate, n = f"{base}-{n}", n + 1
-        return candidate
+    async def add_feed(self, url: str, interval: float | None, user_id: int) -> str:
+        """/addfeed: the feed service checks and stores it; it is polled from now on."""
+        spec = await self.feeds.add(url, interval, user_id)
+        self.pipeline.forget(spec.id)
+        if self.scheduler is not None:
+            self.schedule_feed(spec.id, spec.interval, None)
+        return spec.id
 
     async def remove_feed(self, feed_id: str) -> bool:
-        state = await self.store.feeds.get(feed_id)
-        if state is None or not state.active:
-            return False
-        if state.source == "rules":
-            raise FeedError(f"{feed_id} is listed in the rules file; remove it there")
-        removed = await self.store.feeds.remove(feed_id)
+        """/removefeed: the feed service deactivates it; it is not polled from now on."""
+        removed = await self.feeds.remove(feed_id)
         self.pipeline.forget(feed_id)
         if removed and self.scheduler is not None and self.scheduler.get_job(_job_id(feed_id)):
             self.scheduler.remove_job(_job_id(feed_id))
         return removed
 
-    async def status(self) -> str:
+    async def status(self) -> Status:
+        """/status: the facts (``bot.chat.render.status_text`` words them)."""
         feeds = await self.store.feeds.all()
-        failing = [f for f in feeds if f.failures]
         counts = await self.store.outbox.counts()
-        uptime = int(time.time() - self.started)
-        lines = [
-            f"Up {uptime // 3600}h{uptime % 3600 // 60:02d}m",
-            f"Rules: {len(self.pipeline.rules.config.rules)}; watches: "
-            f"{len(self.pipeline.watches.titles)}",
-            f"Feeds: {len(feeds)} ({len(failing)} failing)",
-            "Outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "empty"),
-            f"Sent this run: {self.sender.stats.sent}; retried: {self.sender.stats.retried}",
-        ]
+        instances = None
         if self.store.db.dialect == "postgresql":
             now = time.time()
             live = [i for i in await self.store.instances.all() if i.live(now)]
-            held = ", ".join(sorted(self.roles.held)) or "none"
-            lines.append(
-                f"Instances: {len(live)} live; this one holds: {held}; polled "
-                f"{self.shared.polled_last_minute() if self.shared else 0} feeds in the last minute"
+            instances = InstancesStatus(
+                live=len(live),
+                held=tuple(sorted(self.roles.held)),
+                polled=self.shared.polled_last_minute() if self.shared else 0,
             )
-        return "\n".join(lines)
+        return Status(
+            uptime=time.time() - self.started,
+            rules=len(self.pipeline.rules.config.rules),
+            watches=len(self.pipeline.watches.titles),
+            feeds=len(feeds),
+            failing=sum(1 for f in feeds if f.failures),
+            outbox=counts,
+            sent=self.sender.stats.sent,
+            retried=self.sender.stats.retried,
+            instances=instances,
+        )
 
     def rules_view(self) -> RulesView:
         config = self.pipeline.rules.config
@@ -458,6 +413,12 @@ def _job_id(feed_id: str) -> str:
     return f"feed:{feed_id}"
 
 
+def file_stamp(path: Path) -> tuple[int, int]:
+    """What tells a changed file from the one read last: (mtime in ns, size)."""
+    st = path.stat()
+    return (st.st_mtime_ns, st.st_size)
+
+
 def build_telegram(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
     """python-telegram-bot's Application for our handlers, without its Updater (updates come
     from ``bot.chat.updates.UpdatePoller``), handling chats concurrently in per-chat order."""
@@ -483,8 +444,9 @@ def build_telegram(settings: Settings) -> Application[Any, Any, Any, Any, Any, A
 @asynccontextmanager
 async def open_app(settings: Settings, *, out: TextIO | None = None) -> AsyncIterator[App]:
     """Open every resource; close them in reverse order however the body ends."""
-    protect(settings.token)
-    rules = compile_rules_file(settings.rules_path)
+    rules_path = Path(settings.rules_path)
+    rules_stamp = file_stamp(rules_path)  # before reading: a change meanwhile is seen later
+    rules = compile_rules_file(rules_path)
     async with AsyncExitStack() as stack:
         apps: list[App] = []  # the database's health reaches the app once it exists
         store = await stack.enter_async_context(
@@ -502,10 +464,17 @@ async def open_app(settings: Settings, *, out: TextIO | None = None) -> AsyncIte
             ParserPool(workers=2, fast_path=settings.fast_parser)
         )
         telegram_app = build_telegram(settings) if settings.token else None
+        notify_admins = AdminNotices(telegram_app.bot if telegram_app else None, settings.admins)
         transport: Transport = (
             TelegramTransport(telegram_app.bot) if telegram_app else ConsoleTransport(out)
         )
-        sender = Sender(store, transport, lease=settings.sender_lease)
+        sender = Sender(
+            store,
+            transport,
+            lease=settings.sender_lease,
+            notify_admins=notify_admins,
+            idle_wait=SHARED_IDLE_WAIT if store.db.dialect == "postgresql" else IDLE_WAIT,
+        )
         pipeline = Pipeline(
             store,
             fetcher,
@@ -515,6 +484,7 @@ async def open_app(settings: Settings, *, out: TextIO | None = None) -> AsyncIte
             flood_threshold=settings.flood_threshold,
             failing_streak=settings.failing_streak,
             on_alerts=sender.wake,
+            notify_admins=notify_admins,
             stories=StoryIndex(window=settings.story_window) if settings.stories else None,
             story_window=settings.story_window,
         )
@@ -523,16 +493,14 @@ async def open_app(settings: Settings, *, out: TextIO | None = None) -> AsyncIte
             store,
             pipeline,
             sender,
-            fetcher,
-            Path(settings.rules_path),
+            FeedService(store, fetcher, parser),
+            notify_admins,
+            rules_path,
+            rules_stamp,
             telegram=telegram_app,
         )
         apps.append(app)
         stack.push_async_callback(app.finish_background)
-        pipeline.notify_admins = app.notify_admins
-        sender.notify_admins = app.notify_admins
-        st = app.rules_path.stat()
-        app._rules_stat = (st.st_mtime_ns, st.st_size)
         await store.feeds.sync_from_rules(rules.config.feeds, time.time())
         await pipeline.load_states()
         await pipeline.refresh_watches()
@@ -567,6 +535,7 @@ async def _connect_once(app: App, within: float = 30.0) -> bool:
 
 async def run_once(settings: Settings, *, out: TextIO | None = None) -> int:
     """Poll every feed once, deliver what is due, exit (1 if alerts are left undelivered)."""
+    protect(settings.token)  # from here on no log record carries the token (bot.logs)
     with single_instance(settings.database_url):
         return await _run_once(settings, out)
 
@@ -590,6 +559,7 @@ async def run_forever(
 ) -> int:
     """Run until ``stop`` (SIGINT/SIGTERM). Feeds are polled and alerts recorded whether or not
     the Bot API answers; a token the Bot API rejects at start ends the run (ConfigError)."""
+    protect(settings.token)  # from here on no log record carries the token (bot.logs)
     with single_instance(settings.database_url):
         return await _run_forever(settings, out, stop or asyncio.Event())
 

@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -232,6 +233,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             logging.getLogger(name).setLevel(logging.INFO)
     quiet_loggers()
     redacting_excepthooks()
+    # python-telegram-bot 22 reports durations (RetryAfter.retry_after) as timedelta when this
+    # is set, and warns on every 429 otherwise; our transport reads both forms
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     try:
         settings = Settings.from_env()
         protect(settings.token)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from bot.store import Store
 
-os.environ.setdefault("PTB_TIMEDELTA", "1")  # as bot.app does: no deprecation warning on 429s
+os.environ.setdefault("PTB_TIMEDELTA", "1")  # as bot.cli does: no deprecation warning on 429s
 
 PG_ENV = "NEWSBOT_TEST_POSTGRES_URL"
 SHARED = Path(__file__).resolve().parents[2] / "shared"

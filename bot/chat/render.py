@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.chat.commands import BY_NAME, COMMANDS, Command, UsageError
+from bot.chat.services import Status
 from bot.config.durations import format_duration
 from bot.errors import QueryError
 from bot.models import ChatPrefs, FeedState, RuleSpec, Span
@@ -537,8 +538,23 @@ def feeds_text(states: Sequence[FeedState], now: float) -> list[str]:
     return split_message(lines)
 
 
-def status_text(text: str) -> list[str]:
-    return split_message(esc(line) for line in text.splitlines() or ["(no status)"])
+def status_text(status: Status) -> list[str]:
+    uptime = int(status.uptime)
+    outbox = ", ".join(f"{state} {n}" for state, n in sorted(status.outbox.items()))
+    lines = [
+        f"Up {uptime // 3600}h{uptime % 3600 // 60:02d}m",
+        f"Rules: {status.rules}; watches: {status.watches}",
+        f"Feeds: {status.feeds} ({status.failing} failing)",
+        f"Outbox: {outbox or 'empty'}",
+        f"Sent this run: {status.sent}; retried: {status.retried}",
+    ]
+    if status.instances is not None:
+        shared = status.instances
+        lines.append(
+            f"Instances: {shared.live} live; this one holds: {', '.join(shared.held) or 'none'};"
+            f" polled {shared.polled} feeds in the last minute"
+        )
+    return split_message(esc(line) for line in lines)
 
 
 def feed_checking(url: str) -> str:

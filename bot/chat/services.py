@@ -25,6 +25,30 @@ class RulesView:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class InstancesStatus:
+    """Several instances (PostgreSQL): how many are live, and this one's part."""
+
+    live: int
+    held: tuple[str, ...]  # the roles this instance holds (sender, updates), sorted
+    polled: int  # feeds this instance polled in the last minute
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """What /status reports (``bot.chat.render.status_text`` words it)."""
+
+    uptime: float  # seconds since this run started
+    rules: int
+    watches: int
+    feeds: int  # active
+    failing: int  # active feeds whose last poll failed
+    outbox: Mapping[str, int]  # alerts per delivery state
+    sent: int  # this run
+    retried: int  # this run
+    instances: InstancesStatus | None = None  # PostgreSQL only
+
+
 @dataclass
 class ChatServices:
     store: Store
@@ -34,7 +58,7 @@ class ChatServices:
     # (url, interval_seconds, user_id) -> new feed id; raises NewsbotError with a readable message
     add_feed: Callable[[str, float | None, int], Awaitable[str]] | None = None
     remove_feed: Callable[[str], Awaitable[bool]] | None = None
-    status: Callable[[], Awaitable[str]] | None = None  # plain text for /status
+    status: Callable[[], Awaitable[Status]] | None = None  # what /status reports
     clock: Callable[[], float] = time.time
     max_watches: int = 20
     max_query_length: int = 500

@@ -120,6 +120,7 @@ class Sender:
         retry_base: float = 2.0,
         retry_cap: float = 300.0,
         notify_admins: Callable[[str], Awaitable[None]] | None = None,
+        idle_wait: float = 5.0,
     ) -> None:
         self.store = store
         self.transport = transport
@@ -154,7 +155,7 @@ class Sender:
         self.refill_every = 1.0
         # seconds between looks at an empty outbox; several instances (PostgreSQL): 1 s,
         # because alerts other instances record do not wake this sender
-        self.idle_wait = 5.0
+        self.idle_wait = idle_wait
 
     def seed(self, sends: Iterable[tuple[int, float]]) -> None:
         """Count sends another sender made (``(chat_id, time)``, any order) against the limits,

@@ -12,6 +12,7 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.chat import ChatServices, RulesView, install
 from bot.chat.ordering import ChatOrderedProcessor
+from bot.chat.services import Status
 from bot.chat.updates import UpdatePoller
 from bot.errors import NewsbotError
 from bot.models import RuleSpec
@@ -80,6 +81,19 @@ def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PTB_TIMEDELTA", "1")
 
 
+# what /status reports in these tests (a delivery state in angle brackets shows the escaping)
+STATUS = Status(
+    uptime=3725.5,
+    rules=2,
+    watches=1,
+    feeds=3,
+    failing=1,
+    outbox={"pending": 4, "<odd> & state": 1},
+    sent=5,
+    retried=2,
+)
+
+
 def make_services(store: Store, harness_box: list[Harness], **overrides: object) -> ChatServices:
     async def watches_changed() -> None:
         harness_box[0].watch_changes += 1
@@ -94,8 +108,8 @@ def make_services(store: Store, harness_box: list[Harness], **overrides: object)
         harness_box[0].removed.append(feed_id)
         return feed_id == "example-com"
 
-    async def status() -> str:
-        return "feeds: 2 <ok> & fine\noutbox: 0 pending"
+    async def status() -> Status:
+        return STATUS
 
     values: dict[str, object] = {
         "store": store,

@@ -12,8 +12,9 @@ import telegram
 from telegram import Chat, Message, Update
 
 from bot.chat.ordering import ChatOrderedProcessor, chat_key
+from bot.chat.services import Status
 from bot.chat.updates import LinkChange, LinkState, UpdatePoller
-from tests.chat.conftest import OPERATOR, USER, Harness
+from tests.chat.conftest import OPERATOR, STATUS, USER, Harness
 from tests.waiting import wait_until
 
 GATE: list[asyncio.Event] = []  # a fresh event per test (an event binds to its first loop)
@@ -26,9 +27,9 @@ def _fresh_gate() -> Iterator[None]:
     GATE[0].set()
 
 
-async def _slow_status() -> str:
+async def _slow_status() -> Status:
     await GATE[0].wait()
-    return "slow status"
+    return STATUS
 
 
 async def _slow_add_feed(url: str, interval: float | None, user_id: int) -> str:
@@ -47,7 +48,7 @@ async def test_a_slow_command_holds_up_only_its_own_chat(bot: Harness) -> None:
     GATE[0].set()
     await bot.api.wait_for(lambda api: len(api.sent_to(OPERATOR)) == 2)
     first, second = bot.api.sent_to(OPERATOR)
-    assert first.plain_text == "slow status"
+    assert first.plain_text.startswith("Up 1h02m")
     assert "Commands" in second.plain_text
 
 

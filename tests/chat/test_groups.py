@@ -191,7 +191,10 @@ async def test_feeds_shows_health(bot: Harness) -> None:
 
 async def test_status_is_escaped(bot: Harness) -> None:
     reply = await bot.send(OPERATOR, "/status")
-    assert reply.plain_text == "feeds: 2 <ok> & fine\noutbox: 0 pending"
+    assert reply.plain_text == (
+        "Up 1h02m\nRules: 2; watches: 1\nFeeds: 3 (1 failing)\n"
+        "Outbox: <odd> & state 1, pending 4\nSent this run: 5; retried: 2"
+    )
 
 
 async def test_addfeed_and_removefeed(bot: Harness) -> None:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bot.chat import render
 from bot.chat.commands import BY_NAME
+from bot.chat.services import InstancesStatus, Status
 from bot.errors import QueryError
 from bot.models import FeedSpec, FeedState, Span
 from tests.fakebotapi import check_message_text
@@ -214,3 +215,44 @@ def test_the_rules_list_with_its_more_rules_note_always_fits_one_message() -> No
         assert text.endswith("…more rules: use /subscribe RULE_ID")
         check_message_text(text, "HTML")  # raises if Telegram would refuse it
         assert render.utf16_len(text) <= 4096  # the HTML source too, as everywhere in replies
+
+
+@pytest.mark.parametrize(
+    ("instances", "line"),
+    [
+        (None, None),
+        (
+            InstancesStatus(live=3, held=("sender", "updates"), polled=42),
+            "Instances: 3 live; this one holds: sender, updates; polled 42 feeds in the last"
+            " minute",
+        ),
+        (
+            InstancesStatus(live=1, held=(), polled=0),
+            "Instances: 1 live; this one holds: none; polled 0 feeds in the last minute",
+        ),
+    ],
+    ids=["one-instance", "holds-both-roles", "holds-none"],
+)
+def test_status_text(instances: InstancesStatus | None, line: str | None) -> None:
+    status = Status(
+        uptime=59.9,
+        rules=0,
+        watches=0,
+        feeds=0,
+        failing=0,
+        outbox={},
+        sent=0,
+        retried=0,
+        instances=instances,
+    )
+    (text,) = render.status_text(status)
+    check_message_text(text, "HTML")
+    lines = text.split("\n")
+    assert lines[:5] == [
+        "Up 0h00m",
+        "Rules: 0; watches: 0",
+        "Feeds: 0 (0 failing)",
+        "Outbox: empty",
+        "Sent this run: 0; retried: 0",
+    ]
+    assert lines[5:] == ([line] if line else [])
