@@ -23,12 +23,12 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from bot.errors import StoreError
+from bot.models import FeedState
 
-if TYPE_CHECKING:  # the orchestration passes them in; no import of the layers above
-    from bot.pipeline import Pipeline
+if TYPE_CHECKING:  # the composition root passes it in
     from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -38,13 +38,24 @@ LEASE = 20.0  # seconds a claimed feed is this instance's (renewed while it is p
 SLOTS = 32  # feeds polled at once by one instance
 
 
+class Poller(Protocol):
+    """What shared polling needs of the pipeline (``bot.pipeline.Pipeline``), which sits
+    above this stage and is passed in."""
+
+    def forget(self, feed_id: str | None = None) -> None: ...
+
+    async def poll(self, feed_id: str) -> object: ...
+
+    def current_state(self, feed_id: str) -> FeedState | None: ...
+
+
 class SharedPolling:
     """This instance's part of polling: claim due feeds, poll them, release them."""
 
     def __init__(
         self,
         store: Store,
-        pipeline: Pipeline,
+        pipeline: Poller,
         owner: str,
         *,
         slots: int = SLOTS,
