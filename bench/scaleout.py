@@ -105,6 +105,12 @@ sys.path.insert(0, str(ROOT))
 
 from bot.store import Store  # noqa: E402
 from tests.delivery.conftest import most_in_window  # noqa: E402
+
+# The sender's limiter lets 30 sends out per 1.04 s; the fake stamps each request when its
+# handler runs, in this busy process, so arrivals may bunch by up to about this much (the
+# tolerance tests/e2e/test_three_instances.py uses too). 30 per 1.04 s seen through it is at
+# most 30 in any 1.04 - JITTER s; "in any 1 s" may then show a few more than 30.
+JITTER = 0.15
 from tests.e2e.harness import TOKEN, rss  # noqa: E402
 from tests.fakebotapi import FakeBotAPI  # noqa: E402
 from tests.feed.server import FeedServer  # noqa: E402
@@ -260,6 +266,7 @@ class Result:
     alerts: int = 0
     doubles: int = 0
     peak: int = 0  # most sendMessage calls in any 1 s at the fake
+    peak_jitter: int = 0  # most in any 1.04 - JITTER s: the limiter's window seen through jitter
     repeats: int = 0
     errors: int = 0
     load: tuple[float, float] = (0.0, 0.0)
@@ -376,7 +383,9 @@ async def run(args: argparse.Namespace, count: int, failover: bool, tmp: Path) -
             counts = Counter((c, i) for c, i, _ in alert_sends(api, chats))
             res.repeats = sum(v - 1 for v in counts.values() if v > 1)
             res.doubles = feeds.doubles(args.interval)
-            res.peak = most_in_window([c.at for c in api.calls_of("sendMessage")], 1.0)
+            sends = [c.at for c in api.calls_of("sendMessage")]
+            res.peak = most_in_window(sends, 1.0)
+            res.peak_jitter = most_in_window(sends, 1.04 - JITTER)
             res.load = (res.load[0], os.getloadavg()[0])
     finally:
         for p in procs:
@@ -391,11 +400,16 @@ async def run(args: argparse.Namespace, count: int, failover: bool, tmp: Path) -
         for engine in (db, stats):
             await engine.dispose()
         await admin(args.database, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    res.errors = sum(
-        line.count(" ERROR ") + line.count("Traceback")
+    bad = [
+        (log.name, n, lines)
         for log in logs
-        for line in log.read_text().splitlines()
-    )
+        for lines in [log.read_text().splitlines()]
+        for n, line in enumerate(lines)
+        if " ERROR " in line
+    ]
+    res.errors = len(bad)
+    for where, n, lines in bad[:3]:  # what they were, not only how many
+        print(f"    {where}:", *(line[:300] for line in lines[n : n + 40]), sep="\n      ")
     return res
 
 
@@ -528,9 +542,10 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
     print(
         "checks:".ljust(40)
         + "".join(f"{f'{r.doubles}d/{r.repeats}r/{r.errors}e':>10}" for r in results)
-        + "   (d: feed polled twice within 0.4 x interval; r: repeated alerts; e: ERROR lines)"
+        + "  (d: polled twice in 0.4 x interval; r: repeated alerts; e: ERROR lines, above)"
     )
     line("    most sendMessage in any 1 s", lambda r: r.peak, "10d", False)
+    line(f"    most in any {1.04 - JITTER:.2f} s (<= 30)", lambda r: r.peak_jitter, "10d", False)
     print(
         "load average before/after:".ljust(40)
         + "".join(f"{f'{r.load[0]:.1f}/{r.load[1]:.1f}':>10}" for r in results)

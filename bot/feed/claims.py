@@ -61,6 +61,7 @@ class SharedPolling:
         self._done: deque[float] = deque()  # when each recent poll finished
         self._claiming = asyncio.Lock()
         self._backlog = False  # the last claim filled every free slot: more may be due
+        self._stopping = False  # drain() began: claim nothing more
         self._refills: set[asyncio.Task[None]] = set()
 
     async def tick(self) -> None:
@@ -68,7 +69,7 @@ class SharedPolling:
         poll ends while there is a backlog: slots never wait for the next second)."""
         async with self._claiming:
             free = self.slots - len(self.polling)
-            if free <= 0:
+            if free <= 0 or self._stopping:
                 return
             try:
                 claimed = await self.store.feeds.claim_due(
@@ -106,7 +107,7 @@ class SharedPolling:
             log.exception("feed_id=%s: shared poll failed", feed_id)
         finally:
             self.polling.pop(feed_id, None)
-            if self._backlog:  # refill the slot now
+            if self._backlog and not self._stopping:  # refill the slot now
                 refill = asyncio.create_task(self.tick())
                 self._refills.add(refill)
                 refill.add_done_callback(self._refills.discard)
@@ -119,7 +120,12 @@ class SharedPolling:
         return len(self._done)
 
     async def drain(self, timeout: float = 15.0) -> None:  # noqa: ASYNC109
-        """Let the polls in flight finish (stopping); the rest are cancelled."""
+        """Let the polls in flight finish (stopping); the rest are cancelled. Nothing is
+        claimed from now on: a slot freed while draining is not refilled (the fetcher closes
+        next)."""
+        self._stopping = True
+        async with self._claiming:  # a claim under way starts its polls before this returns
+            pass
         if not self.polling:
             return
         _, pending = await asyncio.wait(set(self.polling.values()), timeout=timeout)
