@@ -579,7 +579,7 @@ async def amain(args: argparse.Namespace) -> list[Result]:
     with tempfile.TemporaryDirectory(prefix="scaleout-") as tmp:
         for n, count in enumerate(counts):
             started = time.monotonic()
-            r = await run(args, count, count == max(counts) and n == counts.index(max(counts)),
+            r = await run(args, count, count > 1 and n == counts.index(max(counts)),
                           Path(tmp))  # fmt: skip
             print(
                 f"{count} instance(s): done in {time.monotonic() - started:.0f} s,"

@@ -96,7 +96,7 @@ class _SlowPipeline:
         self.started: list[str] = []
         self.go = asyncio.Event()
 
-    def forget(self, feed_id: str) -> None:
+    def adopt(self, state: object) -> None:
         pass
 
     async def poll(self, feed_id: str) -> None:
