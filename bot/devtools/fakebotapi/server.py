@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 from aiohttp import web
 
-from tests.fakebotapi.entities import ParsedText, check_message_text
+from bot.devtools.fakebotapi.entities import ParsedText, check_message_text
 
 JSONDict = dict[str, Any]
 
@@ -188,7 +188,7 @@ def default_chat_type(chat_id: int | str) -> str:
 class FakeBotAPI:
     """The fake server; use as ``async with FakeBotAPI() as api``."""
 
-    token: str = "123:ABC"
+    token: str = "123:ABC"  # noqa: S105 - a fake token for a fake server
     bot_username: str = "newsbot_test_bot"
     strict_html: bool = True  # raw ">" and bare "&" are errors (see entities.py)
     host: str = "127.0.0.1"
