@@ -219,9 +219,10 @@ def main(port: int, inp: TextIO | None = None, out: TextIO | None = None) -> int
     prompt = "you › " if tty else ""
     color = out.isatty() and not os.environ.get("NO_COLOR")
     line_buffer = _line_editing() if tty else None
+    prompting = threading.Event()  # the prompt is on screen: the reader waits in input()
 
     def write(text: str) -> None:
-        if prompt:  # over the prompt, then the prompt again with what was typed so far
+        if prompting.is_set():  # over the prompt, then the prompt again with what was typed
             typed = line_buffer() if line_buffer else ""
             out.write(f"\r\x1b[K{text}\n{prompt}{typed}")
         else:
@@ -232,7 +233,10 @@ def main(port: int, inp: TextIO | None = None, out: TextIO | None = None) -> int
         lines: asyncio.Queue[str | None] = asyncio.Queue()
         loop = asyncio.get_running_loop()
         reader = threading.Thread(
-            target=_read_lines, args=(inp, prompt, loop, lines), name="stdin", daemon=True
+            target=_read_lines,
+            args=(inp, prompt, prompting, loop, lines),
+            name="stdin",
+            daemon=True,
         )
 
         def ready(api: FakeBotAPI, console: Console) -> None:
@@ -247,14 +251,24 @@ def main(port: int, inp: TextIO | None = None, out: TextIO | None = None) -> int
 
 
 def _read_lines(
-    inp: TextIO, prompt: str, loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[str | None]
+    inp: TextIO,
+    prompt: str,
+    prompting: threading.Event,
+    loop: asyncio.AbstractEventLoop,
+    lines: asyncio.Queue[str | None],
 ) -> None:
     """The stdin thread (a daemon: it never holds up the exit): each line, then None at EOF."""
     while True:
         try:
-            line: str | None = input(prompt) if prompt else inp.readline() or None
+            if prompt:
+                prompting.set()
+                line: str | None = input(prompt)
+            else:
+                line = inp.readline() or None
         except EOFError:
             line = None
+        finally:
+            prompting.clear()
         try:
             loop.call_soon_threadsafe(lines.put_nowait, line)
         except RuntimeError:  # the loop is closed: the console is gone
