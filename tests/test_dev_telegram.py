@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
+import telegram
+import telegram.error
 
 from bot.devtools import dev_telegram
 from bot.devtools.console import (
@@ -243,6 +245,31 @@ async def test_without_a_bot_typed_lines_are_queued_and_said_so() -> None:
     assert out == [
         "(console) queued: no bot polls this fake yet (see the command above)",
         "(console) there is no button #1: no buttons are shown",
+    ]
+
+
+async def test_refusals_and_a_wrong_token_are_shown() -> None:
+    out: list[str] = []
+    async with FakeBotAPI(token=dev_telegram.TOKEN) as api:
+        console = Console(api, out.append)
+        async with telegram.Bot(dev_telegram.TOKEN, base_url=f"{api.url}/bot") as bot:
+            with pytest.raises(telegram.error.BadRequest):
+                await bot.send_message(USER, "<b>unclosed", parse_mode="HTML")
+            await bot.send_message(USER, "fine")
+        console.show_news()
+        for _ in range(2):
+            with pytest.raises(telegram.error.InvalidToken):
+                async with telegram.Bot("999:other", base_url=f"{api.url}/bot"):
+                    pass
+        console.show_news()
+    assert out[0].startswith(
+        f"(console) the fake refused the bot's sendMessage to chat {USER}: 400 Bad Request: "
+        "can't parse entities"
+    )
+    assert out[1] == "\nbot · message 1\nfine"
+    assert out[2:] == [
+        "(console) a bot called with another token and was answered 401 Unauthorized: "
+        f"start it with TELEGRAM_BOT_TOKEN={dev_telegram.TOKEN}"  # once
     ]
 
 

@@ -129,10 +129,12 @@ class Console:
         for call, error in self._new("refused", api.refused):
             description = str(error.get("description", ""))
             if call.method.lower() in _SEND_METHODS and "not modified" not in description:
-                where = f" to chat {call.params.get('chat_id')}"
                 self.write(
-                    f"(console) the fake refused the bot's {call.method}{where}: "
-                    + clean(f"{error.get('error_code')} {description}")
+                    "(console) the fake refused "
+                    + clean(
+                        f"the bot's {call.method} to chat {call.params.get('chat_id')}: "
+                        f"{error.get('error_code')} {description}"
+                    )
                 )
         for answer in self._new("answers", api.callback_answers):
             if answer.get("text"):
