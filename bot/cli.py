@@ -10,6 +10,7 @@ newsbot feeds                           feed health table
 newsbot status [--json]                 the running instances: roles, feeds polled per minute
 newsbot opml import FILE | export       move feed lists in and out
 newsbot db upgrade | current            bring the database schema up to date, or show it
+newsbot dev-telegram [--port N]         a FAKE Bot API on 127.0.0.1 and a console: chat with the bot
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ EPILOGS = {
     "opml": "example:\n  newsbot opml import subscriptions.opml\n"
     "  newsbot opml export > feeds.opml",
     "db": "example:\n  newsbot db current\n  newsbot db upgrade",
+    "dev-telegram": "example:\n  newsbot dev-telegram --port 8081\n"
+    "  then, in another terminal, the `newsbot run` line it prints",
 }
 
 
@@ -183,6 +186,12 @@ def _parser() -> argparse.ArgumentParser:
             epilog=EPILOGS["db"],
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+    dev = add(
+        "dev-telegram",
+        "Try the bot's Telegram side without Telegram: a FAKE Bot API on 127.0.0.1 for newsbot "
+        "run, and a console where you chat with the bot as a user.",
+    )
+    dev.add_argument("--port", type=int, default=8081, help="port on 127.0.0.1 (default 8081)")
     return parser
 
 
@@ -293,6 +302,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_opml(settings, args))
     if args.command == "db":
         return asyncio.run(_db(settings, args.db_command, sys.stdout))
+    if args.command == "dev-telegram":
+        from bot.devtools import dev_telegram  # the running bot never loads the fake
+
+        return dev_telegram.main(args.port)
     raise AssertionError(args.command)
 
 
