@@ -49,7 +49,8 @@ EPILOGS = {
     "run": "example:\n  newsbot run --once --rules rules/example.yaml\n"
     "  TELEGRAM_BOT_TOKEN=123:abc newsbot run",
     "check": "example:\n  newsbot check rules/default.yaml",
-    "match": 'example:\n  echo \'{"id": 1, "title": "Kim Jong Un at the Beijing parade", "summary": ""}\' \\\n'
+    "match": "example:\n"
+    '  echo \'{"id": 1, "title": "Kim Jong Un at the Beijing parade", "summary": ""}\' \\\n'
     "    | newsbot match --rules rules/example.yaml --explain",
     "stories": "example:\n  newsbot stories --explain < reports.jsonl\n"
     'input, one JSON object per line, in publication order:\n  {"id": 1, "title": "Putin '
