@@ -10,6 +10,7 @@ newsbot feeds                           feed health table
 newsbot status [--json]                 the running instances: roles, feeds polled per minute
 newsbot opml import FILE | export       move feed lists in and out
 newsbot db upgrade | current            bring the database schema up to date, or show it
+newsbot dev-telegram [--port N]         a FAKE Bot API on 127.0.0.1 and a console: chat with the bot
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ EPILOGS = {
     "run": "example:\n  newsbot run --once --rules rules/example.yaml\n"
     "  TELEGRAM_BOT_TOKEN=123:abc newsbot run",
     "check": "example:\n  newsbot check rules/default.yaml",
-    "match": 'example:\n  echo \'{"id": 1, "title": "Putin in Beijing", "summary": ""}\' \\\n'
+    "match": "example:\n"
+    '  echo \'{"id": 1, "title": "Kim Jong Un at the Beijing parade", "summary": ""}\' \\\n'
     "    | newsbot match --rules rules/example.yaml --explain",
     "stories": "example:\n  newsbot stories --explain < reports.jsonl\n"
     'input, one JSON object per line, in publication order:\n  {"id": 1, "title": "Putin '
@@ -63,6 +65,8 @@ EPILOGS = {
     "opml": "example:\n  newsbot opml import subscriptions.opml\n"
     "  newsbot opml export > feeds.opml",
     "db": "example:\n  newsbot db current\n  newsbot db upgrade",
+    "dev-telegram": "example:\n  newsbot dev-telegram --port 8081\n"
+    "  then, in another terminal, the `newsbot run` line it prints",
 }
 
 
@@ -184,6 +188,12 @@ def _parser() -> argparse.ArgumentParser:
             epilog=EPILOGS["db"],
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+    dev = add(
+        "dev-telegram",
+        "Try the bot's Telegram side without Telegram: a FAKE Bot API on 127.0.0.1 for newsbot "
+        "run, and a console where you chat with the bot as a user.",
+    )
+    dev.add_argument("--port", type=int, default=8081, help="port on 127.0.0.1 (default 8081)")
     return parser
 
 
@@ -297,6 +307,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_opml(settings, args))
     if args.command == "db":
         return asyncio.run(_db(settings, args.db_command, sys.stdout))
+    if args.command == "dev-telegram":
+        from bot.devtools import dev_telegram  # the running bot never loads the fake
+
+        return dev_telegram.main(args.port)
     raise AssertionError(args.command)
 
 

@@ -124,6 +124,9 @@ class MessageGoneError(RejectedError):
     pass
 
 
+FLOOD_CONTROL = "flood control:"  # how a 429's error text starts (stored with the row)
+
+
 class RetryLaterError(DeliveryError):
     def __init__(self, message: str, retry_after: float | None = None, bot_wide: bool = False):
         self.retry_after = retry_after

@@ -225,6 +225,11 @@ class Pipeline:
         await self.refresh_watches()
         return True
 
+    def adopt(self, state: FeedState) -> None:
+        """Poll from ``state`` next (read by the claim that leased the feed: another instance
+        may have polled it last)."""
+        self._states[state.spec.id] = state
+
     def forget(self, feed_id: str | None = None) -> None:
         """Drop cached state (the feed was added, removed or changed outside a poll)."""
         if feed_id is None:
