@@ -78,7 +78,7 @@ def compile_rules_file(path: str | Path) -> Rules:
                 # the file's own problems name a duplicate id already
                 more = [q for q in query_errors.problems if q.message != DUPLICATE_ID]
                 found = sorted({*exc.problems, *more}, key=lambda p: (*p.order, str(p)))
-                raise RulesError(found) from exc
+                raise RulesError(found, partial=partial) from exc
         raise
     ruleset = compile_rules(config.rules, config.entities)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -124,12 +124,26 @@ def compile_watches(watches: Sequence[Watch], entities: Mapping[str, Sequence[st
             ruleset = compile_rules(specs, entities)
         except RulesError as exc:
             found = {by_rule[p.rule_id].id: p for p in exc.problems if p.rule_id in by_rule}
+            if not found:  # no problem named its watch (not expected): try each on its own
+                found = _each_alone(specs, by_rule, entities)
             if not found.keys() - broken.keys():
-                raise  # a problem of no watch: not expected
+                raise
             broken.update(found)
             continue
         titles = {spec.id: f"watch: {spec.query}" for spec in specs}
         return Watches(ruleset=ruleset, titles=titles, broken=broken)
+
+
+def _each_alone(
+    specs: Sequence[RuleSpec], by_rule: Mapping[str, Watch], entities: Mapping[str, Sequence[str]]
+) -> dict[int, Problem]:
+    found: dict[int, Problem] = {}
+    for spec in specs:
+        try:
+            compile_rules([spec], entities)
+        except RulesError as exc:
+            found[by_rule[spec.id].id] = replace(exc.problems[0], rule_id=spec.id)
+    return found
 
 
 class Pipeline:

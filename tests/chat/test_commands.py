@@ -259,3 +259,31 @@ async def test_long_arguments_get_short_replies(bot: Harness, command: str, expe
     reply = await bot.send(USER, command)
     assert expected in reply.plain_text
     assert len(reply.plain_text) < 300
+
+
+def test_a_watch_failing_after_parsing_is_still_found_and_left_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A query the parser accepts but the builder refuses raises a QueryError that names no
+    rule: the watch is then found by compiling each on its own, and the others still run."""
+    from bot.errors import QueryError
+    from bot.match import compile as compile_module
+    from bot.pipeline import compile_watches
+    from bot.store import Watch
+
+    real = compile_module.check_size
+
+    def refusing(words: Any, pos: int) -> None:
+        if "boom" in words:
+            raise QueryError("term refused by the builder", pos)
+        real(words, pos)
+
+    monkeypatch.setattr(compile_module, "check_size", refusing)
+    watches = compile_watches([Watch(1, 42, None, "bank"), Watch(2, 42, None, "x OR boom")], {})
+    assert watches.ruleset is not None and watches.ruleset.rule_ids == ("watch:1",)
+    (problem,) = watches.broken.values()
+    assert (problem.rule_id, problem.offset, problem.message) == (
+        "watch:2",
+        5,
+        "term refused by the builder",
+    )
