@@ -48,7 +48,8 @@ from bot.chat.commands import (
 )
 from bot.chat.permissions import AdminCache, may_change
 from bot.chat.services import ChatServices, RulesView
-from bot.errors import NewsbotError, StoreError
+from bot.errors import NewsbotError, QueryError, StoreError
+from bot.match import check_query
 from bot.models import RuleSpec
 
 log = logging.getLogger(__name__)
@@ -330,10 +331,17 @@ class ChatHandlers:
         if len(await chats.watches(r.chat.id)) >= self.s.max_watches:
             await reply(r.message, render.too_many_watches(self.s.max_watches))
             return
+        # checked before it is stored: parsed only (at most max_query_length characters, a
+        # linear parser), not built; a bad query never reaches the database
+        try:
+            check_query(query, self.s.rules().entities)
+        except QueryError as exc:
+            await reply(r.message, render.query_error(query, exc.problem))
+            return
         await self._ensure(r.chat)
         watch_id = await chats.add_watch(r.chat.id, r.thread_id, query, self.s.clock())
-        # the query is compiled once, with every watch; one that does not compile is left out
-        # of the compiled set and taken back here
+        # then compiled once, with every watch; one that still does not compile (the rules
+        # file's entities changed meanwhile) is left out of the compiled set and taken back
         problem = (await self.s.watches_changed()).get(watch_id)
         if problem is not None:
             await chats.remove_watch(r.chat.id, watch_id)

@@ -70,6 +70,13 @@ def compile_query(
     return _build([(RuleSpec(QUERY_RULE_ID, query), parse(query, entities or {}))])
 
 
+def check_query(query: str, entities: Mapping[str, Sequence[str]]) -> None:
+    """Raise QueryError if ``query`` would not compile, building nothing: every problem a
+    query can have is found by parsing it (a /watch is checked so before it is stored, and
+    compiled once, with every watch, after)."""
+    parse(query, entities)
+
+
 def _problem(rule: RuleSpec, message: str, offset: int) -> Problem:
     """At ``offset`` into the rule's query: in the rules file when its position is known."""
     pos = rule.query_pos

@@ -1,7 +1,8 @@
 """Issue 12, item 13, through the real bot: the rules file is compiled once per reload, in a
 worker thread, and the chat commands match with that compiled set; /test compiles nothing
 (it compiled the whole file again after every reload, on the event loop: 0.31 s at 10,000
-rules) and a /watch compiles its query once (it was compiled to check it, then again).
+rules) and a /watch is checked by parsing its query alone (nothing built; a bad one is never
+stored), then compiled once, with every watch (it was compiled to check it, then again).
 
 Compiling is counted where every compile starts, the query parser ``bot.match.compile``
 calls for each rule; the thread it runs in is recorded too."""
@@ -47,6 +48,14 @@ async def test_rules_compiled_once_per_reload_and_shared_with_test_and_watch(
         return real(query, entities)  # type: ignore[arg-type]
 
     monkeypatch.setattr(compile_module, "parse", counting)
+    builds: list[int] = []  # rules in each rule set built, after the reload
+    real_build = compile_module._build
+
+    def counting_build(parsed_rules: list[tuple[object, Node]]) -> object:
+        builds.append(len(parsed_rules))
+        return real_build(parsed_rules)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(compile_module, "_build", counting_build)
     async with servers() as (feeds, api):
         feeds.body("/news", rss([("a", "Weather", "Sunny.")]), etag='"1"')
         rules = tmp_path / "rules.yaml"
@@ -68,19 +77,23 @@ async def test_rules_compiled_once_per_reload_and_shared_with_test_and_watch(
             assert not any(main for q, main in parsed if q.startswith("topic"))  # in a thread
 
             parsed.clear()
+            builds.clear()
             for n in range(10):
                 reply = await ask(api, f"/test topic{n} beta and a parade in Beijing")
                 assert f"(r{n})" in reply and "(parade)" in reply, reply
-            assert parsed == []  # /test compiled nothing
+            assert parsed == [] and builds == []  # /test compiled nothing
 
             assert "Watch 1 added" in await ask(api, "/watch bank AND fraud")
-            assert parsed == [("bank AND fraud", False)]  # once, off the event loop
+            # checked (parsed only, on the loop: at most 500 characters) before it is stored,
+            # then compiled once, off the event loop, with every watch
+            assert parsed == [("bank AND fraud", True), ("bank AND fraud", False)]
+            assert builds == [1]  # one rule set built: the watches
             parsed.clear()
             assert "watch 1 bank AND fraud" in await ask(api, "/test bank fraud")
             assert parsed == []
 
             reply = await ask(api, "/watch bank AND (fraud")
             assert "column 10" in reply and "unclosed '('" in reply, reply
-            assert [q for q, _ in parsed].count("bank AND (fraud") == 1
+            assert parsed[-1] == ("bank AND (fraud", True)  # refused before it was stored
             assert "1. bank AND fraud" in (listed := await ask(api, "/list")), listed
             assert "(fraud" not in listed
