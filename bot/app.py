@@ -224,7 +224,7 @@ class App:
         try:
             rules = await asyncio.to_thread(compile_rules_file, self.rules_path)
         except RulesError as exc:
-            text = "\n".join(exc.problems)
+            text = "\n".join(map(str, exc.problems))
             log.error("rules file changed but is invalid; keeping the running rules:\n%s", text)
             await self.notify_admins(f"Rules file rejected, running rules kept:\n{text}")
             return
@@ -340,8 +340,14 @@ class App:
         )
 
     def rules_view(self) -> RulesView:
-        config = self.pipeline.rules.config
-        return RulesView(rules=config.rules, entities=config.entities)
+        """The running rules and watches, compiled (once per reload, once per watch change)."""
+        rules = self.pipeline.rules
+        return RulesView(
+            rules=rules.config.rules,
+            entities=rules.config.entities,
+            ruleset=rules.ruleset,
+            watches=self.pipeline.watches.ruleset,
+        )
 
     # ------------------------------------------------------------------ the Telegram link
 

@@ -253,8 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = replace(settings, rules_path=args.rules)
         return _dispatch(args, settings)
     except RulesError as exc:
-        for line in exc.problems:
-            print(line, file=sys.stderr)
+        for problem in exc.problems:  # FILE:LINE:COL: message
+            print(problem, file=sys.stderr)
         return 1
     except (ConfigError, StoreError) as exc:
         print(f"newsbot: {exc}", file=sys.stderr)

@@ -39,7 +39,7 @@ from bot.alert.limits import (
     utf16_len,
 )
 from bot.alert.markup import EMPTY, NEWLINE, Fragment
-from bot.models import Alert, AlertItem, Message, Outlet, Span
+from bot.models import Alert, AlertItem, AlertKind, Message, Outlet, Span
 
 # Per-field caps for a single-item alert, in UTF-16 units of visible text.
 TITLE_MAX = 1024
@@ -233,7 +233,7 @@ def _aware(moment: datetime) -> datetime:
 # --------------------------------------------------------------------------- digests
 
 
-def render_digest(items: Sequence[AlertItem], kind: str = "alert") -> list[Message]:
+def render_digest(items: Sequence[AlertItem], kind: AlertKind = AlertKind.ALERT) -> list[Message]:
     """Several items as compact messages, one line each, split at Telegram's limits."""
     lines = [_digest_line(item) for item in items]
     chunks: list[list[Fragment]] = []
@@ -248,7 +248,7 @@ def render_digest(items: Sequence[AlertItem], kind: str = "alert") -> list[Messa
         chunks.append([current])
     total = len(chunks)
     noun = "new alert" if len(items) == 1 else "new alerts"
-    label = "Digest: " if kind == "digest" else ""
+    label = "Digest: " if kind == AlertKind.DIGEST else ""
     messages = []
     for number, (body,) in enumerate(chunks, start=1):
         part = f" ({number}/{total})" if total > 1 else ""

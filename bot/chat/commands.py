@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.config.durations import parse_duration
+from bot.models import DigestMode
 from bot.text import excerpt
 
 Who = Literal["everyone", "chat_admin", "operator", "feeds"]
 
 MAX_MUTE = 366 * 86400.0
-DIGESTS = ("off", "hourly", "daily")
 
 # Longest argument (characters after the command) each kind of command reads.
 MAX_WORD = 64  # a rule id, feed id, watch number, mode or on/off
@@ -238,11 +238,13 @@ def parse_mute(args: str) -> float:
     return seconds
 
 
-def parse_digest(args: str) -> str:
+def parse_digest(args: str) -> DigestMode:
     word = _one_word("digest", args, "mode").lower()
-    if word not in DIGESTS:
-        raise UsageError("digest", f"{_quoted(word)} is not one of off, hourly, daily.")
-    return word
+    try:
+        return DigestMode(word)
+    except ValueError:
+        choices = ", ".join(DigestMode)
+        raise UsageError("digest", f"{_quoted(word)} is not one of {choices}.") from None
 
 
 def parse_on_off(command: str, args: str) -> bool:

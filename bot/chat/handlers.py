@@ -27,7 +27,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat import render
+from bot.chat import render, trial
 from bot.chat.commands import (
     BY_NAME,
     COMMANDS,
@@ -48,9 +48,8 @@ from bot.chat.commands import (
 )
 from bot.chat.permissions import AdminCache, may_change
 from bot.chat.services import ChatServices, RulesView
-from bot.chat.trial import Trial
-from bot.errors import NewsbotError, QueryError, RulesError, StoreError
-from bot.match import compile_query
+from bot.errors import NewsbotError, QueryError, StoreError
+from bot.match import check_query
 from bot.models import RuleSpec
 
 log = logging.getLogger(__name__)
@@ -123,7 +122,6 @@ class ChatHandlers:
         self.spawn = spawn or self._spawn
         self._tasks: set[asyncio.Task[None]] = set()
         self.admins = AdminCache()
-        self.trial = Trial()
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(coroutine)
@@ -333,17 +331,22 @@ class ChatHandlers:
         if len(await chats.watches(r.chat.id)) >= self.s.max_watches:
             await reply(r.message, render.too_many_watches(self.s.max_watches))
             return
+        # checked before it is stored: parsed only (at most max_query_length characters, a
+        # linear parser), not built; a bad query never reaches the database
         try:
-            compile_query(query, self.s.rules().entities, max_length=limit)
+            check_query(query, self.s.rules().entities)
         except QueryError as exc:
-            await reply(r.message, render.query_error(query, exc))
-            return
-        except RulesError as exc:
-            await reply(r.message, f"That query has a problem: {render.quote(exc, 200)}")
+            await reply(r.message, render.query_error(query, exc.problem))
             return
         await self._ensure(r.chat)
         watch_id = await chats.add_watch(r.chat.id, r.thread_id, query, self.s.clock())
-        await self.s.watches_changed()
+        # then compiled once, with every watch; one that still does not compile (the rules
+        # file's entities changed meanwhile) is left out of the compiled set and taken back
+        problem = (await self.s.watches_changed()).get(watch_id)
+        if problem is not None:
+            await chats.remove_watch(r.chat.id, watch_id)
+            await reply(r.message, render.query_error(query, problem))
+            return
         ids = [w.id for w in await chats.watches(r.chat.id)]
         number = ids.index(watch_id) + 1 if watch_id in ids else len(ids)
         await reply(r.message, render.watch_added(number, query))
@@ -363,7 +366,7 @@ class ChatHandlers:
     async def cmd_test(self, r: Request, bot: telegram.Bot) -> None:
         text = parse_query("test", r.args)
         watches = await self.s.store.chats.watches(r.chat.id)
-        hits = self.trial.run(self.s.rules(), watches, text)
+        hits = trial.run(self.s.rules(), watches, text)
         await reply(r.message, render.test_result(text, hits))
 
     # ------------------------------------------------------------------ delivery settings

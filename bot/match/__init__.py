@@ -17,8 +17,8 @@ from ._build import select
 
 BUILD = select(__name__)  # "compiled with mypyc" or "pure Python (why)"
 
-from .compile import compile_query, compile_rules  # noqa: E402 (after select)
+from .compile import check_query, compile_query, compile_rules  # noqa: E402 (after select)
 from .engine import RuleSet  # noqa: E402
 from .fold import fold, tokenize  # noqa: E402
 
-__all__ = ["BUILD", "RuleSet", "compile_query", "compile_rules", "fold", "tokenize"]
+__all__ = ["BUILD", "RuleSet", "check_query", "compile_query", "compile_rules", "fold", "tokenize"]

@@ -238,7 +238,7 @@ class OutboxStore:
                     conn.execute(
                         OB.update()
                         .where(OB.c.id == ids[0])
-                        .values(state=PENDING, not_before=now, kind="digest")
+                        .values(state=PENDING, not_before=now, kind=AlertKind.DIGEST.value)
                     )
                 else:
                     new_id = (
@@ -248,7 +248,7 @@ class OutboxStore:
                                 chat_id=chat_id,
                                 thread_id=thread[chat_id],
                                 state=PENDING,
-                                kind="digest",
+                                kind=AlertKind.DIGEST.value,
                                 not_before=now,
                                 created_at=now,
                             )
