@@ -52,6 +52,7 @@ from bot.store.roles import Roles
 from bot.store.single import single_instance
 from bot.store.space import convert_once
 from bot.store.space import release as release_space
+from bot.store.stats import status_line
 from bot.story import StoryIndex
 from bot.story import warm as warm_stories
 
@@ -374,6 +375,7 @@ class App:
             f"Feeds: {len(feeds)} ({len(failing)} failing)",
             "Outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "empty"),
             f"Sent this run: {self.sender.stats.sent}; retried: {self.sender.stats.retried}",
+            await status_line(self.store.db, self.settings.retention, time.time()),
         ]
         if self.store.db.dialect == "postgresql":
             now = time.time()

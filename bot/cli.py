@@ -10,6 +10,7 @@ newsbot feeds                           feed health table
 newsbot status [--json]                 the running instances: roles, feeds polled per minute
 newsbot opml import FILE | export       move feed lists in and out
 newsbot db upgrade | current            bring the database schema up to date, or show it
+newsbot db stats [--json]               rows and bytes per table, oldest entry, next prune
 """
 
 from __future__ import annotations
@@ -39,7 +40,10 @@ from bot.settings import Settings, redact_url
 from bot.store import Routing, Store
 from bot.store.db import make_engine, migrate, schema_state
 from bot.store.entries import Assigned
+from bot.store.retention import refresh_for
 from bot.store.single import run_lock_holder, sqlite_file
+from bot.store.stats import collect as collect_stats
+from bot.store.stats import summary_line as stats_summary
 from bot.text import clean_text, html_to_text
 
 log = logging.getLogger("bot")
@@ -61,7 +65,7 @@ EPILOGS = {
     "status": "example:\n  NEWSBOT_DATABASE_URL=postgresql://newsbot@db/newsbot newsbot status",
     "opml": "example:\n  newsbot opml import subscriptions.opml\n"
     "  newsbot opml export > feeds.opml",
-    "db": "example:\n  newsbot db current\n  newsbot db upgrade",
+    "db": "example:\n  newsbot db current\n  newsbot db upgrade\n  newsbot db stats --json",
 }
 
 
@@ -183,6 +187,15 @@ def _parser() -> argparse.ArgumentParser:
             epilog=EPILOGS["db"],
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+    stats_help = "rows and bytes per table, size on disk, oldest entry, what the next prune removes"
+    stats = db_sub.add_parser(
+        "stats",
+        help=stats_help,
+        description=stats_help,
+        epilog="example:\n  newsbot db stats\n  newsbot db stats --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    stats.add_argument("--json", action="store_true", help="one JSON object")
     return parser
 
 
@@ -291,6 +304,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_status(settings, sys.stdout, as_json=args.json))
     if args.command == "opml":
         return asyncio.run(_opml(settings, args))
+    if args.command == "db" and args.db_command == "stats":
+        return asyncio.run(db_stats(settings, sys.stdout, as_json=args.json))
     if args.command == "db":
         return asyncio.run(_db(settings, args.db_command, sys.stdout))
     raise AssertionError(args.command)
@@ -675,6 +690,34 @@ async def _opml(settings: Settings, args: argparse.Namespace) -> int:
             f"{len(skipped)} outlines skipped"
         )
         return 0
+
+
+async def db_stats(settings: Settings, out: TextIO, *, as_json: bool = False) -> int:
+    """``newsbot db stats``: how big the database is and what the next prune removes."""
+    async with Store.open(
+        settings.database_url,
+        connect_timeout=settings.db_connect_timeout,
+        upgrade=settings.auto_upgrade,
+        seen_refresh=refresh_for(settings.retention),
+    ) as store:
+        found = await collect_stats(
+            store.db,
+            retention=settings.retention,
+            refresh=store.entries.seen_refresh,
+            now=time.time(),
+        )
+    if as_json:
+        out.write(json.dumps(found.as_json()) + "\n")
+        return 0
+    out.write(f"{redact_url(settings.database_url)}: {stats_summary(found)}\n")
+    rows = [["table", "rows", "bytes"]]
+    for name, size in found.tables.items():
+        rows.append([name, f"{size.rows:,}", "?" if size.bytes is None else f"{size.bytes:,}"])
+    _write_table(rows, out)
+    if found.next_prune is not None:
+        going = ", ".join(f"{n:,} {table}" for table, n in found.next_prune.items())
+        out.write(f"next prune removes: {going}\n")
+    return 0
 
 
 async def _db(settings: Settings, action: str, out: TextIO) -> int:

@@ -90,19 +90,21 @@ class Pruned:
 
 def _owed_stories() -> sa.Select[Any]:
     """Stories with an edit still owed: their entries and ledger keys stay."""
-    return sa.select(OB.c.story_id).where(
-        OB.c.kind == AlertKind.EDIT.value, OB.c.state.in_(OWED), OB.c.story_id.is_not(None)
+    ob = OB.alias()
+    return sa.select(ob.c.story_id).where(
+        ob.c.kind == AlertKind.EDIT.value, ob.c.state.in_(OWED), ob.c.story_id.is_not(None)
     )
 
 
-def _ledger_prunable(cutoff: float) -> sa.ColumnElement[bool]:
-    recent = sa.exists().where(E.c.story_id == L.c.story_id, E.c.seen_at >= cutoff)
-    owed = sa.exists().where(OB.c.id == L.c.outbox_id, OB.c.state.in_(OWED))
+def _ledger_prunable(cutoff: float, ledger: Any = L) -> sa.ColumnElement[bool]:
+    e, ob = E.alias(), OB.alias()
+    recent = sa.exists().where(e.c.story_id == ledger.c.story_id, e.c.seen_at >= cutoff)
+    owed = sa.exists().where(ob.c.id == ledger.c.outbox_id, ob.c.state.in_(OWED))
     return sa.and_(
-        L.c.created_at < cutoff,
+        ledger.c.created_at < cutoff,
         sa.not_(recent),
         sa.not_(owed),
-        L.c.story_id.not_in(_owed_stories()),
+        ledger.c.story_id.not_in(_owed_stories()),
     )
 
 
@@ -110,22 +112,34 @@ def _claims_prunable(cutoff: float) -> sa.ColumnElement[bool]:
     return K.c.created_at < cutoff
 
 
-def _outbox_prunable(cutoff: float) -> sa.ColumnElement[bool]:
-    carrier = sa.exists().where(L.c.outbox_id == OB.c.id)
+def _outbox_prunable(cutoff: float, row: Any = OB, then: bool = False) -> sa.ColumnElement[bool]:
+    """``then``: once this prune's ledger keys are gone (what ``pending`` counts)."""
+    ledger = L.alias()
+    kept = [sa.not_(_ledger_prunable(cutoff, ledger))] if then else []
+    carrier = sa.exists().where(ledger.c.outbox_id == row.c.id, *kept)
     return sa.and_(
-        OB.c.state.in_(FINISHED),
-        OB.c.created_at < cutoff,
-        sa.func.coalesce(OB.c.sent_at, OB.c.created_at) < cutoff,
+        row.c.state.in_(FINISHED),
+        row.c.created_at < cutoff,
+        sa.func.coalesce(row.c.sent_at, row.c.created_at) < cutoff,
         sa.not_(carrier),
     )
 
 
-def _entry_prunable(cutoff: float, refresh: float) -> sa.ColumnElement[bool]:
+def _entry_prunable(cutoff: float, refresh: float, then: bool = False) -> sa.ColumnElement[bool]:
+    """``then``: once this prune's outbox rows are gone (what ``pending`` counts)."""
     document = (
         sa.select(F.c.document_at).where(F.c.id == E.c.feed_id).scalar_subquery()
     )  # NULL: the feed is gone (cutoff alone) or its document is not known yet (kept)
     feed_known = sa.exists().where(F.c.id == E.c.feed_id)
-    carried = sa.exists().where(OI.c.entry_id == E.c.id)
+    if then:
+        ob = OB.alias()
+        carried = (
+            sa.exists()
+            .select_from(OI.join(ob, ob.c.id == OI.c.outbox_id))
+            .where(OI.c.entry_id == E.c.id, sa.not_(_outbox_prunable(cutoff, ob, then=True)))
+        )
+    else:
+        carried = sa.exists().where(OI.c.entry_id == E.c.id)
     return sa.and_(
         E.c.last_seen < cutoff,
         sa.or_(sa.not_(feed_known), E.c.last_seen < document - refresh),
@@ -266,12 +280,15 @@ class Pruner:
         now = self.clock() if now is None else now
         cutoff = now - self.retention
         counts: dict[str, int] = {}
+        after = {
+            "outbox": _outbox_prunable(cutoff, then=True),
+            "entries": _entry_prunable(cutoff, self.refresh, then=True),
+        }
         async with self.db.read() as conn:
             for spec in self._tables:
-                query = sa.select(sa.func.count()).select_from(spec.table)
-                counts[spec.name] = int(
-                    (await conn.execute(query.where(spec.prunable(cutoff)))).scalar_one()
-                )
+                where = after.get(spec.name, spec.prunable(cutoff))
+                query = sa.select(sa.func.count()).select_from(spec.table).where(where)
+                counts[spec.name] = int((await conn.execute(query)).scalar_one())
         return counts
 
     @asynccontextmanager

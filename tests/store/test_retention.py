@@ -175,6 +175,8 @@ async def test_dropped_items_and_their_delivered_alerts_are_pruned(store: Store)
     await poll(store, "f1", [item("f1", "new", T0 + DAY)], T0 + DAY)  # the 7 are gone
     await deliver(store, T0 + DAY)
     assert await count(store, "outbox") == 16 and await count(store, "story_alerts") == 16
+    going = {"story_alerts": 14, "alert_keys": 0, "outbox": 14, "entries": 7}
+    assert await pruner(store).pending(T0 + KEEP + DAY / 2) == going  # what db stats says
     pruned = await pruner(store, batch=3).prune(T0 + KEEP + DAY / 2)
     assert pruned.removed == {"story_alerts": 14, "alert_keys": 0, "outbox": 14, "entries": 7}
     assert pruned.batches > 4  # batches of three

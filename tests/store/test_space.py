@@ -81,7 +81,7 @@ async def test_an_older_database_is_converted_once_keeping_every_row(tmp_path: P
         assert not await convert_once(store.db)  # once
         assert await store.entries.count() == 300
         async with store.db.read() as conn2:
-            titles = (await conn2.execute(sa.text("SELECT count(DISTINCT title) FROM entries")))
+            titles = await conn2.execute(sa.text("SELECT count(DISTINCT title) FROM entries"))
             assert titles.scalar_one() == 300
     assert auto_vacuum(path) == INCREMENTAL
 
