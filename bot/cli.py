@@ -11,6 +11,7 @@ newsbot status [--json]                 the running instances: roles, feeds poll
 newsbot opml import FILE | export       move feed lists in and out
 newsbot db upgrade | current            bring the database schema up to date, or show it
 newsbot db stats [--json]               rows and bytes per table, oldest entry, next prune
+newsbot backtest --rules FILE [--since 7d]  what each rule would have matched in the kept history
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from bot import history
 from bot.app import run_forever, run_once
 from bot.config import opml
+from bot.config.durations import parse_duration
 from bot.errors import ConfigError, NewsbotError, RulesError, StoreError
 from bot.feed.entries import SUMMARY_MAX, TITLE_MAX
 from bot.feed.links import canonical_link
@@ -44,7 +47,7 @@ from bot.store.retention import refresh_for
 from bot.store.single import run_lock_holder, sqlite_file
 from bot.store.stats import collect as collect_stats
 from bot.store.stats import summary_line as stats_summary
-from bot.text import clean_text, html_to_text
+from bot.text import clean_text, excerpt, html_to_text
 
 log = logging.getLogger("bot")
 
@@ -65,6 +68,8 @@ EPILOGS = {
     "status": "example:\n  NEWSBOT_DATABASE_URL=postgresql://newsbot@db/newsbot newsbot status",
     "opml": "example:\n  newsbot opml import subscriptions.opml\n"
     "  newsbot opml export > feeds.opml",
+    "backtest": "example:\n  newsbot backtest --rules rules/example.yaml --since 30d\n"
+    "  newsbot backtest --rules new-rules.yaml --since all --json",
     "db": "example:\n  newsbot db current\n  newsbot db upgrade\n  newsbot db stats --json",
 }
 
@@ -132,6 +137,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     entities.add_argument("text", nargs="*", metavar="TEXT", help="a name, or any text")
     entities.add_argument("--json", action="store_true", help="one JSON object per person")
+
+    backtest = add(
+        "backtest",
+        "Match a rules file against the entries kept in the database ($NEWSBOT_DATABASE_URL):"
+        " per rule, how many it would have matched and the latest few.",
+    )
+    backtest.add_argument("--rules", help="rules file (default as for run)")
+    backtest.add_argument(
+        "--since", default="7d", metavar="DURATION", help="how far back (default 7d; all: all kept)"
+    )
+    backtest.add_argument("--json", action="store_true", help="one JSON object")
 
     status = add(
         "status",
@@ -304,6 +320,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_status(settings, sys.stdout, as_json=args.json))
     if args.command == "opml":
         return asyncio.run(_opml(settings, args))
+    if args.command == "backtest":
+        return asyncio.run(backtest_rules(settings, args.since, sys.stdout, as_json=args.json))
     if args.command == "db" and args.db_command == "stats":
         return asyncio.run(db_stats(settings, sys.stdout, as_json=args.json))
     if args.command == "db":
@@ -690,6 +708,62 @@ async def _opml(settings: Settings, args: argparse.Namespace) -> int:
             f"{len(skipped)} outlines skipped"
         )
         return 0
+
+
+async def backtest_rules(
+    settings: Settings, since_text: str, out: TextIO, *, as_json: bool = False
+) -> int:
+    """``newsbot backtest``: what each rule of the rules file would have matched."""
+    rules = compile_rules_file(settings.rules_path)  # RulesError: FILE:LINE:COL lines, exit 1
+    now = time.time()
+    if since_text.strip().lower() == "all":
+        since = None
+    else:
+        try:
+            since = now - parse_duration(since_text)
+        except ValueError as exc:
+            raise ConfigError(f"--since: {exc}") from None
+    async with _open_store(settings) as store:
+        found = await history.backtest(store.db, rules.ruleset, since)
+    titles = {r.id: r.display_title for r in rules.config.rules}
+    if as_json:
+        report = {
+            "since": None if since is None else _iso(since),
+            "scanned": found.scanned,
+            "rules": [
+                {
+                    "id": rule,
+                    "title": titles.get(rule, rule),
+                    "matches": found.counts.get(rule, 0),
+                    "latest": [
+                        {
+                            "title": f.title,
+                            "feed": f.feed_id,
+                            "time": _iso(f.when),
+                            "link": f.link,
+                        }
+                        for f in found.latest.get(rule, [])
+                    ],
+                }
+                for rule in rules.ruleset.rule_ids
+            ],
+        }
+        out.write(json.dumps(report, ensure_ascii=False) + "\n")
+        return 0
+    back = "all kept entries" if since is None else f"entries first seen since {_iso(since)}"
+    out.write(f"{found.scanned:,} {back}\n")
+    for rule in rules.ruleset.rule_ids:
+        n = found.counts.get(rule, 0)
+        title = titles.get(rule, rule)
+        named = rule if title == rule else f"{rule} ({excerpt(title, 60)})"
+        out.write(f"{named}: {n:,} match{'' if n == 1 else 'es'}\n")
+        rows = [
+            ["", _iso(f.when), excerpt(f.feed_id, 30), excerpt(f.title, 100)]
+            for f in found.latest.get(rule, [])
+        ]
+        if rows:
+            _write_table(rows, out)
+    return 0
 
 
 async def db_stats(settings: Settings, out: TextIO, *, as_json: bool = False) -> int:

@@ -27,7 +27,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat import render
+from bot import history
+from bot.chat import render, search
 from bot.chat.commands import (
     BY_NAME,
     COMMANDS,
@@ -334,7 +335,7 @@ class ChatHandlers:
             await reply(r.message, render.too_many_watches(self.s.max_watches))
             return
         try:
-            compile_query(query, self.s.rules().entities, max_length=limit)
+            ruleset = compile_query(query, self.s.rules().entities, max_length=limit)
         except QueryError as exc:
             await reply(r.message, render.query_error(query, exc))
             return
@@ -346,7 +347,31 @@ class ChatHandlers:
         await self.s.watches_changed()
         ids = [w.id for w in await chats.watches(r.chat.id)]
         number = ids.index(watch_id) + 1 if watch_id in ids else len(ids)
-        await reply(r.message, render.watch_added(number, query))
+        since = self.s.clock() - search.WATCH_DAYS * 86400.0  # what it would have matched
+        text = render.watch_added(number, query)
+        try:
+            matched, scanned = await history.count(self.s.store.db, ruleset, since)
+            text += "\n" + search.watch_count_line(matched, scanned)
+        except StoreError:
+            pass  # the watch is added; the database's health reports the outage
+        await reply(r.message, text)
+
+    async def cmd_search(self, r: Request, bot: telegram.Bot) -> None:
+        query = parse_query("search", r.args)
+        limit = self.s.max_query_length
+        if len(query) > limit:
+            await reply(r.message, render.query_too_long(limit))
+            return
+        try:
+            ruleset = compile_query(query, self.s.rules().entities, max_length=limit)
+        except QueryError as exc:
+            await reply(r.message, render.query_error(query, exc, "search"))
+            return
+        except RulesError as exc:
+            await reply(r.message, f"That query has a problem: {render.quote(exc, 200)}")
+            return
+        found, scanned = await history.search(self.s.store.db, ruleset)
+        await reply(r.message, search.search_reply(query, found, scanned))
 
     async def cmd_unwatch(self, r: Request, bot: telegram.Bot) -> None:
         number = parse_index(r.args)

@@ -381,13 +381,13 @@ def caret(query: str, pos: int) -> tuple[str, str]:
     return line, " " * col + "^"
 
 
-def query_error(query: str, error: QueryError) -> str:
+def query_error(query: str, error: QueryError, command: str = "watch") -> str:
     line, mark = caret(query, error.pos)
     return (
         f"That query has a problem at column {error.pos + 1}: "
         f"{quote(error.message, MESSAGE_MAX)}\n"
         f"<pre>{esc(line)}\n{esc(mark)}</pre>\n"
-        f"Usage: <code>{esc(BY_NAME['watch'].usage)}</code>"
+        f"Usage: <code>{esc(BY_NAME[command].usage)}</code>"
     )
 
 
