@@ -47,8 +47,12 @@ from bot.pipeline import STORE_RETRY, Pipeline, Rules, compile_rules_file
 from bot.settings import Settings
 from bot.store import Health, Store
 from bot.store.instances import HEARTBEAT
+from bot.store.retention import PRUNE_EVERY, Pruner, refresh_for
 from bot.store.roles import Roles
 from bot.store.single import single_instance
+from bot.store.space import convert_once
+from bot.store.space import release as release_space
+from bot.store.stats import status_line
 from bot.story import StoryIndex
 from bot.story import warm as warm_stories
 
@@ -336,6 +340,7 @@ class App:
             outbox=counts,
             sent=self.sender.stats.sent,
             retried=self.sender.stats.retried,
+            database=await status_line(self.store.db, self.settings.retention, time.time()),
             instances=instances,
         )
 
@@ -463,8 +468,11 @@ async def open_app(settings: Settings, *, out: TextIO | None = None) -> AsyncIte
                 connect_timeout=settings.db_connect_timeout,
                 on_health=lambda health: apps[0].database_health(health) if apps else None,
                 upgrade=settings.auto_upgrade,
+                seen_refresh=refresh_for(settings.retention),
             )
         )
+        if settings.retention is not None:
+            await convert_once(store.db)  # SQLite: give pruned pages back (bot.store.space)
         session = make_session(settings.user_agent)
         stack.push_async_callback(session.close)
         fetcher = Fetcher(session, FetchLimits(), allow_private=settings.allow_private_feeds)
@@ -607,6 +615,21 @@ async def _run_forever(settings: Settings, out: TextIO | None, stop: asyncio.Eve
                 max_instances=1,
                 coalesce=True,
             )
+            if settings.retention is not None:  # what is kept how long: bot.store.retention
+                pruner = Pruner(
+                    app.store.db,
+                    settings.retention,
+                    refresh=app.store.entries.seen_refresh,
+                    after_prune=release_space,
+                )
+                scheduler.add_job(
+                    pruner.run,
+                    "interval",
+                    seconds=PRUNE_EVERY,
+                    id="prune",
+                    max_instances=1,
+                    coalesce=True,
+                )
             if app.store.db.dialect == "postgresql":
                 app.share_polling(scheduler)
             else:

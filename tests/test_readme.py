@@ -71,6 +71,7 @@ def test_the_readme_defaults_are_the_settings_defaults() -> None:
         "NEWSBOT_DB_CONNECT_TIMEOUT": f"{defaults.db_connect_timeout:g}",
         "NEWSBOT_STORY_WINDOW": f"{defaults.story_window / 3600:g}h",
         "NEWSBOT_STORIES": str(int(defaults.stories)),
+        "NEWSBOT_RETENTION": f"{(defaults.retention or 0) / 86400:g}d",
         "NEWSBOT_AUTO_UPGRADE": str(int(defaults.auto_upgrade)),
         "NEWSBOT_FAST_PARSER": str(int(defaults.fast_parser)),
         "NEWSBOT_ALLOW_PRIVATE_FEEDS": str(int(defaults.allow_private_feeds)),

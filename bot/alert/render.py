@@ -233,8 +233,11 @@ def _aware(moment: datetime) -> datetime:
 # --------------------------------------------------------------------------- digests
 
 
-def render_digest(items: Sequence[AlertItem], kind: AlertKind = AlertKind.ALERT) -> list[Message]:
-    """Several items as compact messages, one line each, split at Telegram's limits."""
+def render_digest(
+    items: Sequence[AlertItem], kind: AlertKind = AlertKind.ALERT, header: str | None = None
+) -> list[Message]:
+    """Several items as compact messages, one line each, split at Telegram's limits;
+    ``header`` (plain text, escaped here) replaces "N new alerts" (/search)."""
     lines = [_digest_line(item) for item in items]
     chunks: list[list[Fragment]] = []
     current: Fragment | None = None
@@ -252,8 +255,8 @@ def render_digest(items: Sequence[AlertItem], kind: AlertKind = AlertKind.ALERT)
     messages = []
     for number, (body,) in enumerate(chunks, start=1):
         part = f" ({number}/{total})" if total > 1 else ""
-        header = markup.bold(f"{label}{len(items)} {noun}{part}")
-        message = header + NEWLINE + body
+        title = f"{label}{len(items)} {noun}" if header is None else header
+        message = markup.bold(f"{title}{part}") + NEWLINE + body
         messages.append(
             Message(
                 text=message.html,

@@ -6,7 +6,7 @@ arguments or raises ``UsageError``; the handler turns that into a short usage re
 
 Who may use a command (``Command.who``):
 
-    everyone     anyone in the chat (/help, /rules, /list, /test)
+    everyone     anyone in the chat (/help, /rules, /list, /test, /search)
     chat_admin   changes this chat: the private chat's user, group/supergroup administrators,
                  anyone who can post in a channel, and NEWSBOT_ADMINS everywhere
     operator     NEWSBOT_ADMINS only (/feeds, /status)
@@ -76,6 +76,13 @@ COMMANDS: tuple[Command, ...] = (
         max_args=MAX_TEXT,
     ),
     Command("unwatch", "N", "remove watch number N from /list", "/unwatch 1", "chat_admin"),
+    Command(
+        "search",
+        "QUERY",
+        "the latest kept entries a query matches",
+        "/search earthquake AND japan",
+        max_args=MAX_TEXT,
+    ),
     Command(
         "test",
         "TEXT",
@@ -209,7 +216,8 @@ def parse_feed_id(args: str) -> str:
 def parse_query(command: str, args: str) -> str:
     if not _capped(command, args):
         raise UsageError(
-            command, "the query is missing." if command == "watch" else "the text is missing."
+            command,
+            "the query is missing." if command in ("watch", "search") else "the text is missing.",
         )
     return args
 

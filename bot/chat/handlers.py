@@ -27,7 +27,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat import render, trial
+from bot import history
+from bot.chat import render, search, trial
 from bot.chat.commands import (
     BY_NAME,
     COMMANDS,
@@ -49,8 +50,9 @@ from bot.chat.commands import (
 from bot.chat.permissions import AdminCache, may_change
 from bot.chat.services import ChatServices, RulesView
 from bot.errors import NewsbotError, QueryError, StoreError
-from bot.match import check_query
+from bot.match import check_query, compile_query
 from bot.models import RuleSpec
+from bot.store import WATCH_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -349,7 +351,33 @@ class ChatHandlers:
             return
         ids = [w.id for w in await chats.watches(r.chat.id)]
         number = ids.index(watch_id) + 1 if watch_id in ids else len(ids)
-        await reply(r.message, render.watch_added(number, query))
+        since = self.s.clock() - search.WATCH_DAYS * 86400.0  # what it would have matched
+        text = render.watch_added(number, query)
+        watches = self.s.rules().watches  # compiled just now, this watch among them
+        rule_id = f"{WATCH_PREFIX}{watch_id}"
+        if watches is not None and rule_id in watches.rule_ids:
+            try:
+                matched, scanned = await history.count(
+                    self.s.store.db, watches, since, rule=rule_id
+                )
+                text += "\n" + search.watch_count_line(matched, scanned)
+            except StoreError:
+                pass  # the watch is added; the database's health reports the outage
+        await reply(r.message, text)
+
+    async def cmd_search(self, r: Request, bot: telegram.Bot) -> None:
+        query = parse_query("search", r.args)
+        limit = self.s.max_query_length
+        if len(query) > limit:
+            await reply(r.message, render.query_too_long(limit))
+            return
+        try:
+            ruleset = compile_query(query, self.s.rules().entities, max_length=limit)
+        except QueryError as exc:
+            await reply(r.message, render.query_error(query, exc.problem, "search"))
+            return
+        found, scanned = await history.search(self.s.store.db, ruleset)
+        await reply(r.message, search.search_reply(query, found, scanned))
 
     async def cmd_unwatch(self, r: Request, bot: telegram.Bot) -> None:
         number = parse_index(r.args)

@@ -378,14 +378,14 @@ def caret(query: str, pos: int) -> tuple[str, str]:
     return line, " " * col + "^"
 
 
-def query_error(query: str, problem: Problem) -> str:
+def query_error(query: str, problem: Problem, command: str = "watch") -> str:
     offset = problem.offset or 0
     line, mark = caret(query, offset)
     return (
         f"That query has a problem at column {offset + 1}: "
         f"{quote(problem.message, MESSAGE_MAX)}\n"
         f"<pre>{esc(line)}\n{esc(mark)}</pre>\n"
-        f"Usage: <code>{esc(BY_NAME['watch'].usage)}</code>"
+        f"Usage: <code>{esc(BY_NAME[command].usage)}</code>"
     )
 
 
@@ -547,6 +547,8 @@ def status_text(status: Status) -> list[str]:
         f"Outbox: {outbox or 'empty'}",
         f"Sent this run: {status.sent}; retried: {status.retried}",
     ]
+    if status.database is not None:
+        lines.append(status.database)
     if status.instances is not None:
         shared = status.instances
         lines.append(

@@ -52,6 +52,8 @@ class Status:
     outbox: Mapping[str, int]  # alerts per delivery state
     sent: int  # this run
     retried: int  # this run
+    # the database's size and retention, as `newsbot db stats` words it (bot.store.stats)
+    database: str | None = None
     instances: InstancesStatus | None = None  # PostgreSQL only
 
 
