@@ -40,9 +40,7 @@ def _project(tmp_path: Path) -> Path:
     return tree
 
 
-def _setup(
-    tree: Path, *args: str, mypyc: bool, **env: str
-) -> subprocess.CompletedProcess[str]:
+def _setup(tree: Path, *args: str, mypyc: bool, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in (REQUIRED, "NEWSBOT_PURE_PYTHON")}
     command = ["setup.py"] if mypyc else ["-c", WITHOUT_MYPYC]
     return subprocess.run(
