@@ -16,6 +16,7 @@ At ~16 bytes per character the deepest trie allowed needs ~8 KiB of stack.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import ahocorasick
 
@@ -232,19 +233,22 @@ def _triggers(builder: _Builder, keys: Sequence[frozenset[_Key] | None]) -> engi
             continue
         for kind, i in needed:
             (literal_rules if kind == "l" else fuzzy_rules)[i].append(ri)
-    automaton = None
-    if builder.literals:
-        automaton = ahocorasick.Automaton()
-        for key, lid in builder.literals.items():
-            automaton.add_word(key, lid)
-        automaton.make_automaton()
     return engine.Triggers(
-        automaton,
+        _automaton(builder.literals) if builder.literals else None,
         [tuple(r) for r in literal_rules],
         FuzzyIndex(list(builder.fuzzy_terms)) if builder.fuzzy_terms else None,
         [tuple(r) for r in fuzzy_rules],
         always,
     )
+
+
+def _automaton(literals: Mapping[str, int]) -> Any:
+    """The Aho-Corasick automaton of the literals' keys, each with its literal id."""
+    automaton = ahocorasick.Automaton()
+    for key, lid in literals.items():
+        automaton.add_word(key, lid)
+    automaton.make_automaton()
+    return automaton
 
 
 def _direct(program: engine.Program) -> engine.Direct | None:
