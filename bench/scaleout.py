@@ -41,42 +41,7 @@ seconds, delivering to the fake Bot API (tests/fakebotapi, in this process). One
 Also checked: no feed requested twice within 0.4 x interval (two instances on one due time),
 every (chat, item) alert delivered, repeats counted, ERROR/Traceback lines in the bots' logs.
 
-One run (defaults; 2 cores shared with other work; lines over 100 characters wrapped here):
-
-    cpus=2 load=0.73 (shared by the bots, PostgreSQL and this process: feed server + fake Bot
-        API); 200 feeds every 5 s, 40 chats, 8 feeds publish
-    1 instance(s): done in 55 s, 80 polls in the window, 529 transactions, 320 alerts
-    2 instance(s): done in 44 s, 159 polls in the window, 1041 transactions, 320 alerts
-    3 instance(s): done in 73 s, 244 polls in the window, 1619 transactions, 320 alerts
-
-                                               1 inst.   2 inst.   3 inst.     2/1     3/1
-    (a) full round, feeds/s                        8.3      16.4      24.5   1.98x   2.96x
-        full round, s                             24.2      12.2       8.2
-        start-up to first request, s               1.1       2.0       3.5
-    (b) 304 round, feeds/s (steady window)         8.0      15.9      24.4   1.99x   3.05x
-        a whole 304 round, s                      25.0      12.6       8.2
-        needed to poll every 5 s, feeds/s         40.0      40.0      40.0
-        bot CPU per 304 poll, ms                   3.8       3.6       4.1   0.97x   1.09x
-    (c) DB transactions per polled feed            6.6       6.5       6.6   0.99x   1.00x
-        DB transactions/s (all instances)         52.9     104.1     161.9   1.97x   3.06x
-    (d) alerts/s delivered (p10-p90)              26.9      27.1      27.0   1.00x   1.00x
-        of the 30/s ceiling                        90%       90%       90%
-        publish to first alert, s                  2.0       2.0       5.0
-        publish to last alert, s                  15.7      15.7      18.8
-    checks:                                   0d/0r/0e  0d/0r/0e  0d/0r/0e   (d: feed polled
-        twice within 0.4 x interval; r: repeated alerts; e: ERROR lines)
-        most sendMessage in any 1 s                 30        30        30
-    load average before/after:                 0.7/0.4   0.4/2.1   2.1/1.1
-    (e) failover, 3 instances: sender SIGKILLed with 230 alerts pending; next sendMessage 1.63 s
-        later (new sender pid 27468), every pending alert 9.2 s later; most sendMessage in any 1 s
-        from 1 s before the kill to 1 s after the next send: 30
-        8 feeds it had leased requested again after 20.3-20.3 s (their leases had 20.0-20.0 s left)
-    total 172 s
-
-Read: polling scales with instances because each instance polls at most ``SLOTS`` (8) feeds per
-``CLAIM_EVERY`` (1 s) claim, whatever a poll costs (about 4 ms CPU for a 304): 8 feeds/s per
-instance, so 200 feeds every 5 s (40/s) are late even with three. Delivery stays at the one
-sender's limiter (30 per 1.04 s) whatever the instance count.
+Runs, with their dates and machine notes: bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -105,6 +70,12 @@ sys.path.insert(0, str(ROOT))
 
 from bot.store import Store  # noqa: E402
 from tests.delivery.conftest import most_in_window  # noqa: E402
+
+# The sender's limiter lets 30 sends out per 1.04 s; the fake stamps each request when its
+# handler runs, in this busy process, so arrivals may bunch by up to about this much (the
+# tolerance tests/e2e/test_three_instances.py uses too). 30 per 1.04 s seen through it is at
+# most 30 in any 1.04 - JITTER s; "in any 1 s" may then show a few more than 30.
+JITTER = 0.15
 from tests.e2e.harness import TOKEN, rss  # noqa: E402
 from tests.fakebotapi import FakeBotAPI  # noqa: E402
 from tests.feed.server import FeedServer  # noqa: E402
@@ -260,6 +231,7 @@ class Result:
     alerts: int = 0
     doubles: int = 0
     peak: int = 0  # most sendMessage calls in any 1 s at the fake
+    peak_jitter: int = 0  # most in any 1.04 - JITTER s: the limiter's window seen through jitter
     repeats: int = 0
     errors: int = 0
     load: tuple[float, float] = (0.0, 0.0)
@@ -376,7 +348,9 @@ async def run(args: argparse.Namespace, count: int, failover: bool, tmp: Path) -
             counts = Counter((c, i) for c, i, _ in alert_sends(api, chats))
             res.repeats = sum(v - 1 for v in counts.values() if v > 1)
             res.doubles = feeds.doubles(args.interval)
-            res.peak = most_in_window([c.at for c in api.calls_of("sendMessage")], 1.0)
+            sends = [c.at for c in api.calls_of("sendMessage")]
+            res.peak = most_in_window(sends, 1.0)
+            res.peak_jitter = most_in_window(sends, 1.04 - JITTER)
             res.load = (res.load[0], os.getloadavg()[0])
     finally:
         for p in procs:
@@ -391,11 +365,16 @@ async def run(args: argparse.Namespace, count: int, failover: bool, tmp: Path) -
         for engine in (db, stats):
             await engine.dispose()
         await admin(args.database, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    res.errors = sum(
-        line.count(" ERROR ") + line.count("Traceback")
+    bad = [
+        (log.name, n, lines)
         for log in logs
-        for line in log.read_text().splitlines()
-    )
+        for lines in [log.read_text().splitlines()]
+        for n, line in enumerate(lines)
+        if " ERROR " in line
+    ]
+    res.errors = len(bad)
+    for where, n, lines in bad[:3]:  # what they were, not only how many
+        print(f"    {where}:", *(line[:300] for line in lines[n : n + 40]), sep="\n      ")
     return res
 
 
@@ -528,9 +507,10 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
     print(
         "checks:".ljust(40)
         + "".join(f"{f'{r.doubles}d/{r.repeats}r/{r.errors}e':>10}" for r in results)
-        + "   (d: feed polled twice within 0.4 x interval; r: repeated alerts; e: ERROR lines)"
+        + "  (d: polled twice in 0.4 x interval; r: repeated alerts; e: ERROR lines, above)"
     )
     line("    most sendMessage in any 1 s", lambda r: r.peak, "10d", False)
+    line(f"    most in any {1.04 - JITTER:.2f} s (<= 30)", lambda r: r.peak_jitter, "10d", False)
     print(
         "load average before/after:".ljust(40)
         + "".join(f"{f'{r.load[0]:.1f}/{r.load[1]:.1f}':>10}" for r in results)
@@ -564,7 +544,7 @@ async def amain(args: argparse.Namespace) -> list[Result]:
     with tempfile.TemporaryDirectory(prefix="scaleout-") as tmp:
         for n, count in enumerate(counts):
             started = time.monotonic()
-            r = await run(args, count, count == max(counts) and n == counts.index(max(counts)),
+            r = await run(args, count, count > 1 and n == counts.index(max(counts)),
                           Path(tmp))  # fmt: skip
             print(
                 f"{count} instance(s): done in {time.monotonic() - started:.0f} s,"

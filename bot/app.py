@@ -47,8 +47,12 @@ from bot.pipeline import STORE_RETRY, Pipeline, Rules, compile_rules_file
 from bot.settings import Settings
 from bot.store import Health, Store
 from bot.store.instances import HEARTBEAT
+from bot.store.retention import PRUNE_EVERY, Pruner, refresh_for
 from bot.store.roles import Roles
 from bot.store.single import single_instance
+from bot.store.space import convert_once
+from bot.store.space import release as release_space
+from bot.store.stats import status_line
 from bot.story import StoryIndex
 from bot.story import warm as warm_stories
 
@@ -162,6 +166,8 @@ class App:
             # sends as if made now)
             recent = await self.store.outbox.recent_sends(now - 60.0)
             self.sender.seed([*recent, *((chat, now) for chat in taken)])
+            # and a 429's retry_after holds across the takeover: every instance respects it
+            self.sender.seed_holds(await self.store.outbox.flood_holds(now), now)
         except StoreError:
             pass  # the sender retries the database itself
         await self.sender.run(done)
@@ -225,7 +231,7 @@ class App:
         try:
             rules = await asyncio.to_thread(compile_rules_file, self.rules_path)
         except RulesError as exc:
-            text = "\n".join(exc.problems)
+            text = "\n".join(map(str, exc.problems))
             log.error("rules file changed but is invalid; keeping the running rules:\n%s", text)
             await self.notify_admins(f"Rules file rejected, running rules kept:\n{text}")
             return
@@ -371,6 +377,7 @@ class App:
             f"Feeds: {len(feeds)} ({len(failing)} failing)",
             "Outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "empty"),
             f"Sent this run: {self.sender.stats.sent}; retried: {self.sender.stats.retried}",
+            await status_line(self.store.db, self.settings.retention, time.time()),
         ]
         if self.store.db.dialect == "postgresql":
             now = time.time()
@@ -383,8 +390,14 @@ class App:
         return "\n".join(lines)
 
     def rules_view(self) -> RulesView:
-        config = self.pipeline.rules.config
-        return RulesView(rules=config.rules, entities=config.entities)
+        """The running rules and watches, compiled (once per reload, once per watch change)."""
+        rules = self.pipeline.rules
+        return RulesView(
+            rules=rules.config.rules,
+            entities=rules.config.entities,
+            ruleset=rules.ruleset,
+            watches=self.pipeline.watches.ruleset,
+        )
 
     # ------------------------------------------------------------------ the Telegram link
 
@@ -493,8 +506,11 @@ async def open_app(settings: Settings, *, out: TextIO | None = None) -> AsyncIte
                 connect_timeout=settings.db_connect_timeout,
                 on_health=lambda health: apps[0].database_health(health) if apps else None,
                 upgrade=settings.auto_upgrade,
+                seen_refresh=refresh_for(settings.retention),
             )
         )
+        if settings.retention is not None:
+            await convert_once(store.db)  # SQLite: give pruned pages back (bot.store.space)
         session = make_session(settings.user_agent)
         stack.push_async_callback(session.close)
         fetcher = Fetcher(session, FetchLimits(), allow_private=settings.allow_private_feeds)
@@ -629,6 +645,21 @@ async def _run_forever(settings: Settings, out: TextIO | None, stop: asyncio.Eve
                 max_instances=1,
                 coalesce=True,
             )
+            if settings.retention is not None:  # what is kept how long: bot.store.retention
+                pruner = Pruner(
+                    app.store.db,
+                    settings.retention,
+                    refresh=app.store.entries.seen_refresh,
+                    after_prune=release_space,
+                )
+                scheduler.add_job(
+                    pruner.run,
+                    "interval",
+                    seconds=PRUNE_EVERY,
+                    id="prune",
+                    max_instances=1,
+                    coalesce=True,
+                )
             if app.store.db.dialect == "postgresql":
                 app.share_polling(scheduler)
             else:

@@ -10,6 +10,9 @@ newsbot feeds                           feed health table
 newsbot status [--json]                 the running instances: roles, feeds polled per minute
 newsbot opml import FILE | export       move feed lists in and out
 newsbot db upgrade | current            bring the database schema up to date, or show it
+newsbot dev-telegram [--port N]         a FAKE Bot API on 127.0.0.1 and a console: chat with the bot
+newsbot db stats [--json]               rows and bytes per table, oldest entry, next prune
+newsbot backtest --rules FILE [--since 7d]  what each rule would have matched in the kept history
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from bot import history
 from bot.app import run_forever, run_once
 from bot.config import opml
+from bot.config.durations import parse_duration
 from bot.errors import ConfigError, NewsbotError, RulesError, StoreError
 from bot.feed.entries import SUMMARY_MAX, TITLE_MAX
 from bot.feed.links import canonical_link
@@ -39,8 +44,11 @@ from bot.settings import Settings, redact_url
 from bot.store import Routing, Store
 from bot.store.db import make_engine, migrate, schema_state
 from bot.store.entries import Assigned
+from bot.store.retention import refresh_for
 from bot.store.single import run_lock_holder, sqlite_file
-from bot.text import clean_text, html_to_text
+from bot.store.stats import collect as collect_stats
+from bot.store.stats import summary_line as stats_summary
+from bot.text import clean_text, excerpt, html_to_text
 
 log = logging.getLogger("bot")
 
@@ -48,7 +56,8 @@ EPILOGS = {
     "run": "example:\n  newsbot run --once --rules rules/example.yaml\n"
     "  TELEGRAM_BOT_TOKEN=123:abc newsbot run",
     "check": "example:\n  newsbot check rules/default.yaml",
-    "match": 'example:\n  echo \'{"id": 1, "title": "Putin in Beijing", "summary": ""}\' \\\n'
+    "match": "example:\n"
+    '  echo \'{"id": 1, "title": "Kim Jong Un at the Beijing parade", "summary": ""}\' \\\n'
     "    | newsbot match --rules rules/example.yaml --explain",
     "stories": "example:\n  newsbot stories --explain < reports.jsonl\n"
     'input, one JSON object per line, in publication order:\n  {"id": 1, "title": "Putin '
@@ -61,7 +70,11 @@ EPILOGS = {
     "status": "example:\n  NEWSBOT_DATABASE_URL=postgresql://newsbot@db/newsbot newsbot status",
     "opml": "example:\n  newsbot opml import subscriptions.opml\n"
     "  newsbot opml export > feeds.opml",
-    "db": "example:\n  newsbot db current\n  newsbot db upgrade",
+    "backtest": "example:\n  newsbot backtest --rules rules/example.yaml --since 30d\n"
+    "  newsbot backtest --rules new-rules.yaml --since all --json",
+    "db": "example:\n  newsbot db current\n  newsbot db upgrade\n  newsbot db stats --json",
+    "dev-telegram": "example:\n  newsbot dev-telegram --port 8081\n"
+    "  then, in another terminal, the `newsbot run` line it prints",
 }
 
 
@@ -129,6 +142,17 @@ def _parser() -> argparse.ArgumentParser:
     entities.add_argument("text", nargs="*", metavar="TEXT", help="a name, or any text")
     entities.add_argument("--json", action="store_true", help="one JSON object per person")
 
+    backtest = add(
+        "backtest",
+        "Match a rules file against the entries kept in the database ($NEWSBOT_DATABASE_URL):"
+        " per rule, how many it would have matched and the latest few.",
+    )
+    backtest.add_argument("--rules", help="rules file (default as for run)")
+    backtest.add_argument(
+        "--since", default="7d", metavar="DURATION", help="how far back (default 7d; all: all kept)"
+    )
+    backtest.add_argument("--json", action="store_true", help="one JSON object")
+
     status = add(
         "status",
         "Show the newsbot run instances on the database ($NEWSBOT_DATABASE_URL): which roles "
@@ -183,6 +207,21 @@ def _parser() -> argparse.ArgumentParser:
             epilog=EPILOGS["db"],
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+    stats_help = "rows and bytes per table, size on disk, oldest entry, what the next prune removes"
+    stats = db_sub.add_parser(
+        "stats",
+        help=stats_help,
+        description=stats_help,
+        epilog="example:\n  newsbot db stats\n  newsbot db stats --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    stats.add_argument("--json", action="store_true", help="one JSON object")
+    dev = add(
+        "dev-telegram",
+        "Try the bot's Telegram side without Telegram: a FAKE Bot API on 127.0.0.1 for newsbot "
+        "run, and a console where you chat with the bot as a user.",
+    )
+    dev.add_argument("--port", type=int, default=8081, help="port on 127.0.0.1 (default 8081)")
     return parser
 
 
@@ -239,8 +278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = replace(settings, rules_path=args.rules)
         return _dispatch(args, settings)
     except RulesError as exc:
-        for line in exc.problems:
-            print(line, file=sys.stderr)
+        for problem in exc.problems:  # FILE:LINE:COL: message
+            print(problem, file=sys.stderr)
         return 1
     except (ConfigError, StoreError) as exc:
         print(f"newsbot: {exc}", file=sys.stderr)
@@ -291,8 +330,16 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_status(settings, sys.stdout, as_json=args.json))
     if args.command == "opml":
         return asyncio.run(_opml(settings, args))
+    if args.command == "backtest":
+        return asyncio.run(backtest_rules(settings, args.since, sys.stdout, as_json=args.json))
+    if args.command == "db" and args.db_command == "stats":
+        return asyncio.run(db_stats(settings, sys.stdout, as_json=args.json))
     if args.command == "db":
         return asyncio.run(_db(settings, args.db_command, sys.stdout))
+    if args.command == "dev-telegram":
+        from bot.devtools import dev_telegram  # the running bot never loads the fake
+
+        return dev_telegram.main(args.port)
     raise AssertionError(args.command)
 
 
@@ -675,6 +722,90 @@ async def _opml(settings: Settings, args: argparse.Namespace) -> int:
             f"{len(skipped)} outlines skipped"
         )
         return 0
+
+
+async def backtest_rules(
+    settings: Settings, since_text: str, out: TextIO, *, as_json: bool = False
+) -> int:
+    """``newsbot backtest``: what each rule of the rules file would have matched."""
+    rules = compile_rules_file(settings.rules_path)  # RulesError: FILE:LINE:COL lines, exit 1
+    now = time.time()
+    if since_text.strip().lower() == "all":
+        since = None
+    else:
+        try:
+            since = now - parse_duration(since_text)
+        except ValueError as exc:
+            raise ConfigError(f"--since: {exc}") from None
+    async with _open_store(settings) as store:
+        found = await history.backtest(store.db, rules.ruleset, since)
+    titles = {r.id: r.display_title for r in rules.config.rules}
+    if as_json:
+        report = {
+            "since": None if since is None else _iso(since),
+            "scanned": found.scanned,
+            "rules": [
+                {
+                    "id": rule,
+                    "title": titles.get(rule, rule),
+                    "matches": found.counts.get(rule, 0),
+                    "latest": [
+                        {
+                            "title": f.title,
+                            "feed": f.feed_id,
+                            "time": _iso(f.when),
+                            "link": f.link,
+                        }
+                        for f in found.latest.get(rule, [])
+                    ],
+                }
+                for rule in rules.ruleset.rule_ids
+            ],
+        }
+        out.write(json.dumps(report, ensure_ascii=False) + "\n")
+        return 0
+    back = "all kept entries" if since is None else f"entries first seen since {_iso(since)}"
+    out.write(f"{found.scanned:,} {back}\n")
+    for rule in rules.ruleset.rule_ids:
+        n = found.counts.get(rule, 0)
+        title = titles.get(rule, rule)
+        named = rule if title == rule else f"{rule} ({excerpt(title, 60)})"
+        out.write(f"{named}: {n:,} match{'' if n == 1 else 'es'}\n")
+        rows = [
+            ["", _iso(f.when), excerpt(f.feed_id, 30), excerpt(f.title, 100)]
+            for f in found.latest.get(rule, [])
+        ]
+        if rows:
+            _write_table(rows, out)
+    return 0
+
+
+async def db_stats(settings: Settings, out: TextIO, *, as_json: bool = False) -> int:
+    """``newsbot db stats``: how big the database is and what the next prune removes."""
+    async with Store.open(
+        settings.database_url,
+        connect_timeout=settings.db_connect_timeout,
+        upgrade=settings.auto_upgrade,
+        seen_refresh=refresh_for(settings.retention),
+    ) as store:
+        found = await collect_stats(
+            store.db,
+            retention=settings.retention,
+            refresh=store.entries.seen_refresh,
+            now=time.time(),
+        )
+    if as_json:
+        out.write(json.dumps(found.as_json()) + "\n")
+        return 0
+    out.write(f"{redact_url(settings.database_url)}: {stats_summary(found)}\n")
+    rows = [["table", "rows", "bytes"]]
+    for name, size in found.tables.items():
+        rows.append([name, f"{size.rows:,}", "?" if size.bytes is None else f"{size.bytes:,}"])
+    _write_table(rows, out)
+    if found.next_prune is not None:
+        going = ", ".join(f"{n:,} {table}" for table, n in found.next_prune.items())
+        out.write(f"next prune removes: {going}\n")
+    return 0
 
 
 async def _db(settings: Settings, action: str, out: TextIO) -> int:

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.models import Problem, RulesConfig
+
 
 class NewsbotError(Exception):
     """Base of every error newsbot raises on purpose."""
@@ -40,12 +42,14 @@ class ConfigError(NewsbotError):
 
 
 class RulesError(NewsbotError):
-    """A rules file is invalid. ``problems`` are ``FILE:LINE:COL: message`` lines."""
+    """A rules file is invalid. ``problems`` are ``Problem`` records (``str()`` of each is the
+    ``FILE:LINE:COL: message`` line users see); ``partial`` is what did parse, when known, so
+    its queries can be checked too and every problem reported at once."""
 
-    def __init__(self, problems: Sequence[str]) -> None:
+    def __init__(self, problems: Sequence[Problem], partial: RulesConfig | None = None) -> None:
         self.problems = tuple(problems)
-        self.partial: object | None = None  # a RulesConfig of what did parse, when known
-        super().__init__("\n".join(self.problems))
+        self.partial = partial
+        super().__init__("\n".join(map(str, self.problems)))
 
 
 class QueryError(RulesError):
@@ -55,8 +59,11 @@ class QueryError(RulesError):
         self.message = message
         self.pos = pos
         self.rule_id = rule_id
-        prefix = f"rule '{rule_id}': " if rule_id else ""
-        super().__init__([f"{prefix}{message} (at column {pos + 1})"])
+        super().__init__([Problem(message, rule_id=rule_id, offset=pos)])
+
+    @property
+    def problem(self) -> Problem:
+        return self.problems[0]
 
 
 class FeedError(NewsbotError):
@@ -122,6 +129,9 @@ class RejectedError(DeliveryError):
 
 class MessageGoneError(RejectedError):
     pass
+
+
+FLOOD_CONTROL = "flood control:"  # how a 429's error text starts (stored with the row)
 
 
 class RetryLaterError(DeliveryError):

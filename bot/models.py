@@ -29,6 +29,32 @@ class SourcePos:
         return f"{self.file}:{self.line}:{self.col}"
 
 
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a rules file or a query, as fields; ``str()`` is the one place it
+    becomes text (``FILE:LINE:COL: rule 'ID': message``), for the CLI, logs and chats.
+
+    ``pos`` is where in the rules file (None for a query typed in a chat); ``offset`` is the
+    0-based offset into the query text when the problem is inside a query."""
+
+    message: str
+    pos: SourcePos | None = None
+    rule_id: str | None = None
+    offset: int | None = None
+
+    def __str__(self) -> str:
+        rule = f"rule '{self.rule_id}': " if self.rule_id is not None else ""
+        if self.pos is not None:
+            return f"{self.pos}: {rule}{self.message}"
+        column = f" (at column {self.offset + 1})" if self.offset is not None else ""
+        return f"{rule}{self.message}{column}"
+
+    @property
+    def order(self) -> tuple[int, int]:
+        """Sort key: file order (problems without a position first)."""
+        return (self.pos.line, self.pos.col) if self.pos is not None else (0, 0)
+
+
 # --------------------------------------------------------------------------- rules file
 
 
@@ -200,6 +226,14 @@ class Message:
 # --------------------------------------------------------------------------- stored state
 
 
+class DigestMode(enum.StrEnum):
+    """A chat's ``/digest`` choice (stored as these strings in ``chats.digest``)."""
+
+    OFF = "off"  # every alert at once
+    HOURLY = "hourly"  # held until the next full hour, then one digest
+    DAILY = "daily"  # held until the next 09:00 local time
+
+
 @dataclass(frozen=True, slots=True)
 class FeedState:
     """A feed as stored: its spec plus HTTP cache state and health. Times are epoch seconds."""
@@ -242,7 +276,7 @@ class ChatPrefs:
     title: str | None = None
     active: bool = True
     muted_until: float | None = None
-    digest: str = "off"  # off | hourly | daily
+    digest: DigestMode = DigestMode.OFF
     quiet: str | None = None  # "HH:MM-HH:MM"
     timezone: str = "UTC"
     link_preview: bool = False

@@ -21,15 +21,14 @@ import hashlib
 import logging
 import math
 import random
-import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import load_rules
-from bot.errors import FeedError, HTTPStatusError, NewsbotError, RulesError, StoreError
+from bot.errors import FeedError, HTTPStatusError, RulesError, StoreError
 from bot.feed.fetch import Fetcher, NotModified
 from bot.feed.parse import ParserPool
 from bot.feed.schedule import (
@@ -38,9 +37,10 @@ from bot.feed.schedule import (
     next_poll_after_success,
     observed_gaps,
 )
-from bot.match import RuleSet, compile_query, compile_rules
-from bot.models import Entry, FeedSpec, FeedState, Match, RulesConfig, RuleSpec
-from bot.store import WATCH_PREFIX, PollOutcome, Routing, Store
+from bot.match import RuleSet, compile_rules
+from bot.match.compile import DUPLICATE_ID
+from bot.models import Entry, FeedSpec, FeedState, Match, Problem, RulesConfig, RuleSpec
+from bot.store import WATCH_PREFIX, PollOutcome, Routing, Store, Watch
 from bot.store.entries import STORY_WINDOW, StoryIndex
 from bot.store.feeds import apply_poll
 
@@ -71,13 +71,14 @@ def compile_rules_file(path: str | Path) -> Rules:
         config = load_rules(path)
     except RulesError as exc:
         partial = exc.partial
-        if isinstance(partial, RulesConfig) and partial.rules:
+        if partial is not None and partial.rules:
             try:
                 compile_rules(partial.rules, partial.entities)
             except RulesError as query_errors:
                 # the file's own problems name a duplicate id already
-                more = [q for q in query_errors.problems if not q.endswith(": duplicate rule id")]
-                raise RulesError(sorted({*exc.problems, *more}, key=_line_order)) from exc
+                more = [q for q in query_errors.problems if q.message != DUPLICATE_ID]
+                found = sorted({*exc.problems, *more}, key=lambda p: (*p.order, str(p)))
+                raise RulesError(found, partial=partial) from exc
         raise
     ruleset = compile_rules(config.rules, config.entities)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -95,12 +96,54 @@ class PollReport:
     next_poll: float | None = None
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Watches:
-    """Personal /watch queries compiled into one rule set (ids ``watch:N``)."""
+    """Every chat's /watch queries compiled into one rule set (ids ``watch:N``): swapped whole.
+    ``broken``: the watches left out because they do not compile (watch id -> why)."""
 
     ruleset: RuleSet | None = None
-    titles: dict[str, str] = field(default_factory=dict)
+    titles: Mapping[str, str] = field(default_factory=dict)
+    broken: Mapping[int, Problem] = field(default_factory=dict)
+
+
+def compile_watches(watches: Sequence[Watch], entities: Mapping[str, Sequence[str]]) -> Watches:
+    """Compile the watches into one rule set, each query once; a watch that does not compile
+    (a typo just sent with /watch, or an entity the rules file no longer has) is left out,
+    with its problem, and the others are compiled again without it."""
+    by_rule = {f"{WATCH_PREFIX}{w.id}": w for w in watches}
+    broken: dict[int, Problem] = {}
+    while True:
+        specs = [
+            RuleSpec(id=rule_id, query=w.query)
+            for rule_id, w in by_rule.items()
+            if w.id not in broken
+        ]
+        if not specs:
+            return Watches(broken=broken)
+        try:
+            ruleset = compile_rules(specs, entities)
+        except RulesError as exc:
+            found = {by_rule[p.rule_id].id: p for p in exc.problems if p.rule_id in by_rule}
+            if not found:  # no problem named its watch (not expected): try each on its own
+                found = _each_alone(specs, by_rule, entities)
+            if not found.keys() - broken.keys():
+                raise
+            broken.update(found)
+            continue
+        titles = {spec.id: f"watch: {spec.query}" for spec in specs}
+        return Watches(ruleset=ruleset, titles=titles, broken=broken)
+
+
+def _each_alone(
+    specs: Sequence[RuleSpec], by_rule: Mapping[str, Watch], entities: Mapping[str, Sequence[str]]
+) -> dict[int, Problem]:
+    found: dict[int, Problem] = {}
+    for spec in specs:
+        try:
+            compile_rules([spec], entities)
+        except RulesError as exc:
+            found[by_rule[spec.id].id] = replace(exc.problems[0], rule_id=spec.id)
+    return found
 
 
 class Pipeline:
@@ -136,6 +179,7 @@ class Pipeline:
         self.watches = Watches()
         self._states: dict[str, FeedState] = {}
         self._watch_signature: tuple[tuple[int, str], ...] | None = None
+        self._watch_lock = asyncio.Lock()  # one refresh at a time: the newest list wins
         # Bodies, parse results and entries live only while a poll runs: bounding the polls in
         # progress bounds memory however many feeds fall due at once.  By default as many as
         # the fetcher has connections: more would only wait for a connection slot, and each
@@ -153,34 +197,29 @@ class Pipeline:
     def set_rules(self, rules: Rules) -> None:
         self.rules = rules
 
-    async def refresh_watches(self) -> None:
-        """Recompile every chat's /watch queries (after one is added or removed)."""
-        watches = await self.store.chats.watches()
-        self._watch_signature = tuple((w.id, w.query) for w in watches)
-        if not watches:
-            self.watches = Watches()
-            return
-        entities = self.rules.config.entities
-        specs = [RuleSpec(id=f"{WATCH_PREFIX}{w.id}", query=w.query) for w in watches]
-        try:
-            ruleset = compile_rules(specs, entities)
-        except RulesError:  # some watch no longer compiles (an entity was removed): skip it
-            good = []
-            for spec, watch in zip(specs, watches, strict=True):
-                try:
-                    compile_query(spec.query, entities)
-                    good.append(spec)
-                except NewsbotError as exc:
-                    log.warning(
-                        "watch %s of chat_id=%s no longer compiles: %s",
-                        watch.id,
-                        watch.chat_id,
-                        exc,
-                    )
-            specs = good
-            ruleset = compile_rules(specs, entities)
-        titles = {spec.id: f"watch: {spec.query}" for spec in specs}
-        self.watches = Watches(ruleset=ruleset, titles=titles)
+    async def refresh_watches(self) -> Mapping[int, Problem]:
+        """Compile every chat's /watch queries into one rule set (after one is added or
+        removed, and after a rules reload: they use its entities), in a worker thread: there
+        may be thousands. Returns the watches left out because they do not compile, by id."""
+        async with self._watch_lock:
+            watches = await self.store.chats.watches()
+            entities = self.rules.config.entities
+            compiled = (
+                await asyncio.to_thread(compile_watches, watches, entities)
+                if watches
+                else Watches()
+            )
+            self._watch_signature = tuple((w.id, w.query) for w in watches)
+            self.watches = compiled
+        chats = {w.id: w.chat_id for w in watches}
+        for watch_id, problem in compiled.broken.items():
+            log.warning(
+                "watch %s of chat_id=%s does not compile, left out: %s",
+                watch_id,
+                chats[watch_id],
+                problem,
+            )
+        return compiled.broken
 
     def routing(self) -> Routing:
         """Rule titles and rules-file routes, rebuilt only when rules or watches change."""
@@ -224,6 +263,11 @@ class Pipeline:
             return False
         await self.refresh_watches()
         return True
+
+    def adopt(self, state: FeedState) -> None:
+        """Poll from ``state`` next (read by the claim that leased the feed: another instance
+        may have polled it last)."""
+        self._states[state.spec.id] = state
 
     def forget(self, feed_id: str | None = None) -> None:
         """Drop cached state (the feed was added, removed or changed outside a poll)."""
@@ -414,11 +458,6 @@ def _bounds(interval: float, low: float | None, high: float | None) -> PollBound
     return PollBounds.around(interval, low, high)
 
 
-def _line_order(problem: str) -> tuple[int, int, str]:
-    found = re.search(r":(\d+):(\d+): ", problem)
-    return (int(found.group(1)), int(found.group(2)), problem) if found else (0, 0, problem)
-
-
 def _dt(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
@@ -428,4 +467,13 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(text.split())[:300]
 
 
-__all__ = ["CONSOLE_CHAT", "Pipeline", "PollReport", "Rules", "RulesError", "compile_rules_file"]
+__all__ = [
+    "CONSOLE_CHAT",
+    "Pipeline",
+    "PollReport",
+    "Rules",
+    "RulesError",
+    "Watches",
+    "compile_rules_file",
+    "compile_watches",
+]

@@ -17,6 +17,7 @@
 | NEWSBOT_DB_CONNECT_TIMEOUT    | 10 (seconds)                 |
 | NEWSBOT_FAST_PARSER           | 1 (0: feedparser only)       |
 | NEWSBOT_AUTO_UPGRADE          | 1 (0: refuse an old schema)  |
+| NEWSBOT_RETENTION             | 30d (off: keep everything)   |
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.config.durations import parse_duration
+from bot.config.durations import format_duration, parse_duration
 from bot.errors import ConfigError
 
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_DATABASE_URL = "sqlite:///state/newsbot.db"
 DEFAULT_RULES = "rules/default.yaml"
+DEFAULT_RETENTION = 30 * 86400.0  # seconds of history kept (bot.store.retention)
 
 
 def _flag(value: str | None) -> bool:
@@ -48,6 +50,25 @@ def _duration(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name}: {exc}") from exc
     if seconds <= 0:
         raise ConfigError(f"{name}: expected a duration above zero such as 48h, got {raw!r}")
+    return seconds
+
+
+RETENTION_OFF = frozenset({"off", "0", "none", "never"})
+
+
+def _retention(env: Mapping[str, str], story_window: float) -> float | None:
+    """How long history is kept (None: forever). It must outlive the story window: a story's
+    reports and its ledger are what later reports of the same event join."""
+    raw = env.get("NEWSBOT_RETENTION", "").strip()
+    if raw.lower() in RETENTION_OFF:
+        return None
+    seconds = _duration(env, "NEWSBOT_RETENTION", DEFAULT_RETENTION)
+    if seconds <= story_window:
+        raise ConfigError(
+            f"NEWSBOT_RETENTION: {format_duration(seconds)} is not longer than the story window"
+            f" (NEWSBOT_STORY_WINDOW, {format_duration(story_window)}): a story's reports must"
+            " be kept while later reports can join it; set a longer retention, or off"
+        )
     return seconds
 
 
@@ -80,6 +101,7 @@ class Settings:
     stories: bool = True  # group reports of one event into one alert (bot.story)
     story_window: float = 48 * 3600.0  # seconds: reports further apart are never one story
     auto_upgrade: bool = True  # upgrade an older database schema at start (0: refuse instead)
+    retention: float | None = DEFAULT_RETENTION  # seconds of history kept; None: forever
     user_agent: str = "newsbot/0.1 (+https://github.com/newsbot; feed alert bot)"
 
     def __repr__(self) -> str:
@@ -102,6 +124,7 @@ class Settings:
                 raise ConfigError(
                     f"NEWSBOT_ADMINS: {part!r} is not a Telegram user id (a whole number)"
                 ) from exc
+        story_window = _duration(env, "NEWSBOT_STORY_WINDOW", 48 * 3600.0)
         api_url = env.get("TELEGRAM_API_URL", "").strip() or DEFAULT_API_URL
         if not api_url.startswith(("http://", "https://")):
             raise ConfigError(f"TELEGRAM_API_URL: expected an http(s) URL, got {api_url!r}")
@@ -121,8 +144,9 @@ class Settings:
             fast_parser=_flag(env.get("NEWSBOT_FAST_PARSER", "1")),
             db_connect_timeout=float(max(1, _int(env, "NEWSBOT_DB_CONNECT_TIMEOUT", 10))),
             stories=_flag(env.get("NEWSBOT_STORIES", "1")),
-            story_window=_duration(env, "NEWSBOT_STORY_WINDOW", 48 * 3600.0),
+            story_window=story_window,
             auto_upgrade=_flag(env.get("NEWSBOT_AUTO_UPGRADE", "1")),
+            retention=_retention(env, story_window),
         )
         return replace(settings, **overrides) if overrides else settings
 

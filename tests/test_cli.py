@@ -270,20 +270,6 @@ def test_stories_with_a_database_keeps_its_stories_between_runs(tmp_path: Path) 
     assert result["id"] == "eg-7" and result["story"] != "eg-7"  # joined the stored story
 
 
-def test_the_readme_match_example_prints_what_the_readme_shows(tmp_path: Path) -> None:
-    """README, Matching: one `newsbot match` over built-in @putin in three scripts."""
-    readme = (ROOT / "README.md").read_text()
-    block = readme.split("```console\n$ printf")[1].split("```")[0]
-    command, _, shown = block.partition("--rules rules/leaders.yaml --explain\n")
-    lines = re.findall(r"'(\{[^']*\})'", command)
-    assert len(lines) == 4
-    result = newsbot(
-        "match", "--rules", "rules/leaders.yaml", "--explain", tmp=tmp_path, stdin="\n".join(lines)
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == shown
-
-
 @pytest.mark.parametrize(
     "args",
     [

@@ -28,7 +28,7 @@ import pytest
 from bot import text
 from bot.alert import limits, markup
 from bot.chat import commands, render
-from bot.chat.trial import Hit
+from bot.chat.trial import Hit, HitKind
 from bot.config import durations
 from bot.models import Span
 
@@ -55,7 +55,7 @@ def _commands(name: str) -> Callable[..., Any]:
 
 def _test_result(value: str) -> Any:
     spans = tuple(Span("title", i, i + 3) for i in range(0, len(value), 7))
-    return render.test_result(value, [Hit("rule", "Rule", "rule", spans)])
+    return render.test_result(value, [Hit(HitKind.RULE, "Rule", "rule", spans)])
 
 
 def _html(unit: str) -> Callable[[int], str]:

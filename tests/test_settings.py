@@ -42,6 +42,39 @@ def test_bad_values_say_which_variable(env: dict[str, str], message: str) -> Non
         Settings.from_env(env)
 
 
+@pytest.mark.parametrize(
+    ("env", "retention"),
+    [
+        ({}, 30 * 86400.0),
+        ({"NEWSBOT_RETENTION": "90d"}, 90 * 86400.0),
+        ({"NEWSBOT_RETENTION": "off"}, None),
+        ({"NEWSBOT_RETENTION": "0"}, None),
+        ({"NEWSBOT_RETENTION": "20", "NEWSBOT_STORY_WINDOW": "5s"}, 20.0),  # seconds: tests
+    ],
+    ids=["default", "days", "off", "zero", "seconds"],
+)
+def test_retention_is_a_duration_or_off(env: dict[str, str], retention: float | None) -> None:
+    assert Settings.from_env(env).retention == retention
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"NEWSBOT_RETENTION": "2d"},
+            r"2d is not longer than the story window \(NEWSBOT_STORY_WINDOW, 2d\)",
+        ),
+        ({"NEWSBOT_RETENTION": "30d", "NEWSBOT_STORY_WINDOW": "31d"}, r"30d is not longer"),
+        ({"NEWSBOT_RETENTION": "a month"}, r"NEWSBOT_RETENTION: expected a duration"),
+        ({"NEWSBOT_RETENTION": "-5d"}, r"NEWSBOT_RETENTION: expected a duration"),
+    ],
+    ids=["window", "longer-window", "words", "negative"],
+)
+def test_a_retention_that_cannot_work_is_refused(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(env)
+
+
 def test_the_token_never_appears_in_repr() -> None:
     s = Settings.from_env({"TELEGRAM_BOT_TOKEN": "123:very-secret"})
     assert "very-secret" not in repr(s) and "<redacted>" in repr(s)

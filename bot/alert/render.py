@@ -39,7 +39,7 @@ from bot.alert.limits import (
     utf16_len,
 )
 from bot.alert.markup import EMPTY, NEWLINE, Fragment
-from bot.models import Alert, AlertItem, Message, Outlet, Span
+from bot.models import Alert, AlertItem, AlertKind, Message, Outlet, Span
 
 # Per-field caps for a single-item alert, in UTF-16 units of visible text.
 TITLE_MAX = 1024
@@ -233,8 +233,11 @@ def _aware(moment: datetime) -> datetime:
 # --------------------------------------------------------------------------- digests
 
 
-def render_digest(items: Sequence[AlertItem], kind: str = "alert") -> list[Message]:
-    """Several items as compact messages, one line each, split at Telegram's limits."""
+def render_digest(
+    items: Sequence[AlertItem], kind: AlertKind = AlertKind.ALERT, header: str | None = None
+) -> list[Message]:
+    """Several items as compact messages, one line each, split at Telegram's limits;
+    ``header`` (plain text, escaped here) replaces "N new alerts" (/search)."""
     lines = [_digest_line(item) for item in items]
     chunks: list[list[Fragment]] = []
     current: Fragment | None = None
@@ -248,12 +251,12 @@ def render_digest(items: Sequence[AlertItem], kind: str = "alert") -> list[Messa
         chunks.append([current])
     total = len(chunks)
     noun = "new alert" if len(items) == 1 else "new alerts"
-    label = "Digest: " if kind == "digest" else ""
+    label = "Digest: " if kind == AlertKind.DIGEST else ""
     messages = []
     for number, (body,) in enumerate(chunks, start=1):
         part = f" ({number}/{total})" if total > 1 else ""
-        header = markup.bold(f"{label}{len(items)} {noun}{part}")
-        message = header + NEWLINE + body
+        title = f"{label}{len(items)} {noun}" if header is None else header
+        message = markup.bold(f"{title}{part}") + NEWLINE + body
         messages.append(
             Message(
                 text=message.html,

@@ -6,7 +6,7 @@ arguments or raises ``UsageError``; the handler turns that into a short usage re
 
 Who may use a command (``Command.who``):
 
-    everyone     anyone in the chat (/help, /rules, /list, /test)
+    everyone     anyone in the chat (/help, /rules, /list, /test, /search)
     chat_admin   changes this chat: the private chat's user, group/supergroup administrators,
                  anyone who can post in a channel, and NEWSBOT_ADMINS everywhere
     operator     NEWSBOT_ADMINS only (/feeds, /status)
@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.config.durations import parse_duration
+from bot.models import DigestMode
 from bot.text import excerpt
 
 Who = Literal["everyone", "chat_admin", "operator", "feeds"]
 
 MAX_MUTE = 366 * 86400.0
-DIGESTS = ("off", "hourly", "daily")
 
 # Longest argument (characters after the command) each kind of command reads.
 MAX_WORD = 64  # a rule id, feed id, watch number, mode or on/off
@@ -76,6 +76,13 @@ COMMANDS: tuple[Command, ...] = (
         max_args=MAX_TEXT,
     ),
     Command("unwatch", "N", "remove watch number N from /list", "/unwatch 1", "chat_admin"),
+    Command(
+        "search",
+        "QUERY",
+        "the latest kept entries a query matches",
+        "/search earthquake AND japan",
+        max_args=MAX_TEXT,
+    ),
     Command(
         "test",
         "TEXT",
@@ -209,7 +216,8 @@ def parse_feed_id(args: str) -> str:
 def parse_query(command: str, args: str) -> str:
     if not _capped(command, args):
         raise UsageError(
-            command, "the query is missing." if command == "watch" else "the text is missing."
+            command,
+            "the query is missing." if command in ("watch", "search") else "the text is missing.",
         )
     return args
 
@@ -238,11 +246,13 @@ def parse_mute(args: str) -> float:
     return seconds
 
 
-def parse_digest(args: str) -> str:
+def parse_digest(args: str) -> DigestMode:
     word = _one_word("digest", args, "mode").lower()
-    if word not in DIGESTS:
-        raise UsageError("digest", f"{_quoted(word)} is not one of off, hourly, daily.")
-    return word
+    try:
+        return DigestMode(word)
+    except ValueError:
+        choices = ", ".join(DigestMode)
+        raise UsageError("digest", f"{_quoted(word)} is not one of {choices}.") from None
 
 
 def parse_on_off(command: str, args: str) -> bool:

@@ -27,7 +27,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat import render
+from bot import history
+from bot.chat import render, search, trial
 from bot.chat.commands import (
     BY_NAME,
     COMMANDS,
@@ -48,10 +49,10 @@ from bot.chat.commands import (
 )
 from bot.chat.permissions import AdminCache, may_change
 from bot.chat.services import ChatServices, RulesView
-from bot.chat.trial import Trial
-from bot.errors import NewsbotError, QueryError, RulesError, StoreError
-from bot.match import compile_query
+from bot.errors import NewsbotError, QueryError, StoreError
+from bot.match import check_query, compile_query
 from bot.models import RuleSpec
+from bot.store import WATCH_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,6 @@ class ChatHandlers:
         self.spawn = spawn or self._spawn
         self._tasks: set[asyncio.Task[None]] = set()
         self.admins = AdminCache()
-        self.trial = Trial()
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(coroutine)
@@ -333,20 +333,51 @@ class ChatHandlers:
         if len(await chats.watches(r.chat.id)) >= self.s.max_watches:
             await reply(r.message, render.too_many_watches(self.s.max_watches))
             return
+        # checked before it is stored: parsed only (at most max_query_length characters, a
+        # linear parser), not built; a bad query never reaches the database
         try:
-            compile_query(query, self.s.rules().entities, max_length=limit)
+            check_query(query, self.s.rules().entities)
         except QueryError as exc:
-            await reply(r.message, render.query_error(query, exc))
-            return
-        except RulesError as exc:
-            await reply(r.message, f"That query has a problem: {render.quote(exc, 200)}")
+            await reply(r.message, render.query_error(query, exc.problem))
             return
         await self._ensure(r.chat)
         watch_id = await chats.add_watch(r.chat.id, r.thread_id, query, self.s.clock())
-        await self.s.watches_changed()
+        # then compiled once, with every watch; one that still does not compile (the rules
+        # file's entities changed meanwhile) is left out of the compiled set and taken back
+        problem = (await self.s.watches_changed()).get(watch_id)
+        if problem is not None:
+            await chats.remove_watch(r.chat.id, watch_id)
+            await reply(r.message, render.query_error(query, problem))
+            return
         ids = [w.id for w in await chats.watches(r.chat.id)]
         number = ids.index(watch_id) + 1 if watch_id in ids else len(ids)
-        await reply(r.message, render.watch_added(number, query))
+        since = self.s.clock() - search.WATCH_DAYS * 86400.0  # what it would have matched
+        text = render.watch_added(number, query)
+        watches = self.s.rules().watches  # compiled just now, this watch among them
+        rule_id = f"{WATCH_PREFIX}{watch_id}"
+        if watches is not None and rule_id in watches.rule_ids:
+            try:
+                matched, scanned = await history.count(
+                    self.s.store.db, watches, since, rule=rule_id
+                )
+                text += "\n" + search.watch_count_line(matched, scanned)
+            except StoreError:
+                pass  # the watch is added; the database's health reports the outage
+        await reply(r.message, text)
+
+    async def cmd_search(self, r: Request, bot: telegram.Bot) -> None:
+        query = parse_query("search", r.args)
+        limit = self.s.max_query_length
+        if len(query) > limit:
+            await reply(r.message, render.query_too_long(limit))
+            return
+        try:
+            ruleset = compile_query(query, self.s.rules().entities, max_length=limit)
+        except QueryError as exc:
+            await reply(r.message, render.query_error(query, exc.problem, "search"))
+            return
+        found, scanned = await history.search(self.s.store.db, ruleset)
+        await reply(r.message, search.search_reply(query, found, scanned))
 
     async def cmd_unwatch(self, r: Request, bot: telegram.Bot) -> None:
         number = parse_index(r.args)
@@ -363,7 +394,7 @@ class ChatHandlers:
     async def cmd_test(self, r: Request, bot: telegram.Bot) -> None:
         text = parse_query("test", r.args)
         watches = await self.s.store.chats.watches(r.chat.id)
-        hits = self.trial.run(self.s.rules(), watches, text)
+        hits = trial.run(self.s.rules(), watches, text)
         await reply(r.message, render.test_result(text, hits))
 
     # ------------------------------------------------------------------ delivery settings

@@ -11,18 +11,14 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.chat.commands import BY_NAME, COMMANDS, Command, UsageError
+from bot.chat.trial import Hit, HitKind
 from bot.config.durations import format_duration
-from bot.errors import QueryError
-from bot.models import ChatPrefs, FeedState, RuleSpec, Span
+from bot.models import ChatPrefs, DigestMode, FeedState, Problem, RuleSpec, Span
 from bot.store import Subscription, Watch
 from bot.text import excerpt
-
-if TYPE_CHECKING:
-    from bot.chat.trial import Hit
 
 MAX_UTF16 = 4096
 _MIN_ROOM = 256  # a long line starts in the current message only if this much is left
@@ -381,13 +377,14 @@ def caret(query: str, pos: int) -> tuple[str, str]:
     return line, " " * col + "^"
 
 
-def query_error(query: str, error: QueryError) -> str:
-    line, mark = caret(query, error.pos)
+def query_error(query: str, problem: Problem, command: str = "watch") -> str:
+    offset = problem.offset or 0
+    line, mark = caret(query, offset)
     return (
-        f"That query has a problem at column {error.pos + 1}: "
-        f"{quote(error.message, MESSAGE_MAX)}\n"
+        f"That query has a problem at column {offset + 1}: "
+        f"{quote(problem.message, MESSAGE_MAX)}\n"
         f"<pre>{esc(line)}\n{esc(mark)}</pre>\n"
-        f"Usage: <code>{esc(BY_NAME['watch'].usage)}</code>"
+        f"Usage: <code>{esc(BY_NAME[command].usage)}</code>"
     )
 
 
@@ -470,7 +467,7 @@ def test_result(text: str, hits: Sequence[Hit]) -> list[str]:
 
 
 def _hit_line(text: str, hit: Hit) -> str:
-    if hit.kind == "rule":
+    if hit.kind == HitKind.RULE:
         label = f"rule <b>{esc(hit.label)}</b> (<code>{esc(hit.ref)}</code>)"
     else:
         label = f"watch {esc(hit.ref)} <code>{quote(hit.label)}</code>"
@@ -487,8 +484,10 @@ def muted(until: float, timezone: str) -> str:
 UNMUTED = "Alerts resumed."
 
 
-def digest_set(mode: str) -> str:
-    return "Digest off: alerts arrive one by one." if mode == "off" else f"Digest: {esc(mode)}."
+def digest_set(mode: DigestMode) -> str:
+    if mode == DigestMode.OFF:
+        return "Digest off: alerts arrive one by one."
+    return f"Digest: {esc(mode)}."
 
 
 def preview_set(on: bool) -> str:

@@ -1,80 +1,48 @@
-"""/test: which rules and watches would match a headline, with the spans that matched."""
+"""/test: which rules and watches would match a headline, with the spans that matched.
+
+Nothing is compiled here: the rules file and the watches are matched with the running bot's
+compiled sets (``RulesView.ruleset``, ``RulesView.watches``), so a /test costs one match.
+"""
 
 from __future__ import annotations
 
-import logging
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.chat.services import RulesView
-from bot.errors import RulesError
-from bot.match import RuleSet, compile_query, compile_rules
 from bot.models import Span
-from bot.store import Watch
+from bot.store import WATCH_PREFIX, Watch
 
-log = logging.getLogger(__name__)
 
-_WATCH_CACHE = 512
+class HitKind(enum.StrEnum):
+    RULE = "rule"
+    WATCH = "watch"
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    kind: str  # "rule" or "watch"
+    kind: HitKind
     label: str  # rule title, or the watch's query
     ref: str  # rule id, or the watch's number in /list
     spans: tuple[Span, ...]
 
 
-class Trial:
-    """Compiles the rules-file rules once per ``RulesView`` and watches by query text.
-
-    The cache key is the identity of the view's ``rules`` and ``entities`` (not of the view
-    itself), so a composition root that builds a new view around the same config per call
-    still compiles once per rules reload.
-    """
-
-    def __init__(self) -> None:
-        self._key: tuple[object, object] | None = None
-        self._ruleset: RuleSet | None = None
-        self._watches: dict[str, RuleSet | None] = {}
-
-    def _rules(self, view: RulesView) -> RuleSet | None:
-        key = (view.rules, view.entities)
-        if self._key is None or key[0] is not self._key[0] or key[1] is not self._key[1]:
-            self._key, self._watches = key, {}
-            try:
-                self._ruleset = compile_rules(view.rules, view.entities)
-            except RulesError as exc:  # the loader validated them; be robust anyway
-                log.warning("rules do not compile for /test: %s", exc)
-                self._ruleset = None
-        return self._ruleset
-
-    def _watch(self, view: RulesView, query: str) -> RuleSet | None:
-        self._rules(view)  # resets the watch cache when the rules changed
-        if query not in self._watches:
-            if len(self._watches) >= _WATCH_CACHE:
-                self._watches.clear()
-            try:
-                self._watches[query] = compile_query(query, view.entities)
-            except RulesError:  # e.g. an entity the watch used was removed from the rules
-                self._watches[query] = None
-        return self._watches[query]
-
-    def run(self, view: RulesView, watches: Sequence[Watch], text: str) -> list[Hit]:
-        hits: list[Hit] = []
-        ruleset = self._rules(view)
-        if ruleset is not None:
-            titles = {rule.id: rule.display_title for rule in view.rules}
-            for match in ruleset.match(text, ""):
-                hits.append(
-                    Hit(
-                        "rule", titles.get(match.rule_id, match.rule_id), match.rule_id, match.spans
-                    )
-                )
-        for number, watch in enumerate(watches, 1):
-            compiled = self._watch(view, watch.query)
-            if compiled is None:
-                continue
-            for match in compiled.match(text, ""):
-                hits.append(Hit("watch", watch.query, str(number), match.spans))
-        return hits
+def run(view: RulesView, watches: Sequence[Watch], text: str) -> list[Hit]:
+    """The rules-file rules that match ``text``, then the chat's ``watches`` that do (in
+    /list order). A watch the compiled set lacks (it does not compile, or another instance
+    added it moments ago) does not match."""
+    titles = {rule.id: rule.display_title for rule in view.rules}
+    hits = [
+        Hit(HitKind.RULE, titles.get(m.rule_id, m.rule_id), m.rule_id, m.spans)
+        for m in view.ruleset.match(text, "")
+    ]
+    if view.watches is not None and watches:
+        numbers = {f"{WATCH_PREFIX}{w.id}": (n, w) for n, w in enumerate(watches, 1)}
+        found = []
+        for m in view.watches.match(text, ""):
+            if m.rule_id in numbers:
+                number, watch = numbers[m.rule_id]
+                found.append((number, Hit(HitKind.WATCH, watch.query, str(number), m.spans)))
+        hits.extend(hit for _, hit in sorted(found, key=lambda f: f[0]))
+    return hits

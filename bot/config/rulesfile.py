@@ -1,5 +1,6 @@
-"""The rules file: YAML in, a validated ``RulesConfig`` out, or every problem as
-``FILE:LINE:COL: message``.
+"""The rules file: YAML in, a validated ``RulesConfig`` out, or ``RulesError`` with every
+problem as a ``Problem`` record (position, rule id, message; ``str()`` gives
+``FILE:LINE:COL: message``).
 
     feeds:                       # required, a list
       - id: bbc-world            # required, unique: letters, digits, - _ .
@@ -34,7 +35,7 @@ import yaml
 
 from bot.config.durations import parse_duration
 from bot.errors import RulesError
-from bot.models import FeedSpec, RulesConfig, RuleSpec, SourcePos
+from bot.models import FeedSpec, Problem, RulesConfig, RuleSpec, SourcePos
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _MAX_FILE = 8 * 1024 * 1024
@@ -76,15 +77,20 @@ class _Loader(yaml.SafeLoader):
 class _Problems:
     def __init__(self, source: str) -> None:
         self.source = source
-        self.lines: list[str] = []
+        self.found: list[Problem] = []
 
     def pos(self, node: yaml.Node) -> SourcePos:
         mark = node.start_mark
         return SourcePos(self.source, mark.line + 1, mark.column + 1)
 
-    def add(self, node: yaml.Node | None, message: str) -> None:
-        where = str(self.pos(node)) if node is not None else f"{self.source}:1:1"
-        self.lines.append(f"{where}: {message}")
+    def add(self, node: yaml.Node, message: str, rule_id: str | None = None) -> None:
+        self.found.append(Problem(message, self.pos(node), rule_id))
+
+
+def _at(source: str, message: str, mark: yaml.Mark | None = None) -> RulesError:
+    """A problem of the whole file (at ``mark``, else at its start)."""
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    return RulesError([Problem(message, SourcePos(source, line, col))])
 
 
 def load_rules(path: str | Path) -> RulesConfig:
@@ -93,13 +99,13 @@ def load_rules(path: str | Path) -> RulesConfig:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise RulesError([f"{path}:1:1: cannot read rules file: {exc.strerror or exc}"]) from exc
+        raise _at(str(path), f"cannot read rules file: {exc.strerror or exc}") from exc
     if len(raw) > _MAX_FILE:
-        raise RulesError([f"{path}:1:1: rules file is larger than {_MAX_FILE // 1048576} MiB"])
+        raise _at(str(path), f"rules file is larger than {_MAX_FILE // 1048576} MiB")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise RulesError([f"{path}:1:1: rules file is not UTF-8 ({exc.reason})"]) from exc
+        raise _at(str(path), f"rules file is not UTF-8 ({exc.reason})") from exc
     return parse_rules(text, str(path), base_dir=path.parent)
 
 
@@ -108,27 +114,23 @@ def parse_rules(text: str, source: str = "<rules>", base_dir: Path | None = None
     try:
         root = yaml.compose(text, Loader=_Loader)
     except _TooDeep as exc:
-        mark = exc.problem_mark
-        assert mark is not None
-        raise RulesError([f"{source}:{mark.line + 1}:{mark.column + 1}: {exc.problem}"]) from exc
+        assert exc.problem_mark is not None
+        raise _at(source, str(exc.problem), exc.problem_mark) from exc
     except yaml.MarkedYAMLError as exc:
         if exc.context_mark is not None and "quoted scalar" in (exc.context or ""):
             # the scanner fails where the file ends: point at the quote that never closes
-            mark = exc.context_mark
-            where = f"{source}:{mark.line + 1}:{mark.column + 1}"
-            raise RulesError([f"{where}: invalid YAML: unclosed quote"]) from exc
+            raise _at(source, "invalid YAML: unclosed quote", exc.context_mark) from exc
         mark = exc.problem_mark or exc.context_mark
-        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else f"{source}:1:1"
-        raise RulesError([f"{where}: invalid YAML: {exc.problem or exc.context}"]) from exc
+        raise _at(source, f"invalid YAML: {exc.problem or exc.context}", mark) from exc
     except yaml.YAMLError as exc:
-        raise RulesError([f"{source}:1:1: invalid YAML: {exc}"]) from exc
+        raise _at(source, f"invalid YAML: {exc}") from exc
     except (RecursionError, MemoryError) as exc:  # not expected below MAX_NESTING; still a report
-        raise RulesError([f"{source}:1:1: rules file too complex to read ({exc!r})"]) from exc
+        raise _at(source, f"rules file too complex to read ({exc!r})") from exc
     if root is None:
-        raise RulesError([f"{source}:1:1: rules file is empty: it needs 'feeds' and 'rules'"])
+        raise _at(source, "rules file is empty: it needs 'feeds' and 'rules'")
     top = _mapping(root, problems, "the rules file")
     if top is None:
-        raise RulesError(problems.lines)
+        raise RulesError(problems.found)
     for key, (knode, _) in top.items():
         if key not in _TOP_KEYS:
             problems.add(knode, f"unknown key {key!r} (expected one of: feeds, entities, rules)")
@@ -139,22 +141,14 @@ def parse_rules(text: str, source: str = "<rules>", base_dir: Path | None = None
         problems.add(root, "missing 'feeds': list the feeds to poll")
     if "rules" not in top:
         problems.add(root, "missing 'rules': list at least one rule")
-    if problems.lines:
-        error = RulesError(sorted(problems.lines, key=_line_order))
-        # what did parse, so the caller can check those queries too and report everything at once
-        error.partial = RulesConfig(
-            feeds=tuple(feeds), rules=tuple(rules), entities=entities, source=source
-        )
-        raise error
-    return RulesConfig(feeds=tuple(feeds), rules=tuple(rules), entities=entities, source=source)
+    config = RulesConfig(feeds=tuple(feeds), rules=tuple(rules), entities=entities, source=source)
+    if problems.found:
+        # with what did parse, so the caller can check those queries too: everything at once
+        raise RulesError(sorted(problems.found, key=lambda p: p.order), partial=config)
+    return config
 
 
 # --------------------------------------------------------------------------- node helpers
-
-
-def _line_order(problem: str) -> tuple[int, int]:
-    match = re.search(r":(\d+):(\d+): ", problem)
-    return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
 
 
 def _mapping(
@@ -190,20 +184,20 @@ def _sequence(
     return list(node.value)
 
 
-def _scalar(node: yaml.Node, p: _Problems, what: str) -> Any:
+def _scalar(node: yaml.Node, p: _Problems, what: str, rule_id: str | None = None) -> Any:
     if not isinstance(node, yaml.ScalarNode):
-        p.add(node, f"{what} must be a single value, not a list or mapping")
+        p.add(node, f"{what} must be a single value, not a list or mapping", rule_id)
         return None
     return yaml.SafeLoader("").construct_object(node)  # the scalar, type-resolved as YAML does
 
 
-def _string(node: yaml.Node, p: _Problems, what: str) -> str | None:
-    value = _scalar(node, p, what)
+def _string(node: yaml.Node, p: _Problems, what: str, rule_id: str | None = None) -> str | None:
+    value = _scalar(node, p, what, rule_id)
     if value is None and isinstance(node, yaml.ScalarNode):
-        p.add(node, f"{what} must not be empty")
+        p.add(node, f"{what} must not be empty", rule_id)
         return None
     if value is not None and not isinstance(value, str | int | float):
-        p.add(node, f"{what} must be text")
+        p.add(node, f"{what} must be text", rule_id)
         return None
     return None if value is None else str(value)
 
@@ -369,7 +363,7 @@ def _rules(
         if duplicate:  # reported, and its query still checked: every problem at once
             p.add(m["id"][1], f"duplicate rule id {rid!r}")
         qnode = m["query"][1]
-        query = _string(qnode, p, f"rule {rid!r}: query")
+        query = _string(qnode, p, "query", rid)
         title = _string(m["title"][1], p, "rule title") if "title" in m else None
         feeds: tuple[str, ...] | None = None
         if "feeds" in m:
@@ -377,7 +371,7 @@ def _rules(
             for fnode in _sequence(m["feeds"], p, "rule feeds"):
                 fid = _string(fnode, p, "feed id")
                 if fid is not None and fid not in feed_ids:
-                    p.add(fnode, f"rule {rid!r}: unknown feed {fid!r}")
+                    p.add(fnode, f"unknown feed {fid!r}", rid)
                 elif fid is not None:
                     names.append(fid)
             feeds = tuple(names)
@@ -387,7 +381,7 @@ def _rules(
             if isinstance(value, int) and not isinstance(value, bool):
                 chats.append(value)
             else:
-                p.add(cnode, f"rule {rid!r}: chat id must be a whole number, got {value!r}")
+                p.add(cnode, f"chat id must be a whole number, got {value!r}", rid)
         if rid is None or query is None:
             continue
         seen.add(rid)

@@ -13,7 +13,7 @@ import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.models import ChatPrefs
+from bot.models import ChatPrefs, DigestMode
 
 DAILY_AT = time(9, 0)
 _QUIET = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)-([01]?\d|2[0-3]):([0-5]\d)$")
@@ -56,9 +56,9 @@ def hold_until(prefs: ChatPrefs, now: float) -> float | None:
     tz = zone(prefs.timezone)
     local = datetime.fromtimestamp(now, tz)
     candidates: list[datetime] = []
-    if prefs.digest == "hourly":
+    if prefs.digest == DigestMode.HOURLY:
         candidates.append(local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
-    elif prefs.digest == "daily":
+    elif prefs.digest == DigestMode.DAILY:
         at = local.replace(hour=DAILY_AT.hour, minute=DAILY_AT.minute, second=0, microsecond=0)
         candidates.append(at if at > local else at + timedelta(days=1))
     if prefs.quiet:

@@ -162,6 +162,14 @@ class Sender:
         for chat_id, at in sorted(sends, key=lambda s: s[1]):
             self.limiter.take(chat_id, at)
 
+    def seed_holds(self, holds: Iterable[tuple[int, float]], now: float) -> None:
+        """Keep the 429 holds another sender had (``(chat_id, until)``, read from the rows it
+        put back): each of those chats waits until then. (A bot-wide hold is not carried
+        over: Telegram's next 429 starts it again.)"""
+        for chat_id, until in holds:
+            if until > now:
+                self.limiter.hold(chat_id, until)
+
     def wake(self) -> None:
         """New alerts are in the outbox: look now."""
         self._woken = True

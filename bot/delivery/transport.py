@@ -26,6 +26,7 @@ from telegram import LinkPreviewOptions
 from telegram import error as tg_error
 
 from bot.errors import (
+    FLOOD_CONTROL,
     ChatGoneError,
     ChatMigratedError,
     MaybeSentError,
@@ -184,7 +185,7 @@ class TelegramTransport:
         if isinstance(exc, tg_error.ChatMigrated):
             return ChatMigratedError(exc.new_chat_id)
         if isinstance(exc, tg_error.RetryAfter):
-            return RetryLaterError(f"flood control: {text}", retry_after=_seconds(exc.retry_after))
+            return RetryLaterError(f"{FLOOD_CONTROL} {text}", retry_after=_seconds(exc.retry_after))
         if isinstance(exc, tg_error.Forbidden):
             return ChatGoneError(text)
         if isinstance(exc, tg_error.BadRequest):

@@ -5,9 +5,11 @@ Every ``CLAIM_EVERY`` seconds (an APScheduler job), and whenever a poll ends whi
 due, an instance claims due feeds in the database, as many as it has free poll slots
 (``FeedStore.claim_due``: ``FOR UPDATE SKIP LOCKED``, so instances claiming at once never
 wait on each other nor take the same feed).
-It polls each claimed feed with the pipeline, reading the feed's state afresh (another
+It polls each claimed feed with the pipeline from the state the claim read (another
 instance may have polled it last: ETag, backoff, first-poll flag), then writes the new state,
-whose ``next_poll`` is the schedule, and gives up the lease (``FeedStore.release``).
+whose ``next_poll`` is the schedule, and gives up the lease (``FeedStore.release_many``).
+Polls that end while a release is being written are released together in the next one: a
+busy instance writes one transaction for many polls, an idle one one per poll.
 
 A lease lasts ``LEASE`` seconds and is renewed every ``LEASE / 3`` while the poll runs (a
 fetch may take up to its 30 s deadline, parsing and recording more). When an instance dies,
@@ -26,6 +28,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.errors import StoreError
+from bot.models import FeedState
 
 if TYPE_CHECKING:  # the orchestration passes them in; no import of the layers above
     from bot.pipeline import Pipeline
@@ -61,25 +64,34 @@ class SharedPolling:
         self._done: deque[float] = deque()  # when each recent poll finished
         self._claiming = asyncio.Lock()
         self._backlog = False  # the last claim filled every free slot: more may be due
+        self._stopping = False  # drain() began: claim nothing more
         self._refills: set[asyncio.Task[None]] = set()
+        # polls ended, their state and lease not yet written: (state, who waits for it)
+        self._releasing: dict[str, tuple[FeedState | None, asyncio.Future[None]]] = {}
+        self._releaser: asyncio.Task[None] | None = None
 
     async def tick(self) -> None:
         """Claim what is due and start polling it (an APScheduler job, and again whenever a
         poll ends while there is a backlog: slots never wait for the next second)."""
         async with self._claiming:
             free = self.slots - len(self.polling)
-            if free <= 0:
+            if free <= 0 or self._stopping:
                 return
             try:
-                claimed = await self.store.feeds.claim_due(
-                    self.owner, self.clock(), self.lease, free, busy=list(self.polling)
+                claimed = await self.store.feeds.claim(
+                    self.owner,
+                    self.clock(),
+                    self.lease,
+                    free,
+                    busy=[*self.polling, *self._releasing],
                 )
             except Exception as exc:  # the database's health reports an outage
                 log.debug("claiming due feeds failed: %s", exc)
                 return
             self._backlog = len(claimed) == free
-            for feed_id in claimed:
-                task = asyncio.create_task(self._poll(feed_id), name=f"poll:{feed_id}")
+            for state in claimed:
+                feed_id = state.spec.id
+                task = asyncio.create_task(self._poll(state), name=f"poll:{feed_id}")
                 self.polling[feed_id] = task
 
     async def renew(self) -> None:
@@ -92,13 +104,12 @@ class SharedPolling:
             except Exception as exc:
                 log.debug("renewing feed leases failed: %s", exc)
 
-    async def _poll(self, feed_id: str) -> None:
+    async def _poll(self, state: FeedState) -> None:
+        feed_id = state.spec.id
         try:
-            self.pipeline.forget(feed_id)  # another instance may have polled it last
+            self.pipeline.adopt(state)  # another instance may have polled it last
             await self.pipeline.poll(feed_id)
-            await self.store.feeds.release(
-                self.owner, feed_id, self.pipeline.current_state(feed_id)
-            )
+            await self._release(feed_id, self.pipeline.current_state(feed_id))
             self._done.append(self.clock())
         except StoreError:  # the database is away (its health says so, once): the lease runs
             pass  # out and the feed is claimed again when it is back
@@ -106,10 +117,35 @@ class SharedPolling:
             log.exception("feed_id=%s: shared poll failed", feed_id)
         finally:
             self.polling.pop(feed_id, None)
-            if self._backlog:  # refill the slot now
+            if self._backlog and not self._stopping:  # refill the slot now
                 refill = asyncio.create_task(self.tick())
                 self._refills.add(refill)
                 refill.add_done_callback(self._refills.discard)
+
+    async def _release(self, feed_id: str, state: FeedState | None) -> None:
+        """Write the poll's state and give up the lease, with whatever else ends meanwhile;
+        returns once it is written (raises what the write raised)."""
+        done = asyncio.get_running_loop().create_future()
+        self._releasing[feed_id] = (state, done)
+        if self._releaser is None or self._releaser.done():
+            self._releaser = asyncio.create_task(self._write_releases(), name="release")
+        await done
+
+    async def _write_releases(self) -> None:
+        while self._releasing:
+            batch, self._releasing = self._releasing, {}
+            try:
+                await self.store.feeds.release_many(
+                    self.owner, {feed_id: state for feed_id, (state, _) in batch.items()}
+                )
+            except Exception as exc:  # each poll sees it, as it would its own write's
+                for _, done in batch.values():
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for _, done in batch.values():
+                    if not done.done():
+                        done.set_result(None)
 
     def polled_last_minute(self) -> int:
         """How many polls this instance finished in the last 60 s (for ``newsbot status``)."""
@@ -119,7 +155,12 @@ class SharedPolling:
         return len(self._done)
 
     async def drain(self, timeout: float = 15.0) -> None:  # noqa: ASYNC109
-        """Let the polls in flight finish (stopping); the rest are cancelled."""
+        """Let the polls in flight finish (stopping); the rest are cancelled. Nothing is
+        claimed from now on: a slot freed while draining is not refilled (the fetcher closes
+        next)."""
+        self._stopping = True
+        async with self._claiming:  # a claim under way starts its polls before this returns
+            pass
         if not self.polling:
             return
         _, pending = await asyncio.wait(set(self.polling.values()), timeout=timeout)

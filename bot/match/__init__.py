@@ -18,8 +18,17 @@ from ._build import select
 
 COMPILED, BUILD = select(__name__)  # BUILD: "compiled with mypyc" or "pure Python (why)"
 
-from .compile import compile_query, compile_rules  # noqa: E402 (after select)
+from .compile import check_query, compile_query, compile_rules  # noqa: E402 (after select)
 from .engine import RuleSet  # noqa: E402
 from .fold import fold, tokenize  # noqa: E402
 
-__all__ = ["BUILD", "COMPILED", "RuleSet", "compile_query", "compile_rules", "fold", "tokenize"]
+__all__ = [
+    "BUILD",
+    "COMPILED",
+    "RuleSet",
+    "check_query",
+    "compile_query",
+    "compile_rules",
+    "fold",
+    "tokenize",
+]

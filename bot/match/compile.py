@@ -21,7 +21,7 @@ from typing import Any
 import ahocorasick
 
 from bot.errors import QueryError, RulesError
-from bot.models import RuleSpec
+from bot.models import Problem, RuleSpec, SourcePos
 
 from . import engine, nodes
 from .fuzzy import FuzzyIndex
@@ -31,6 +31,7 @@ from .query import check_size, parse
 __all__ = ["compile_query", "compile_rules"]
 
 QUERY_RULE_ID = "query"
+DUPLICATE_ID = "duplicate rule id"  # the problem of a rule whose id an earlier rule has
 _Key = tuple[str, int]  # ("l", literal id) or ("f", fuzzy id)
 _COST = {engine.Literal: 0, engine.FuzzyTerm: 1, engine.Near: 2, engine.AnyOf: 2}
 
@@ -39,12 +40,12 @@ def compile_rules(
     rules: Sequence[RuleSpec], entities: Mapping[str, Sequence[str]]
 ) -> engine.RuleSet:
     """Compile rules in order; raises ``RulesError`` listing every problem found."""
-    problems: list[str] = []
+    problems: list[Problem] = []
     parsed: list[tuple[RuleSpec, nodes.Node]] = []
     seen: set[str] = set()
     for rule in rules:
         if rule.id in seen:
-            problems.append(_problem(rule, "duplicate rule id", 0))
+            problems.append(_problem(rule, DUPLICATE_ID, 0))
         seen.add(rule.id)
         try:
             parsed.append((rule, parse(rule.query, entities)))
@@ -61,7 +62,8 @@ def compile_query(
     *,
     max_length: int | None = None,
 ) -> engine.RuleSet:
-    """Compile one query (``/watch``, ``/test``) as a rule named "query"; raises QueryError."""
+    """Compile one query on its own as a rule named "query"; raises QueryError. (The bot
+    compiles /watch queries together, with ``compile_rules``.)"""
     if max_length is not None and len(query) > max_length:
         raise QueryError(
             f"query is too long ({len(query)} characters, at most {max_length})", max_length
@@ -69,11 +71,18 @@ def compile_query(
     return _build([(RuleSpec(QUERY_RULE_ID, query), parse(query, entities or {}))])
 
 
-def _problem(rule: RuleSpec, message: str, offset: int) -> str:
+def check_query(query: str, entities: Mapping[str, Sequence[str]]) -> None:
+    """Raise QueryError if ``query`` would not compile, building nothing: every problem a
+    query can have is found by parsing it (a /watch is checked so before it is stored, and
+    compiled once, with every watch, after)."""
+    parse(query, entities)
+
+
+def _problem(rule: RuleSpec, message: str, offset: int) -> Problem:
+    """At ``offset`` into the rule's query: in the rules file when its position is known."""
     pos = rule.query_pos
-    if pos is not None:
-        return f"{pos.file}:{pos.line}:{pos.col + offset}: rule '{rule.id}': {message}"
-    return f"rule '{rule.id}': {message} (at column {offset + 1})"
+    at = SourcePos(pos.file, pos.line, pos.col + offset) if pos is not None else None
+    return Problem(message, at, rule.id, offset)
 
 
 class _Builder:

@@ -499,6 +499,7 @@ class RuleSet:
         self.rules: Final = tuple(rules)
         self.triggers: Final = triggers
         self._checked: Final = frozenset(ri for ri, r in enumerate(self.rules) if r.checked)
+        self._ids: Final = tuple(r.id for r in self.rules)
 
     def without_shortcuts(self) -> RuleSet:
         """The same rules with every shortcut off: each candidate's program is evaluated (no
@@ -508,7 +509,7 @@ class RuleSet:
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
-        return tuple(r.id for r in self.rules)
+        return self._ids
 
     def __len__(self) -> int:
         return len(self.rules)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.chats import ChatStore, Subscription, Watch
 from bot.store.db import CONNECT_TIMEOUT, Database, Health, async_url, migrate
-from bot.store.entries import WATCH_PREFIX, EntryStore, Recorded, Routing
+from bot.store.entries import SEEN_REFRESH, WATCH_PREFIX, EntryStore, Recorded, Routing
 from bot.store.feeds import FeedStore, PollOutcome
 from bot.store.instances import InstanceStore
 from bot.store.outbox import Due, OutboxStore
@@ -43,9 +43,11 @@ class Store:
         connect_timeout: float = CONNECT_TIMEOUT,
         on_health: Callable[[Health], None] | None = None,
         upgrade: bool = True,
+        seen_refresh: float = SEEN_REFRESH,
     ) -> AsyncIterator[Store]:
         """Open the store, creating or upgrading the schema first; ``upgrade=False``
-        (NEWSBOT_AUTO_UPGRADE=0) refuses an out-of-date database with a StoreError instead."""
+        (NEWSBOT_AUTO_UPGRADE=0) refuses an out-of-date database with a StoreError instead.
+        ``seen_refresh``: see ``bot.store.retention.refresh_for``."""
         db = Database(url, connect_timeout=connect_timeout, on_health=on_health)
         engine = db.engine
         try:
@@ -54,7 +56,7 @@ class Store:
                 engine,
                 db,
                 FeedStore(db),
-                EntryStore(db),
+                EntryStore(db, seen_refresh),
                 OutboxStore(db),
                 ChatStore(db),
                 InstanceStore(db),

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.models import AlertState, ChatPrefs
+from bot.models import AlertState, ChatPrefs, DigestMode
 from bot.store import schema
 from bot.store.db import Database, insert_ignore
 
@@ -46,7 +46,7 @@ def _prefs(row: Any) -> ChatPrefs:
         title=row.title,
         active=row.active,
         muted_until=row.muted_until,
-        digest=row.digest,
+        digest=DigestMode(row.digest),
         quiet=row.quiet,
         timezone=row.timezone,
         link_preview=row.link_preview,

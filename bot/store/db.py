@@ -378,6 +378,9 @@ def _migration_pragmas(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None  # no implicit transactions: "begin" below opens the one
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA busy_timeout=30000")  # first: another process may be migrating
+    # a new database gives pruned pages back (bot.store.space); only before the first table
+    # and before WAL mode is set, so here: on an existing database it changes nothing
+    cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
     _wal(cursor)
     # SQLite alters a table by copying it and dropping the old one: with foreign keys on, the
     # drop would cascade to the rows that point at it (outbox_items, subscriptions, watches)

@@ -92,7 +92,7 @@ _WATCHERS = (
     .where(_W.c.id.in_(sa.bindparam("ids", expanding=True)), _LIVE)
 )
 _SILENT = sa.select(_C.c.id).where(_C.c.id.in_(sa.bindparam("ids", expanding=True)), sa.not_(_LIVE))
-_KNOWN = sa.select(E.c.key, E.c.story_key, E.c.title, E.c.published).where(
+_KNOWN = sa.select(E.c.id, E.c.key, E.c.story_key, E.c.title, E.c.published, E.c.last_seen).where(
     E.c.feed_id == sa.bindparam("feed_id"),
     sa.or_(
         E.c.key.in_(sa.bindparam("keys", expanding=True)),
@@ -101,6 +101,23 @@ _KNOWN = sa.select(E.c.key, E.c.story_key, E.c.title, E.c.published).where(
     ),
 )
 
+
+# the rows of items the feed serves again: seen now (retention goes by last_seen)
+_SEEN_AGAIN = (
+    E.update()
+    .where(E.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .values(last_seen=sa.bindparam("now"))
+)
+_F = schema.feeds
+_DOCUMENT_AT = (
+    _F.update()
+    .where(
+        _F.c.id == sa.bindparam("feed_id"),
+        sa.or_(_F.c.document_at.is_(None), _F.c.document_at < sa.bindparam("stale")),
+    )
+    .values(document_at=sa.bindparam("now"))
+)
+SEEN_REFRESH = 86400.0  # seconds: an entry's last_seen is brought up to date at most this often
 
 _OB, _L = schema.outbox, schema.story_alerts
 _STORY_OF_LINK = (
@@ -249,9 +266,12 @@ PlanFn = Callable[..., Plan]
 
 
 class EntryStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, seen_refresh: float = SEEN_REFRESH) -> None:
         self.db = db
         self.engine = db.engine
+        # how stale an entry's last_seen may grow while its feed serves it (bot.store.retention
+        # prunes by the same figure: both must agree)
+        self.seen_refresh = seen_refresh
         # The story index is memory shared by write transactions, which may run on the event
         # loop's thread or the SQLite writer thread: one at a time touches it.
         self._index_lock = threading.Lock()
@@ -316,8 +336,16 @@ class EntryStore:
     def _insert_new(
         self, conn: sa.Connection, feed_id: str, entries: Sequence[Entry], now: float
     ) -> tuple[list[tuple[Entry, int]], list[tuple[Entry, int]]]:
-        """(new entries, every entry inserted: new and churned), with their row ids."""
+        """(new entries, every entry inserted: new and churned), with their row ids.
+
+        The stored rows of the items the feed serves (by key, or by the derived key of a
+        reused guid) are marked seen now when their mark is older than ``seen_refresh``, and
+        so is the feed's ``document_at``: retention keeps what the feed still serves."""
         known = Known()
+        stale = now - self.seen_refresh
+        poll_keys = {e.key for e in entries}
+        reused: set[str] | None = None
+        seen_again: list[int] = []
         for chunk in _chunks(entries):
             query = {
                 "feed_id": feed_id,
@@ -327,6 +355,19 @@ class EntryStore:
             }
             for row in conn.execute(_KNOWN, query):
                 known.add(row.key, row.story_key, row.title, row.published)
+                if row.last_seen is not None and row.last_seen >= stale:
+                    continue
+                if row.key not in poll_keys and row.key.startswith("reused:"):
+                    if reused is None:
+                        reused = {reused_key(e) for e in entries}
+                    if row.key not in reused:
+                        continue
+                elif row.key not in poll_keys:
+                    continue
+                seen_again.append(row.id)
+        for chunk in _chunks(sorted(set(seen_again))):
+            conn.execute(_SEEN_AGAIN, {"ids": list(chunk), "now": now})
+        conn.execute(_DOCUMENT_AT, {"feed_id": feed_id, "now": now, "stale": stale})
         fresh, churned = sort_new(entries, known)
         out: list[tuple[Entry, int]] = []
         for chunk in _chunks(fresh + churned):
@@ -340,6 +381,7 @@ class EntryStore:
                     "summary": e.summary,
                     "published": _epoch(e.published),
                     "seen_at": now,
+                    "last_seen": now,
                 }
                 for e in chunk
             ]

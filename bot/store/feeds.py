@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -180,18 +180,25 @@ class FeedStore:
     async def claim_due(
         self, owner: str, now: float, lease: float, limit: int, busy: Sequence[str] = ()
     ) -> list[str]:
+        """The ids of :meth:`claim`'s feeds."""
+        return [s.spec.id for s in await self.claim(owner, now, lease, limit, busy)]
+
+    async def claim(
+        self, owner: str, now: float, lease: float, limit: int, busy: Sequence[str] = ()
+    ) -> list[FeedState]:
         """Claim up to ``limit`` active feeds that are due (``next_poll`` passed or never set)
         and not leased by another instance; they are ``owner``'s until ``now + lease``.
         ``owner``'s own leases count as free except on ``busy`` (the feeds it is polling):
         a release the database missed (an outage) does not hold a feed back.
         ``FOR UPDATE SKIP LOCKED`` lets instances claim at once without waiting on each other
-        or taking the same feed."""
+        or taking the same feed.  Returns their states as the claim read them, so a poll
+        needs no read of its own."""
         if limit <= 0:
             return []
 
-        def tx(conn: sa.Connection) -> list[str]:
+        def tx(conn: sa.Connection) -> list[FeedState]:
             due = (
-                sa.select(T.c.id)
+                sa.select(T)
                 .where(
                     T.c.active.is_(True),
                     sa.or_(T.c.next_poll.is_(None), T.c.next_poll <= now),
@@ -206,14 +213,14 @@ class FeedStore:
             )
             if conn.dialect.name == "postgresql":
                 due = due.with_for_update(skip_locked=True)
-            ids = [r.id for r in conn.execute(due)]
-            if ids:
+            states = [_row_to_state(r) for r in conn.execute(due)]
+            if states:
                 conn.execute(
                     T.update()
-                    .where(T.c.id.in_(ids))
+                    .where(T.c.id.in_([s.spec.id for s in states]))
                     .values(lease_owner=owner, lease_until=now + lease)
                 )
-            return ids
+            return states
 
         return await self.db.write(tx)
 
@@ -234,19 +241,25 @@ class FeedStore:
     async def release(self, owner: str, feed_id: str, state: FeedState | None) -> None:
         """Write the feed's state (its next poll among it) and give up the lease, in one
         transaction."""
-        save = _state_writer([state]) if state is not None else None
+        await self.release_many(owner, {feed_id: state})
+
+    async def release_many(self, owner: str, polled: Mapping[str, FeedState | None]) -> None:
+        """:meth:`release` for several feeds at once: their states and leases, one
+        transaction (an instance's polls that end together cost one round of writes)."""
+        states = [st for st in polled.values() if st is not None]
+        save = _state_writer(states) if states else None
 
         def tx(conn: sa.Connection) -> None:
             if save is not None:
                 save(conn)
             conn.execute(
                 T.update()
-                .where(T.c.id == feed_id, T.c.lease_owner == owner)
+                .where(T.c.id.in_(list(polled)), T.c.lease_owner == owner)
                 .values(lease_owner=None, lease_until=None)
             )
 
-        if state is not None:
-            self._dirty.pop(feed_id, None)
+        for st in states:
+            self._dirty.pop(st.spec.id, None)
         await self.db.write(tx)
 
     async def get(self, feed_id: str) -> FeedState | None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot.errors import FLOOD_CONTROL
 from bot.models import Alert, AlertItem, AlertKind, AlertState, EditTarget, Outlet, Span
 from bot.store import schema
 from bot.store.db import Database
@@ -92,6 +93,19 @@ class OutboxStore:
         )
         async with self.db.read() as conn:
             return [(r.chat_id, r.sent_at) for r in (await conn.execute(query)).all()]
+
+    async def flood_holds(self, now: float) -> list[tuple[int, float]]:
+        """``(chat_id, until)`` of the rows a sender put back after a 429 (flood control) that
+        are still held: the holds a new sender must keep (they lived in the old one's
+        limiter)."""
+        query = sa.select(OB.c.chat_id, sa.func.max(OB.c.not_before).label("until")).where(
+            OB.c.state == PENDING,
+            OB.c.not_before > now,
+            OB.c.error.like(f"{FLOOD_CONTROL}%"),
+        )
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query.group_by(OB.c.chat_id))).all()
+        return [(r.chat_id, r.until) for r in rows]
 
     async def take_over(self, now: float) -> list[int]:
         """Make the rows another sender had leased claimable now; returns their chats.
@@ -224,7 +238,7 @@ class OutboxStore:
                     conn.execute(
                         OB.update()
                         .where(OB.c.id == ids[0])
-                        .values(state=PENDING, not_before=now, kind="digest")
+                        .values(state=PENDING, not_before=now, kind=AlertKind.DIGEST.value)
                     )
                 else:
                     new_id = (
@@ -234,7 +248,7 @@ class OutboxStore:
                                 chat_id=chat_id,
                                 thread_id=thread[chat_id],
                                 state=PENDING,
-                                kind="digest",
+                                kind=AlertKind.DIGEST.value,
                                 not_before=now,
                                 created_at=now,
                             )

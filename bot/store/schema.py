@@ -10,6 +10,8 @@ build exactly this metadata), so a running database upgrades in place.
     story_alerts (chat_id, story_id): the ledger of stories a chat got, and the message to
         edit when more outlets report one; alert_keys (chat_id, story_key): the ledger of
         canonical links, for chats with stories off.
+
+What is kept how long: bot.store.retention (NEWSBOT_RETENTION) and docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -69,6 +71,9 @@ feeds = sa.Table(
     # several instances (PostgreSQL): who polls the feed now, until when (revision 0003)
     sa.Column("lease_owner", sa.String(128)),
     sa.Column("lease_until", sa.Float),
+    # when the feed last served a document whose entries' ``last_seen`` were brought up to
+    # date (revision 0004, bot.store.retention): older rows are not in its current document
+    sa.Column("document_at", sa.Float),
     sa.Index("ix_feeds_next_poll", "next_poll"),
 )
 
@@ -87,10 +92,14 @@ entries = sa.Table(
     # the story: the id of its first entry (same canonical link, or the same event, see
     # bot.story); NULL only for rows written before stories, until the migration fills it
     sa.Column("story_id", sa.BigInteger),
+    # the last time the feed served it, kept within a day (revision 0004): what retention
+    # goes by, so an item a feed still serves keeps its row (dedup) however old it is
+    sa.Column("last_seen", sa.Float),
     sa.UniqueConstraint("feed_id", "key", name="uq_entries_feed_key"),
     sa.Index("ix_entries_story", "story_key"),
     sa.Index("ix_entries_story_id", "story_id"),
     sa.Index("ix_entries_feed_title", "feed_id", "title"),
+    sa.Index("ix_entries_last_seen", "last_seen", "id"),
 )
 
 chats = sa.Table(
@@ -169,6 +178,7 @@ outbox_items = sa.Table(
     sa.Column(
         "spans", sa.Text, nullable=False, server_default="[]"
     ),  # JSON [[field, start, end], ...]
+    sa.Index("ix_outbox_items_entry", "entry_id"),
 )
 
 story_alerts = sa.Table(
@@ -180,6 +190,8 @@ story_alerts = sa.Table(
     sa.Column("outbox_id", sa.BigInteger),  # the message edited as more outlets report it
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Index("ix_story_alerts_story", "story_id"),
+    sa.Index("ix_story_alerts_outbox", "outbox_id"),
+    sa.Index("ix_story_alerts_created", "created_at"),
 )
 
 alert_keys = sa.Table(
@@ -188,6 +200,7 @@ alert_keys = sa.Table(
     sa.Column("chat_id", sa.BigInteger, primary_key=True),
     sa.Column("story_key", sa.Text, primary_key=True),
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_alert_keys_created", "created_at"),
 )
 
 # the running instances (revision 0003): alive while ``seen`` is recent

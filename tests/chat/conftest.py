@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,9 @@ from bot.chat import ChatServices, RulesView, install
 from bot.chat.ordering import ChatOrderedProcessor
 from bot.chat.updates import UpdatePoller
 from bot.errors import NewsbotError
-from bot.models import RuleSpec
+from bot.match import compile_rules
+from bot.models import Problem, RuleSpec
+from bot.pipeline import Watches, compile_watches
 from bot.settings import Settings
 from bot.store import Store
 from tests.fakebotapi import FakeBotAPI, SentMessage
@@ -30,14 +32,13 @@ CHANNEL = -100777
 FORUM = -100555
 NOW = 1_700_000_000.0
 
-RULES = RulesView(
-    rules=(
-        RuleSpec("outages", "outage OR downtime", title="Outages"),
-        RuleSpec("breach", '"data breach"', title="Data <breaches> & leaks"),
-        RuleSpec("acme", "@acme"),
-    ),
-    entities={"acme": ("Acme Corp", "ACME")},
+_RULES = (
+    RuleSpec("outages", "outage OR downtime", title="Outages"),
+    RuleSpec("breach", '"data breach"', title="Data <breaches> & leaks"),
+    RuleSpec("acme", "@acme"),
 )
+_ENTITIES = {"acme": ("Acme Corp", "ACME")}
+RULES = RulesView(rules=_RULES, entities=_ENTITIES, ruleset=compile_rules(_RULES, _ENTITIES))
 
 
 @dataclass
@@ -47,6 +48,7 @@ class Harness:
     services: ChatServices
     app: Application  # type: ignore[type-arg]
     watch_changes: int = 0
+    watches: Watches = field(default_factory=Watches)  # compiled as the pipeline compiles them
     added: list[tuple[str, float | None, int]] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     now: float = NOW
@@ -81,8 +83,14 @@ def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def make_services(store: Store, harness_box: list[Harness], **overrides: object) -> ChatServices:
-    async def watches_changed() -> None:
-        harness_box[0].watch_changes += 1
+    async def watches_changed() -> Mapping[int, Problem]:
+        harness = harness_box[0]
+        harness.watch_changes += 1
+        harness.watches = compile_watches(await store.chats.watches(), RULES.entities)
+        return harness.watches.broken
+
+    def rules() -> RulesView:
+        return replace(RULES, watches=harness_box[0].watches.ruleset)
 
     async def add_feed(url: str, interval: float | None, user_id: int) -> str:
         if "10.0.0.1" in url:
@@ -100,7 +108,7 @@ def make_services(store: Store, harness_box: list[Harness], **overrides: object)
     values: dict[str, object] = {
         "store": store,
         "settings": Settings(admins=frozenset({OPERATOR})),
-        "rules": lambda: RULES,
+        "rules": rules,
         "watches_changed": watches_changed,
         "add_feed": add_feed,
         "remove_feed": remove_feed,

@@ -144,30 +144,36 @@ def test_callback_data_fits_telegram_and_round_trips() -> None:
     assert rule_for_callback("sub:gone", rules) is None
 
 
-def test_trial_compiles_rules_once_per_config(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_trial_matches_the_compiled_sets_and_compiles_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 12, item 13: /test matches with the running bot's compiled rules and watches
+    (it compiled the whole rules file again after every reload, on the event loop)."""
     from bot.chat import trial
     from bot.chat.services import RulesView
+    from bot.match import compile as compile_module
+    from bot.match import compile_rules
     from bot.models import RuleSpec
+    from bot.pipeline import compile_watches
     from bot.store import Watch
 
-    calls: list[int] = []
-    real = trial.compile_rules
-
-    def counting(*args: object, **kwargs: object) -> object:
-        calls.append(1)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(trial, "compile_rules", counting)
     rules = (RuleSpec("outages", "outage OR downtime", title="Outages"),)
-    entities: dict[str, tuple[str, ...]] = {}
-    t = trial.Trial()
-    watches = [Watch(1, 42, None, "bank"), Watch(2, 42, None, "@gone")]  # @gone: no such entity
-    for _ in range(3):  # a fresh view around the same config each time, as app.rules_view does
-        hits = t.run(RulesView(rules, entities), watches, "Bank outage")
-        assert [(h.kind, h.ref) for h in hits] == [("rule", "outages"), ("watch", "1")]
-    assert len(calls) == 1
-    t.run(RulesView(tuple(rules), {}), watches, "x")  # a reload: new entities mapping
-    assert len(calls) == 2
+    mine = [Watch(1, 42, None, "bank"), Watch(2, 42, None, "@gone")]  # @gone: no such entity
+    others = [Watch(3, 7, None, "outage")]  # another chat's watch: in the set, not in the answer
+    watches = compile_watches([*mine, *others], {})
+    assert set(watches.broken) == {2}
+    view = RulesView(rules, {}, compile_rules(rules, {}), watches.ruleset)
+
+    def no_compiling(*args: object) -> None:
+        raise AssertionError("/test compiled a query")
+
+    monkeypatch.setattr(compile_module, "parse", no_compiling)
+    for _ in range(3):
+        hits = trial.run(view, mine, "Bank outage")
+        assert [(h.kind, h.ref, h.label) for h in hits] == [
+            (trial.HitKind.RULE, "outages", "Outages"),
+            (trial.HitKind.WATCH, "1", "bank"),
+        ]
 
 
 # --------------------------------------------------------------------------- hostile arguments
@@ -253,3 +259,31 @@ async def test_long_arguments_get_short_replies(bot: Harness, command: str, expe
     reply = await bot.send(USER, command)
     assert expected in reply.plain_text
     assert len(reply.plain_text) < 300
+
+
+def test_a_watch_failing_after_parsing_is_still_found_and_left_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A query the parser accepts but the builder refuses raises a QueryError that names no
+    rule: the watch is then found by compiling each on its own, and the others still run."""
+    from bot.errors import QueryError
+    from bot.match import compile as compile_module
+    from bot.pipeline import compile_watches
+    from bot.store import Watch
+
+    real = compile_module.check_size
+
+    def refusing(words: Any, pos: int) -> None:
+        if "boom" in words:
+            raise QueryError("term refused by the builder", pos)
+        real(words, pos)
+
+    monkeypatch.setattr(compile_module, "check_size", refusing)
+    watches = compile_watches([Watch(1, 42, None, "bank"), Watch(2, 42, None, "x OR boom")], {})
+    assert watches.ruleset is not None and watches.ruleset.rule_ids == ("watch:1",)
+    (problem,) = watches.broken.values()
+    assert (problem.rule_id, problem.offset, problem.message) == (
+        "watch:2",
+        5,
+        "term refused by the builder",
+    )

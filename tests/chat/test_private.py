@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
+from bot.models import DigestMode
+from bot.store import schema
 from tests.chat.conftest import NOW, OPERATOR, USER, Harness
 
 
@@ -161,6 +165,10 @@ async def test_digest_quiet_timezone(bot: Harness) -> None:
     prefs = await bot.store.chats.get(USER)
     assert prefs is not None
     assert (prefs.digest, prefs.quiet, prefs.timezone) == ("hourly", "22:00-07:00", "Europe/Berlin")
+    assert prefs.digest is DigestMode.HOURLY
+    async with bot.store.db.read() as conn:  # stored as the same plain string as before
+        stored = (await conn.execute(sa.select(schema.chats.c.digest))).scalar_one()
+    assert (type(stored), stored) == (str, "hourly")
     reply = await bot.send(USER, "/list")
     assert "digest: hourly" in reply.plain_text and "quiet hours: 22:00-07:00" in reply.plain_text
     assert (await bot.send(USER, "/quiet off")).plain_text == "Quiet hours off."

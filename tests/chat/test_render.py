@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from bot.chat import render
 from bot.chat.commands import BY_NAME
 from bot.errors import QueryError
-from bot.models import FeedSpec, FeedState, Span
+from bot.models import FeedSpec, FeedState, Problem, Span
 from tests.fakebotapi import check_message_text
 
 
@@ -37,7 +37,7 @@ def test_caret(query: str, pos: int, line: str, mark: str) -> None:
 
 
 def test_query_error_is_valid_html_with_the_position() -> None:
-    text = render.query_error("<b> AND (", QueryError("unclosed (", 8))
+    text = render.query_error("<b> AND (", QueryError("unclosed (", 8).problem)
     parsed = check_message_text(text, "HTML")
     assert "column 9" in parsed.text
     assert "<b> AND (\n        ^" in parsed.text
@@ -106,11 +106,11 @@ def _shown(chunks: list[str]) -> str:
 
 
 def test_a_4000_character_test_splits_between_tags() -> None:
-    from bot.chat.trial import Hit
+    from bot.chat.trial import Hit, HitKind
 
     text = ("Bank <b>hit</b> & data breach 😀 at A&amp;B; " * 100)[:4000]
     spans = tuple(Span("title", i, i + 9) for i in range(0, 4000, 23))  # some straddle splits
-    chunks = render.test_result(text, [Hit("watch", "bank", "1", spans)])
+    chunks = render.test_result(text, [Hit(HitKind.WATCH, "bank", "1", spans)])
     assert len(chunks) >= 2
     for chunk in chunks:  # Telegram would accept each one
         assert check_message_text(chunk, "HTML").utf16_len <= render.MAX_UTF16
@@ -147,10 +147,10 @@ def test_any_highlighted_text_splits_into_valid_messages(
 
 
 def test_test_answers_in_a_few_messages_however_many_hits() -> None:
-    from bot.chat.trial import Hit
+    from bot.chat.trial import Hit, HitKind
 
     text = "outage " * 570  # 3,990 characters
-    hits = [Hit("rule", f"Rule {n}", f"r{n}", (Span("title", 0, 6),)) for n in range(30)]
+    hits = [Hit(HitKind.RULE, f"Rule {n}", f"r{n}", (Span("title", 0, 6),)) for n in range(30)]
     chunks = render.test_result(text, hits)
     assert len(chunks) <= render.TEST_MESSAGES
     shown = [check_message_text(c, "HTML").text for c in chunks]
@@ -172,7 +172,7 @@ LONG = "Mars/" + "<x&y>" * 1000
         lambda: render.timezone_set(LONG),
         lambda: render.feed_removed(LONG, removed=False),
         lambda: render.feed_refused(f"cannot fetch {LONG}"),
-        lambda: render.query_error(LONG, QueryError(f"unknown entity '@{LONG}'", 3000)),
+        lambda: render.query_error(LONG, Problem(f"unknown entity '@{LONG}'", offset=3000)),
         lambda: render.test_result(LONG, [])[0],
     ],
     ids=[
@@ -199,13 +199,16 @@ def test_the_rules_list_with_its_more_rules_note_always_fits_one_message() -> No
     """The note used to be appended to a chunk that could already be full."""
     from bot.chat.handlers import ChatHandlers
     from bot.chat.services import ChatServices, RulesView
+    from bot.match import compile_rules
     from bot.models import RuleSpec
     from tests.fakebotapi import check_message_text
 
+    ruleset = compile_rules([RuleSpec("r0", "x")], {})  # not matched here
     for width in range(1, 300):
         view = RulesView(
             rules=tuple(RuleSpec(f"r{i}", "x", title="t" * width) for i in range(200)),
             entities={},
+            ruleset=ruleset,
         )
         handlers = ChatHandlers(
             ChatServices(store=None, settings=None, rules=lambda v=view: v, watches_changed=None)  # type: ignore[arg-type]

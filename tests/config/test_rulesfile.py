@@ -10,6 +10,7 @@ import pytest
 from bot.config import format_duration, load_rules, parse_duration, parse_rules, rulesfile
 from bot.config.rulesfile import MAX_NESTING
 from bot.errors import RulesError
+from bot.models import Problem, SourcePos
 from bot.pipeline import compile_rules_file
 
 GOOD = """\
@@ -28,6 +29,11 @@ rules:
     feeds: [bbc-world]
     chats: [-1001234567890]
 """
+
+
+def lines(error: RulesError) -> tuple[str, ...]:
+    """The problems as users see them (``newsbot check``, the admins' reload notice)."""
+    return tuple(map(str, error.problems))
 
 
 def test_a_valid_file(tmp_path: Path) -> None:
@@ -115,7 +121,7 @@ CASES = [
 def test_problems_have_positions(text: str, expected: list[str]) -> None:
     with pytest.raises(RulesError) as caught:
         parse_rules(text, "r.yaml")
-    problems = caught.value.problems
+    problems = [str(p) for p in caught.value.problems]  # the text users see
     assert len(problems) == len(expected), problems
     for line, want in zip(problems, expected, strict=True):
         assert line.startswith(want), (line, want)
@@ -170,7 +176,7 @@ DEEP = [
 def test_deep_nesting_is_a_problem_at_its_position(text: str, line: int, col: int) -> None:
     with pytest.raises(RulesError) as caught:
         parse_rules(text, "r.yaml")
-    assert caught.value.problems == (
+    assert lines(caught.value) == (
         f"r.yaml:{line}:{col}: nested too deeply (more than {MAX_NESTING} levels of lists "
         "and mappings)",
     )
@@ -182,7 +188,7 @@ def test_deep_nesting_is_a_rules_error_for_reload_and_check(tmp_path: Path) -> N
     path.write_text("feeds: []\nrules: " + "[" * 1000 + "]" * 1000 + "\n", encoding="utf-8")
     with pytest.raises(RulesError) as caught:
         compile_rules_file(path)
-    assert caught.value.problems == (
+    assert lines(caught.value) == (
         f"{path}:2:{8 + MAX_NESTING - 1}: nested too deeply (more than {MAX_NESTING} levels "
         "of lists and mappings)",
     )
@@ -192,7 +198,7 @@ def test_a_recursion_error_is_still_a_rules_error(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(rulesfile, "MAX_NESTING", 1_000_000)
     with pytest.raises(RulesError) as caught:
         parse_rules("feeds: []\nrules: " + "[" * 10_000, "r.yaml")
-    (problem,) = caught.value.problems
+    (problem,) = lines(caught.value)
     assert problem.startswith("r.yaml:1:1: rules file too complex to read (RecursionError(")
 
 
@@ -205,7 +211,7 @@ def test_nesting_up_to_the_limit_is_read() -> None:
     )
     with pytest.raises(RulesError) as caught:
         parse_rules(text, "r.yaml")
-    assert caught.value.problems == (
+    assert lines(caught.value) == (
         "r.yaml:3:15: entity 'x' needs at least one alias",
         "r.yaml:3:16: alias of 'x' must be a single value, not a list or mapping",
     )
@@ -226,7 +232,7 @@ def test_aliases_are_never_expanded() -> None:
     size: aliases stay shared nodes, and only one level below each section is looked at."""
     with pytest.raises(RulesError) as caught:
         parse_rules(_laughs(30), "r.yaml")
-    problems = caught.value.problems
+    problems = lines(caught.value)
     assert problems[0] == "r.yaml:2:1: unknown key 'l0' (expected one of: feeds, entities, rules)"
     # an alias is its anchored node: positions point where l28 was defined (line 30)
     assert problems.count("r.yaml:30:6: alias of 'boom' must be a single value, not a list or "
@@ -238,7 +244,7 @@ def test_aliases_are_never_expanded() -> None:
 def test_a_self_referencing_alias_is_read() -> None:
     with pytest.raises(RulesError) as caught:
         parse_rules("feeds: []\nrules: &r [*r, *r]\n", "r.yaml")
-    assert caught.value.problems == ("r.yaml:2:8: a rule must be a mapping of keys to values",) * 2
+    assert lines(caught.value) == ("r.yaml:2:8: a rule must be a mapping of keys to values",) * 2
 
 
 def test_a_duplicate_rule_id_does_not_hide_that_rules_query_error(tmp_path: Path) -> None:
@@ -251,8 +257,41 @@ def test_a_duplicate_rule_id_does_not_hide_that_rules_query_error(tmp_path: Path
     )
     with pytest.raises(RulesError) as caught:
         compile_rules_file(rules)
-    problems = [p.replace(str(rules), "r.yaml") for p in caught.value.problems]
+    problems = [p.replace(str(rules), "r.yaml") for p in lines(caught.value)]
     assert problems == [
         "r.yaml:4:10: duplicate rule id 'r'",
         "r.yaml:4:21: rule 'r': unclosed '('",
     ]
+
+
+def test_problems_are_records_with_the_rule_and_the_position() -> None:
+    """Issue 12, item 15: a problem carries its position and rule id as fields (it was a
+    preformatted string, parsed back with a regex to sort), and what did parse comes along
+    as a ``RulesConfig``."""
+    text = (
+        "feeds:\n  - {id: a, url: 'http://x/'}\n"
+        "rules:\n  - {id: r, query: x, chats: [abc], feeds: [nope]}\n  - {id: 'a b', query: y}\n"
+    )
+    with pytest.raises(RulesError) as caught:
+        parse_rules(text, "r.yaml")
+    assert caught.value.problems == (  # in file order
+        Problem("chat id must be a whole number, got 'abc'", SourcePos("r.yaml", 4, 31), "r"),
+        Problem("unknown feed 'nope'", SourcePos("r.yaml", 4, 45), "r"),
+        Problem(
+            "rule id 'a b' must be 1-64 letters, digits, '-', '_' or '.'",
+            SourcePos("r.yaml", 5, 10),
+        ),
+    )
+    partial = caught.value.partial
+    assert partial is not None
+    assert [f.id for f in partial.feeds] == ["a"] and [r.id for r in partial.rules] == ["r"]
+    assert lines(caught.value)[1] == "r.yaml:4:45: rule 'r': unknown feed 'nope'"
+
+
+def test_query_problems_of_a_rules_file_keep_the_query_offset(tmp_path: Path) -> None:
+    rules = tmp_path / "r.yaml"
+    rules.write_text("feeds: []\nrules:\n  - {id: r, query: 'parade AND (x'}\n")
+    with pytest.raises(RulesError) as caught:
+        compile_rules_file(rules)
+    (problem,) = caught.value.problems
+    assert problem == Problem("unclosed '('", SourcePos(str(rules), 3, 32), "r", 11)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.delivery.sender import Sender
+from bot.delivery.transport import TelegramTransport
 from bot.models import Entry, FeedSpec, Match, Span
 from bot.store import Routing, Store
 from tests.delivery.conftest import Limits, entry, real_bot, running, seed, until
@@ -188,6 +190,30 @@ async def test_429s_from_several_chats_hold_everything(store: Store, api: FakeBo
     assert len(calls) == 7
     assert all(c.at >= third_429 + 1.0 for c in calls[3:])
     assert api.sent_to(4)[0].at < third_429 + 1.5
+
+
+async def test_a_429_hold_survives_a_new_sender(store: Store, api: FakeBotAPI) -> None:
+    """Issue 11: the sender that got a 429 stops (another instance takes the role); the new
+    one reads the hold from the row put back and keeps it for the chat's other alerts too."""
+    api.fail_next(kind="429", chat_id=3, retry_after=2)
+    await seed(store, {3: 2})
+    async with running(store, api) as first:
+        await until(lambda: first.stats.retried == 1, what="the 429")
+    refused = api.calls_of("sendMessage")[0].at
+    assert len(api.sent) == 0  # the second alert waited behind the held first
+    holds = await store.outbox.flood_holds(time.time())
+    assert [chat for chat, _ in holds] == [3]
+    async with real_bot(api) as bot:
+        second = Sender(store, TelegramTransport(bot))
+        second.seed_holds(holds, time.time())
+        stop = asyncio.Event()
+        task = asyncio.create_task(second.run(stop))
+        try:
+            await until(lambda: len(api.sent_to(3)) == 2, timeout=8, what="both after the hold")
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, timeout=10)
+    assert min(m.at for m in api.sent_to(3)) >= refused + 2.0  # neither went out early
 
 
 # ---------------------------------------------------------------------------- limits, fairness

@@ -211,3 +211,22 @@ async def test_routing_follows_every_rules_reload(world: World) -> None:
         pipeline.rules = None  # type: ignore[assignment]  # the old rules are freed here ...
         pipeline.set_rules(Rules(config, ruleset))  # ... and this one may take their address
         assert pipeline.routing().rule_titles == {f"r{n}": f"Title {n}"}
+
+
+async def test_watches_compile_as_one_set_leaving_out_one_that_does_not(world: World) -> None:
+    """Issue 12, items 13 and 15: every watch compiled once, together; a watch that does not
+    compile (an entity the rules file no longer has) is left out, found by the rule id its
+    ``Problem`` carries (each query used to be compiled again on its own to find it)."""
+    chats, now = world.store.chats, time.time()
+    await chats.ensure(8, "private", None, now)
+    good = await chats.add_watch(8, None, "parade", now)
+    bad = await chats.add_watch(8, None, "Beijing OR @gone", now)
+    broken = await world.pipeline.refresh_watches()
+    assert list(broken) == [bad]
+    problem = broken[bad]
+    assert (problem.pos, problem.rule_id, problem.offset) == (None, f"watch:{bad}", 11)
+    assert problem.message.startswith("unknown entity '@gone'")
+    watches = world.pipeline.watches
+    assert watches.ruleset is not None and watches.ruleset.rule_ids == (f"watch:{good}",)
+    assert dict(watches.titles) == {f"watch:{good}": "watch: parade"}
+    assert not await world.pipeline.refresh_watches_if_changed()

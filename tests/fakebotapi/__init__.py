@@ -1,18 +1,22 @@
-"""A local fake Telegram Bot API server (aiohttp) and Telegram's HTML entity parser, for tests.
+"""The fake Telegram Bot API the tests talk to; it lives in ``bot.devtools.fakebotapi`` so that
+``newsbot dev-telegram`` ships it too.
 
 from tests.fakebotapi import FakeBotAPI, parse_html, check_message_text
 """
 
-from tests.fakebotapi.entities import (
+from bot.devtools.fakebotapi import (
+    FAULT_KINDS,
     MAX_MESSAGE_UTF16,
+    Call,
     EntityParseError,
+    FakeBotAPI,
     ParsedText,
+    SentMessage,
     check_message_text,
     parse_html,
     parse_message_text,
     utf16_len,
 )
-from tests.fakebotapi.server import FAULT_KINDS, Call, FakeBotAPI, SentMessage
 
 __all__ = [
     "FAULT_KINDS",

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from bot.errors import QueryError, RulesError
 from bot.match import compile_query, compile_rules
-from bot.models import RuleSpec, SourcePos
+from bot.models import Problem, RuleSpec, SourcePos
 
 ENTITIES = {"xi": ["Xi Jinping"], "kim": ["Kim Jong Un"]}
 
@@ -98,13 +98,23 @@ def test_compile_rules_lists_every_problem_with_positions() -> None:
     with pytest.raises(RulesError) as info:
         compile_rules(rules, ENTITIES)
     assert not isinstance(info.value, QueryError)
-    assert info.value.problems == (
+    assert tuple(map(str, info.value.problems)) == (
         "rules.yml:7:12: rule 'paren': unclosed '('",
         "rules.yml:9:22: rule 'entity': unknown entity '@nobody' "
         "(known: @kim, @xi; built-ins: `newsbot entities`)",
         "rule 'nopos': NEAR/3 needs a term or phrase on both sides (at column 7)",
         "rules.yml:13:12: rule 'ok': duplicate rule id",
     )
+    # the same problems as records: position (query column + offset), rule id, offset
+    paren, entity, nopos, duplicate = info.value.problems
+    assert paren == Problem("unclosed '('", SourcePos("rules.yml", 7, 12), "paren", 0)
+    assert (entity.pos, entity.rule_id, entity.offset) == (
+        SourcePos("rules.yml", 9, 22),
+        "entity",
+        10,
+    )
+    assert (nopos.pos, nopos.rule_id, nopos.offset) == (None, "nopos", 6)
+    assert duplicate.message == "duplicate rule id" and duplicate.rule_id == "ok"
 
 
 def test_entity_alias_without_letters() -> None:

@@ -87,3 +87,42 @@ async def test_an_instance_reclaims_its_own_lease_when_a_release_was_missed(db_u
             "f00"
         ]
         assert await store.feeds.claim_due("b", NOW + 2, lease=20, limit=10) == []
+
+
+class _SlowPipeline:
+    """Stands in for the pipeline: each poll waits until the test lets it end."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.go = asyncio.Event()
+
+    def adopt(self, state: object) -> None:
+        pass
+
+    async def poll(self, feed_id: str) -> None:
+        self.started.append(feed_id)
+        await self.go.wait()
+
+    def current_state(self, feed_id: str) -> None:
+        return None
+
+
+async def test_draining_claims_nothing_more(db_url: str) -> None:
+    """Stopping: the polls in flight finish, and the slots they free are not refilled (the
+    fetcher closes next; a poll started then failed with 'Session is closed')."""
+    from bot.feed.claims import SharedPolling
+    from tests.waiting import wait_until
+
+    async with Store.open(db_url) as store:
+        await feeds(store, 6)
+        pipeline = _SlowPipeline()
+        shared = SharedPolling(store, pipeline, "a", slots=2, clock=lambda: NOW)  # type: ignore[arg-type]
+        await shared.tick()  # a backlog: both slots taken, four more due
+        await wait_until(lambda: len(pipeline.started) == 2, 5, "two polls")
+        drain = asyncio.create_task(shared.drain(timeout=5))
+        await asyncio.sleep(0)  # one turn of the loop: the drain begins (not a timed wait)
+        pipeline.go.set()
+        await asyncio.wait_for(drain, timeout=10)
+        await asyncio.wait_for(asyncio.gather(*shared._refills), timeout=5)
+        await asyncio.wait_for(asyncio.gather(*shared.polling.values()), timeout=5)
+        assert pipeline.started == ["f00", "f01"] and not shared.polling

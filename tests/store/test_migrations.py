@@ -36,7 +36,7 @@ from tests.store.fixtures import make_v1
 from tests.store.fixtures import schema_v1 as v1
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0003"
+HEAD = "0004"
 T = make_v1.T
 GROUP = -1001234567890
 
@@ -224,6 +224,14 @@ async def test_a_first_release_database_is_upgraded_keeping_every_row(db_url: st
     ]
     assert await on(db_url, rows, "SELECT count(*) FROM outbox WHERE story_id IS NULL") == [(4,)]
     assert await on(db_url, rows, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
+    # retention (0004): every entry was last seen when first seen; no feed's document is known
+    # yet, so none of the old rows is pruned before its feed serves a document again
+    assert await on(db_url, rows, "SELECT count(*) FROM entries WHERE last_seen = seen_at") == [
+        (4,)
+    ]
+    assert await on(
+        db_url, rows, "SELECT count(*) FROM feeds WHERE document_at IS NULL"
+    ) == await on(db_url, rows, "SELECT count(*) FROM feeds")
 
 
 def match_all(e: Entry) -> list[Match]:

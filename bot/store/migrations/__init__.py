@@ -4,6 +4,8 @@ no ``alembic.ini``; ``newsbot db upgrade`` and ``newsbot run`` are the ways in).
     versions/0001_v1.py        the schema of the first release, as it was (frozen: never edit)
     versions/0002_stories.py   stories: entries.story_id, chats.stories, outbox.story_id and the
                                story_alerts ledger, filled from the v1 rows
+    versions/0003_leases.py    several instances: feed leases and the instances table
+    versions/0004_retention.py retention: entries.last_seen, feeds.document_at, prune indexes
 
 A brand-new database is built by running every revision, so the revisions alone must give
 ``bot.store.schema.metadata``: tests/store/test_migrations.py compares them with Alembic's

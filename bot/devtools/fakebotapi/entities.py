@@ -1,4 +1,4 @@
-"""Telegram's HTML parse mode, re-implemented from tdlib's ``parse_html`` for tests.
+"""Telegram's HTML parse mode, re-implemented from tdlib's ``parse_html`` for the fake Bot API.
 
 ``parse_html(text)`` returns what a user would see: the plain text and the
 message entities (offsets and lengths in UTF-16 code units), or raises

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 from aiohttp import web
 
-from tests.fakebotapi.entities import ParsedText, check_message_text
+from bot.devtools.fakebotapi.entities import ParsedText, check_message_text
 
 JSONDict = dict[str, Any]
 
@@ -188,7 +188,7 @@ def default_chat_type(chat_id: int | str) -> str:
 class FakeBotAPI:
     """The fake server; use as ``async with FakeBotAPI() as api``."""
 
-    token: str = "123:ABC"
+    token: str = "123:ABC"  # noqa: S105 - a fake token for a fake server
     bot_username: str = "newsbot_test_bot"
     strict_html: bool = True  # raw ">" and bare "&" are errors (see entities.py)
     host: str = "127.0.0.1"
@@ -200,6 +200,8 @@ class FakeBotAPI:
     rejected: list[Call] = field(default_factory=list, init=False, repr=False)  # 401s answered
     edits: list[SentMessage] = field(default_factory=list, init=False, repr=False)
     callback_answers: list[JSONDict] = field(default_factory=list, init=False, repr=False)
+    # calls answered with an error (faults included), with the error as sent
+    refused: list[tuple[Call, JSONDict]] = field(default_factory=list, init=False, repr=False)
     commands: dict[str, list[JSONDict]] = field(default_factory=dict, init=False, repr=False)
     # getUpdates calls ended with 409 because another one began (two consumers of one token);
     # ``one_consumer=False`` lets a test run two pollers without Telegram's 409s
@@ -234,7 +236,11 @@ class FakeBotAPI:
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
+        try:
+            await site.start()
+        except BaseException:  # e.g. the port is taken: nothing is left open
+            await self.close()
+            raise
         address = self._runner.addresses[0]
         self._port = int(address[1])
         return self
@@ -289,6 +295,15 @@ class FakeBotAPI:
                 f"condition not met within {timeout}s; {len(self.sent)} sent, "
                 f"{len(self.calls)} calls, last methods {methods}"
             ) from None
+
+    async def changed(self) -> None:
+        """Return at the next change: a request handled, an update queued, the server closing."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.add(waiter)
+        try:
+            await waiter
+        finally:
+            self._waiters.discard(waiter)
 
     def fail_next(
         self,
@@ -528,6 +543,7 @@ class FakeBotAPI:
             if method.lower() == "getupdates":
                 result = await self._get_updates(params)
         except TelegramError as exc:
+            self.refused.append((Call(method, params, at), exc.payload()))
             self._wake()
             return _json(exc.payload(), exc.code)
         self._wake()
