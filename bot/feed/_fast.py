@@ -185,6 +185,21 @@ def utf8_document(body: bytes, headers: dict[str, str]) -> bytes:
     ``body``; else StepAside. Replays ``feedparser.encodings.convert_to_utf8``."""
     if "content-location" in headers:
         raise StepAside  # feedparser resolves links against it
+    body, bom = _utf8_body(body)
+    line_end = body.find(b"\n")
+    xml_encoding = declared_encoding(body[: line_end if line_end >= 0 else len(body)])
+    if xml_encoding is None:
+        raise StepAside
+    if bom and xml_encoding in _UTF16_NAMES:
+        xml_encoding = bom
+    proposed = (_rfc3023_encoding(headers, xml_encoding), xml_encoding, bom)
+    _check_reads_as_utf8(proposed, body.isascii())
+    return _redeclared(body)
+
+
+def _utf8_body(body: bytes) -> tuple[bytes, str]:
+    """The body without its UTF-8 byte-order mark, and "utf-8" when it had one; StepAside
+    unless it is valid UTF-8 (or when it may be UTF-16/32: feedparser sniffs those)."""
     if body.startswith(codecs.BOM_UTF8):
         body, bom = body[3:], "utf-8"
     elif b"\x00" in body[:4]:
@@ -195,36 +210,42 @@ def utf8_document(body: bytes, headers: dict[str, str]) -> bytes:
         body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise StepAside from exc
-    ascii_only = body.isascii()
-    line_end = body.find(b"\n")
-    xml_encoding = declared_encoding(body[: line_end if line_end >= 0 else len(body)])
-    if xml_encoding is None:
-        raise StepAside
-    if bom and xml_encoding in _UTF16_NAMES:
-        xml_encoding = bom
+    return body, bom
+
+
+def _rfc3023_encoding(headers: dict[str, str], xml_encoding: str) -> str:
+    """The encoding RFC 3023 gives the document, as feedparser reads its media type."""
     mime, charset = _tables().parse_content_type(headers.get("content-type") or "")
     if mime in _XML_TYPES or (mime.startswith("application/") and mime.endswith("+xml")):
-        rfc3023 = charset or xml_encoding or "utf-8"
-    elif mime.startswith("text/"):
-        rfc3023 = charset or "us-ascii"
-    elif headers and "content-type" not in headers:
-        rfc3023 = xml_encoding or "iso-8859-1"
-    else:
-        rfc3023 = xml_encoding or "utf-8"
-    for proposed in dict.fromkeys((rfc3023, xml_encoding, bom)):
-        if not proposed:
+        return charset or xml_encoding or "utf-8"
+    if mime.startswith("text/"):
+        return charset or "us-ascii"
+    if headers and "content-type" not in headers:
+        return xml_encoding or "iso-8859-1"
+    return xml_encoding or "utf-8"
+
+
+def _check_reads_as_utf8(proposed: tuple[str, str, str], ascii_only: bool) -> None:
+    """StepAside unless the first of the ``proposed`` encodings that feedparser would decode
+    the body with gives its UTF-8 reading."""
+    for name in dict.fromkeys(proposed):
+        if not name:
             continue
         try:
-            codec = codecs.lookup(proposed).name
+            codec = codecs.lookup(name).name
         except LookupError:
             continue
         if codec == "utf-8" or (ascii_only and codec in _ASCII_COMPATIBLE):
-            break  # decodes, to the UTF-8 reading
+            return  # decodes, to the UTF-8 reading
         if codec == "ascii":
             continue  # non-ASCII body: this one fails, feedparser tries the next
         raise StepAside  # would decode differently (or we cannot tell)
-    else:
-        raise StepAside  # feedparser would go on to chardet and guesses
+    raise StepAside  # feedparser would go on to chardet and guesses
+
+
+def _redeclared(body: bytes) -> bytes:
+    """The body with feedparser's UTF-8 declaration in place of its own; StepAside when a
+    DOCTYPE or ENTITY comes before the first element."""
     data = _NEW_DECL + b"\n" + body
     if body.startswith(b"<?xml"):
         end = body.find(b">", 5)
@@ -481,32 +502,43 @@ class _Replay:
         return parent.kind == "root"
 
     def feed_child(self, name: str, attrs: dict[str, str], parent: _Frame) -> _Frame:
-        depth = self.depth
         if name in ("item", "entry"):
             if not self.item_container(parent) or self.inimage or self.intextinput:
                 raise StepAside
             return self.start_item(name, attrs)
         if name == "channel":
-            self.channels += 1
-            if parent.kind != "root" or self.channels > 1 or self.family == "atom":
-                raise StepAside
-            if "lastmod" in attrs or "href" in attrs:
-                raise StepAside  # feedparser's CDF reading of channel attributes
-            self.infeed = True
-            return _Frame("channel", name, depth, attrs)
+            return self.start_channel(name, attrs, parent)
         if name in ("feed", "rss", "source", "itunes_link"):
             raise StepAside
         if parent.kind not in ("root", "channel", "unknown", "container"):
             raise StepAside  # a handler element with children (content markup, state)
         if name in ("image", "textinput"):
-            if self.inimage or self.intextinput or parent.kind not in ("root", "channel"):
-                raise StepAside
-            if name == "image":
-                self.image_exists, self.inimage = True, True
-            else:
-                self.textinput_exists, self.intextinput = True, True
-            self.title_depth = -1
-            return _Frame("container", name, depth, attrs)
+            return self.start_image_or_textinput(name, attrs, parent)
+        return self.feed_element(name, attrs)
+
+    def start_channel(self, name: str, attrs: dict[str, str], parent: _Frame) -> _Frame:
+        self.channels += 1
+        if parent.kind != "root" or self.channels > 1 or self.family == "atom":
+            raise StepAside
+        if "lastmod" in attrs or "href" in attrs:
+            raise StepAside  # feedparser's CDF reading of channel attributes
+        self.infeed = True
+        return _Frame("channel", name, self.depth, attrs)
+
+    def start_image_or_textinput(self, name: str, attrs: dict[str, str], parent: _Frame) -> _Frame:
+        """Their own dicts in feedparser, which we do not keep; their titles are not the
+        feed's."""
+        if self.inimage or self.intextinput or parent.kind not in ("root", "channel"):
+            raise StepAside
+        if name == "image":
+            self.image_exists, self.inimage = True, True
+        else:
+            self.textinput_exists, self.intextinput = True, True
+        self.title_depth = -1
+        return _Frame("container", name, self.depth, attrs)
+
+    def feed_element(self, name: str, attrs: dict[str, str]) -> _Frame:
+        """An element of the feed (or of its image/textinput) that is no entry."""
         if name in _TITLES:
             return self.text_frame("feed_title", name, attrs, "text/plain")
         if name == "link":
@@ -515,19 +547,22 @@ class _Replay:
             self.guidislink = attrs.get("ispermalink", "true") == "true"
             return self.text_frame("feed_id", name, attrs, "")
         if name == "ttl" and name not in self.t.handlers:
-            if attrs:  # feedparser keeps the attributes instead of the text, in any context
-                context = self.feed_context()
-                if context is not None:
-                    context["ttl"] = dict(attrs)
-                return _Frame("leaf", name, depth, attrs)
-            return self.text_frame("feed_ttl", name, attrs, "")
+            return self.start_ttl(name, attrs)
         if name in _FEED_CONTAINERS:
-            return _Frame("container", name, depth, attrs)
+            return _Frame("container", name, self.depth, attrs)
         if name in _FEED_LEAVES:
-            return _Frame("leaf", name, depth, attrs)
+            return _Frame("leaf", name, self.depth, attrs)
         if name in self.t.handlers or name in self.t.read_keys:
             raise StepAside  # a handler not vetted here (some crash feedparser: KeyError)
-        return _Frame("unknown", name, depth, attrs)
+        return _Frame("unknown", name, self.depth, attrs)
+
+    def start_ttl(self, name: str, attrs: dict[str, str]) -> _Frame:
+        if attrs:  # feedparser keeps the attributes instead of the text, in any context
+            context = self.feed_context()
+            if context is not None:
+                context["ttl"] = dict(attrs)
+            return _Frame("leaf", name, self.depth, attrs)
+        return self.text_frame("feed_ttl", name, attrs, "")
 
     def feed_context(self) -> dict[str, Any] | None:
         """feedparser's _get_context() outside entries: the feed's own dict, or None for the

@@ -167,41 +167,57 @@ def main() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     stdout.write(_HEADER.pack(0))  # ready: the parent's wall clock starts with the first job
     stdout.flush()
-    _, cpu_hard = resource.getrlimit(resource.RLIMIT_CPU)
     while True:
-        head = _read_exact(stdin, _HEADER.size)
-        if head is None:
-            return
-        frame = _read_exact(stdin, _HEADER.unpack(head)[0])
+        frame = _read_frame(stdin)
         if frame is None:
             return
         body, headers, *normalize = marshal.loads(frame)  # noqa: S302 - from our parent only
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        soft = math.ceil(usage.ru_utime + usage.ru_stime + cpu_budget)
-        if cpu_hard != resource.RLIM_INFINITY:
-            soft = min(soft, cpu_hard)
-        resource.setrlimit(resource.RLIMIT_CPU, (soft, cpu_hard))
+        _arm_cpu_limit(cpu_budget)
         started = time.monotonic()
-        try:
-            if normalize:
-                url, feed_id, now = normalize
-                answer: tuple[Any, ...] = (
-                    "ok",
-                    parse_normalized(body, headers, url, feed_id, now, fast_path),
-                )
-            else:
-                answer = ("ok", parse(body, headers, fast_path))
-        except MemoryError:
-            answer = ("fatal", "out of memory")
-        except Exception as exc:  # any parser failure is this feed's ParseError
-            answer = ("error", f"{type(exc).__name__}: {exc}"[:500])
+        answer = _answer(body, headers, normalize, fast_path)
         del body
-        try:
-            out = marshal.dumps((*answer, time.monotonic() - started))
-        except ValueError:
-            out = marshal.dumps(("error", "unserializable parse result", 0.0))
-        stdout.write(_HEADER.pack(len(out)) + out)
-        stdout.flush()
+        _write_frame(stdout, (*answer, time.monotonic() - started))
+
+
+def _read_frame(stream: BinaryIO) -> bytes | None:
+    """One length-prefixed frame; None at the end of the stream."""
+    head = _read_exact(stream, _HEADER.size)
+    return None if head is None else _read_exact(stream, _HEADER.unpack(head)[0])
+
+
+def _arm_cpu_limit(budget: float) -> None:
+    """RLIMIT_CPU's soft limit at the CPU used so far plus ``budget`` (under the hard one)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = math.ceil(usage.ru_utime + usage.ru_stime + budget)
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def _answer(
+    body: bytes, headers: dict[str, str], normalize: list[Any], fast_path: bool
+) -> tuple[Any, ...]:
+    """``("ok", feed)``, or ``("error", message)`` for this feed, or ``("fatal", message)``
+    when the worker must go."""
+    try:
+        if normalize:
+            url, feed_id, now = normalize
+            return ("ok", parse_normalized(body, headers, url, feed_id, now, fast_path))
+        return ("ok", parse(body, headers, fast_path))
+    except MemoryError:
+        return ("fatal", "out of memory")
+    except Exception as exc:  # any parser failure is this feed's ParseError
+        return ("error", f"{type(exc).__name__}: {exc}"[:500])
+
+
+def _write_frame(stream: BinaryIO, answer: tuple[Any, ...]) -> None:
+    try:
+        out = marshal.dumps(answer)
+    except ValueError:
+        out = marshal.dumps(("error", "unserializable parse result", 0.0))
+    stream.write(_HEADER.pack(len(out)) + out)
+    stream.flush()
 
 
 if __name__ == "__main__":

@@ -208,74 +208,55 @@ class Fetcher:
     async def _follow(
         self, url: URL, etag: str | None, last_modified: str | None, check: bool
     ) -> Fetched | NotModified:
-        headers = {"Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
-        if etag:
-            headers["If-None-Match"] = etag
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
-        seen = {str(url)}
-        permanent = True
-        hops = 0
+        headers = _request_headers(etag, last_modified)
+        hops = _Hops(url, self.limits.max_redirects)
         while True:
             if check:
                 assert self._guard is not None
-                await self._guard.check_url(url)
+                await self._guard.check_url(hops.url)
             async with self._session.get(
-                url,
+                hops.url,
                 headers=headers,
                 allow_redirects=False,
                 auto_decompress=False,
                 # Guarded connections live in their own pool slots: a connection opened
                 # for a trusted feed (maybe to an intranet host) is never reused by one.
-                server_hostname=url.raw_host.rstrip(".") if check and url.raw_host else None,
+                server_hostname=(
+                    hops.url.raw_host.rstrip(".") if check and hops.url.raw_host else None
+                ),
             ) as resp:
-                now = datetime.now(UTC)
                 if resp.status in _REDIRECTS:
-                    location = resp.headers.get("Location")
-                    if not location:
-                        raise HTTPStatusError(resp.status, "redirect without Location")
-                    hops += 1
-                    permanent = permanent and resp.status in _PERMANENT
-                    try:
-                        url = url.join(URL(location)).with_fragment(None)
-                    except ValueError as exc:
-                        raise FetchError(f"bad redirect Location {location!r}") from exc
-                    if url.scheme not in ("http", "https"):
-                        raise BlockedAddressError(f"redirect to {url.scheme}: refused")
-                    if str(url) in seen:
-                        raise TooManyRedirectsError(f"redirect loop back to {url}")
-                    if hops > self.limits.max_redirects:
-                        raise TooManyRedirectsError(
-                            f"more than {self.limits.max_redirects} redirects"
-                        )
-                    seen.add(str(url))
+                    hops.follow(resp.status, resp.headers.get("Location"))
                     continue
-                flat = _flatten(resp.headers)
-                if resp.status == 304:
-                    return NotModified(
-                        headers=flat,
-                        max_age=freshness(flat, now),
-                        permanent_url=str(url) if hops and permanent else None,
-                    )
-                if resp.status >= 400 or resp.status < 200 or resp.status >= 300:
-                    raise HTTPStatusError(
-                        resp.status,
-                        resp.reason or "",
-                        retry_after=retry_after(flat.get("retry-after"), now),
-                    )
-                body = await self._read_body(resp, flat)
-                flat.pop("content-encoding", None)
-                flat.pop("content-length", None)
-                return Fetched(
-                    body=body,
-                    headers=flat,
-                    url=str(url),
-                    status=resp.status,
-                    etag=flat.get("etag"),
-                    last_modified=flat.get("last-modified"),
-                    permanent_url=str(url) if hops and permanent else None,
-                    max_age=freshness(flat, now),
-                )
+                return await self._answer(resp, hops)
+
+    async def _answer(self, resp: aiohttp.ClientResponse, hops: _Hops) -> Fetched | NotModified:
+        """What a response that is not a redirect says: not modified, an error, or the body."""
+        now = datetime.now(UTC)
+        flat = _flatten(resp.headers)
+        if resp.status == 304:
+            return NotModified(
+                headers=flat, max_age=freshness(flat, now), permanent_url=hops.permanent_url
+            )
+        if not 200 <= resp.status < 300:
+            raise HTTPStatusError(
+                resp.status,
+                resp.reason or "",
+                retry_after=retry_after(flat.get("retry-after"), now),
+            )
+        body = await self._read_body(resp, flat)
+        flat.pop("content-encoding", None)
+        flat.pop("content-length", None)
+        return Fetched(
+            body=body,
+            headers=flat,
+            url=str(hops.url),
+            status=resp.status,
+            etag=flat.get("etag"),
+            last_modified=flat.get("last-modified"),
+            permanent_url=hops.permanent_url,
+            max_age=freshness(flat, now),
+        )
 
     async def _read_body(self, resp: aiohttp.ClientResponse, headers: Mapping[str, str]) -> bytes:
         cap = self.limits.max_body
@@ -307,6 +288,51 @@ class Fetcher:
         except OSError as exc:
             raise FetchError(f"{path}: {exc.strerror or exc}") from exc
         return Fetched(body=body, headers={}, url=str(url), status=200, etag=tag)
+
+
+def _request_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    """Ours on every hop: what we accept, and the stored validators (a conditional GET)."""
+    headers = {"Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+class _Hops:
+    """The redirects of one fetch: at most ``limit``, to http(s) only, never back to a URL
+    already visited."""
+
+    def __init__(self, url: URL, limit: int) -> None:
+        self.url = url  # where the next request goes
+        self._limit = limit
+        self._seen = {str(url)}
+        self._count = 0
+        self._permanent = True  # every hop so far was a 301/308
+
+    @property
+    def permanent_url(self) -> str | None:
+        """The URL reached, when the fetch was only redirected by 301/308 hops."""
+        return str(self.url) if self._count and self._permanent else None
+
+    def follow(self, status: int, location: str | None) -> None:
+        if not location:
+            raise HTTPStatusError(status, "redirect without Location")
+        self._count += 1
+        self._permanent = self._permanent and status in _PERMANENT
+        try:
+            url = self.url.join(URL(location)).with_fragment(None)
+        except ValueError as exc:
+            raise FetchError(f"bad redirect Location {location!r}") from exc
+        if url.scheme not in ("http", "https"):
+            raise BlockedAddressError(f"redirect to {url.scheme}: refused")
+        if str(url) in self._seen:
+            raise TooManyRedirectsError(f"redirect loop back to {url}")
+        if self._count > self._limit:
+            raise TooManyRedirectsError(f"more than {self._limit} redirects")
+        self._seen.add(str(url))
+        self.url = url
 
 
 def _read_capped(path: Path, cap: int) -> bytes:

@@ -8,17 +8,27 @@ Semantics are documented in ``bot.match.engine`` (and ``docs/matching.md``); the
     compile_query(query, entities, max_length=...)  # one rule "query"; QueryError(pos)
 
 ``fold``, ``fuzzy`` and ``engine`` are compiled with mypyc at install time where possible;
-``BUILD`` says whether the compiled modules or their sources run (``bot.match._build``).
+``COMPILED`` says whether the compiled modules run, ``BUILD`` which run and why
+(``bot.match._build``).
 """
 
 from __future__ import annotations
 
 from ._build import select
 
-BUILD = select(__name__)  # "compiled with mypyc" or "pure Python (why)"
+COMPILED, BUILD = select(__name__)  # BUILD: "compiled with mypyc" or "pure Python (why)"
 
 from .compile import check_query, compile_query, compile_rules  # noqa: E402 (after select)
 from .engine import RuleSet  # noqa: E402
 from .fold import fold, tokenize  # noqa: E402
 
-__all__ = ["BUILD", "RuleSet", "check_query", "compile_query", "compile_rules", "fold", "tokenize"]
+__all__ = [
+    "BUILD",
+    "COMPILED",
+    "RuleSet",
+    "check_query",
+    "compile_query",
+    "compile_rules",
+    "fold",
+    "tokenize",
+]

@@ -21,9 +21,9 @@ MODULES = ("fold", "fuzzy", "engine")  # in the order they import each other
 HERE = Path(__file__).resolve().parent
 
 
-def select(package: str) -> str:
+def select(package: str) -> tuple[bool, str]:
     """Load the sources in place of the compiled modules where those must not run; returns
-    which ones run, for benchmarks and logs."""
+    whether the compiled ones run, and which run in words (for benchmarks and logs)."""
     compiled, why = _decide(package)
     if compiled:
         try:  # the extensions need mypyc's runtime module beside them: a partial install
@@ -42,7 +42,7 @@ def select(package: str) -> str:
             module = importlib.util.module_from_spec(spec)
             sys.modules[full] = module
             spec.loader.exec_module(module)
-    return why
+    return compiled, why
 
 
 def _decide(package: str) -> tuple[bool, str]:

@@ -16,6 +16,7 @@ At ~16 bytes per character the deepest trie allowed needs ~8 KiB of stack.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import ahocorasick
 
@@ -182,52 +183,81 @@ class _Builder:
 def _build(parsed: Sequence[tuple[RuleSpec, nodes.Node]]) -> engine.RuleSet:
     builder = _Builder()
     programs = [builder.program(node) for _, node in parsed]
+    # after every program: which keys are selective depends on how many rules use them
+    keys = [builder.necessary(program) for program in programs]
+    rules = [
+        _rule(spec, program, needed)
+        for (spec, _), program, needed in zip(parsed, programs, keys, strict=True)
+    ]
+    return engine.RuleSet(rules, _triggers(builder, keys))
+
+
+def _rule(
+    spec: RuleSpec, program: engine.Program, keys: frozenset[_Key] | None
+) -> engine.CompiledRule:
+    """One rule's program and shortcuts; ``keys``: those one of which makes it a candidate."""
+    direct = _direct(program)
+    return engine.CompiledRule(
+        spec.id,
+        program,
+        feeds=frozenset(spec.feeds) if spec.feeds is not None else None,
+        requires=_requires(program, keys),
+        alternatives=_groups(program, keys),
+        direct=direct,
+        leaves=None if direct is not None else _leaves(program),
+    )
+
+
+def _requires(program: engine.Program, keys: frozenset[_Key] | None) -> frozenset[int] | None:
+    """The literals that must all hit, but the one whose hit made the rule a candidate."""
+    required = _required_literals(program)
+    if keys is not None and len(keys) == 1:
+        ((kind, i),) = keys
+        if kind == "l":
+            required -= {i}
+    return required or None
+
+
+def _groups(
+    program: engine.Program, keys: frozenset[_Key] | None
+) -> tuple[frozenset[int], ...] | None:
+    """The ORs of literals one of each of which must hit, but those that every hit making
+    the rule a candidate meets."""
+    groups = set(_alternatives(program))
+    if keys is not None and all(kind == "l" for kind, _ in keys):
+        trigger = {i for _, i in keys}
+        groups = {g for g in groups if not g >= trigger}
+    return tuple(sorted(groups, key=sorted)) or None
+
+
+def _triggers(builder: _Builder, keys: Sequence[frozenset[_Key] | None]) -> engine.Triggers:
+    """Each key's rules (rules without keys: always candidates), and the automaton and fuzzy
+    index that find the keys in an entry."""
     literal_rules: list[list[int]] = [[] for _ in builder.literals]
     fuzzy_rules: list[list[int]] = [[] for _ in builder.fuzzy_terms]
     always: list[int] = []
-    requires: list[frozenset[int] | None] = []
-    alternatives: list[tuple[frozenset[int], ...] | None] = []
-    for ri, program in enumerate(programs):
-        keys = builder.necessary(program)
-        required = _required_literals(program)
-        groups = set(_alternatives(program))
-        if keys is None:
+    for ri, needed in enumerate(keys):
+        if needed is None:
             always.append(ri)
-        else:
-            for kind, i in keys:
-                (literal_rules if kind == "l" else fuzzy_rules)[i].append(ri)
-            if len(keys) == 1:  # the key that made the rule a candidate has hit
-                ((kind, i),) = keys
-                if kind == "l":
-                    required -= {i}
-            if all(kind == "l" for kind, _ in keys):  # a group the trigger always meets
-                trigger = {i for _, i in keys}
-                groups = {g for g in groups if not g >= trigger}
-        requires.append(required or None)
-        alternatives.append(tuple(sorted(groups, key=sorted)) or None)
-    automaton = None
-    if builder.literals:
-        automaton = ahocorasick.Automaton()
-        for key, lid in builder.literals.items():
-            automaton.add_word(key, lid)
-        automaton.make_automaton()
-    fuzzy = FuzzyIndex(list(builder.fuzzy_terms)) if builder.fuzzy_terms else None
-    return engine.RuleSet(
-        ids=[rule.id for rule, _ in parsed],
-        feeds=[frozenset(rule.feeds) if rule.feeds is not None else None for rule, _ in parsed],
-        programs=programs,
-        automaton=automaton,
-        literal_rules=[tuple(r) for r in literal_rules],
-        fuzzy=fuzzy,
-        fuzzy_rules=[tuple(r) for r in fuzzy_rules],
-        always=always,
-        requires=requires,
-        alternatives=alternatives,
-        direct=(direct := [_direct(p) for p in programs]),
-        leaves=[
-            None if d is not None else _leaves(p) for p, d in zip(programs, direct, strict=True)
-        ],
+            continue
+        for kind, i in needed:
+            (literal_rules if kind == "l" else fuzzy_rules)[i].append(ri)
+    return engine.Triggers(
+        _automaton(builder.literals) if builder.literals else None,
+        [tuple(r) for r in literal_rules],
+        FuzzyIndex(list(builder.fuzzy_terms)) if builder.fuzzy_terms else None,
+        [tuple(r) for r in fuzzy_rules],
+        always,
     )
+
+
+def _automaton(literals: Mapping[str, int]) -> Any:
+    """The Aho-Corasick automaton of the literals' keys, each with its literal id."""
+    automaton = ahocorasick.Automaton()
+    for key, lid in literals.items():
+        automaton.add_word(key, lid)
+    automaton.make_automaton()
+    return automaton
 
 
 def _direct(program: engine.Program) -> engine.Direct | None:

@@ -401,186 +401,6 @@ class Near(Program):
         return out or None
 
 
-class RuleSet:
-    """Compiled rules; build with ``compile_rules`` or ``compile_query``.  Read-only."""
-
-    def __init__(
-        self,
-        ids: Sequence[str],
-        feeds: Sequence[frozenset[str] | None],
-        programs: Sequence[Program],
-        automaton: Any,
-        literal_rules: Sequence[tuple[int, ...]],
-        fuzzy: FuzzyIndex | None,
-        fuzzy_rules: Sequence[tuple[int, ...]],
-        always: Iterable[int],
-        requires: Sequence[frozenset[int] | None],
-        alternatives: Sequence[tuple[frozenset[int], ...] | None] | None = None,
-        direct: Sequence[Direct | None] | None = None,
-        leaves: Sequence[Leaves | None] | None = None,
-    ) -> None:
-        self._ids = tuple(ids)
-        self._feeds = tuple(feeds)
-        self._programs = tuple(programs)
-        self._automaton = automaton
-        self._literal_rules = tuple(literal_rules)
-        self._fuzzy = fuzzy
-        self._fuzzy_rules = tuple(fuzzy_rules)
-        self._always = frozenset(always)
-        self._requires = tuple(requires)  # literal ids that must all hit, or None
-        # groups of literal ids one of each of which must hit, or None
-        self._alternatives = (
-            tuple(alternatives) if alternatives is not None else (None,) * len(self._ids)
-        )
-        # rules that match whenever they are candidates (see ``Direct``)
-        self._direct = tuple(direct) if direct is not None else (None,) * len(self._ids)
-        # other rules that are one term or an OR of terms (see ``Leaves``)
-        self._leaves = tuple(leaves) if leaves is not None else (None,) * len(self._ids)
-        # direct rules on many literals (an entity's forms): literal id -> words, so that
-        # only the literals that hit are looked at
-        self._direct_by_lid = tuple(
-            dict(d) if d is not None and len(d) > MANY_LITERALS else None for d in self._direct
-        )
-        # per rule, its (feeds, requires, alternatives) when one of them is set, else None
-        self._checks = tuple(
-            (f, r, a) if f or r or a else None
-            for f, r, a in zip(self._feeds, self._requires, self._alternatives, strict=True)
-        )
-        self._checked = frozenset(ri for ri, c in enumerate(self._checks) if c is not None)
-
-    def without_shortcuts(self) -> RuleSet:
-        """The same rules with every shortcut off: each candidate's program is evaluated (no
-        required-literal tests, no direct or leaves path).  The engine's tests compare it
-        with the full engine."""
-        return RuleSet(
-            self._ids,
-            self._feeds,
-            self._programs,
-            self._automaton,
-            self._literal_rules,
-            self._fuzzy,
-            self._fuzzy_rules,
-            self._always,
-            requires=(None,) * len(self._ids),
-        )
-
-    @property
-    def rule_ids(self) -> tuple[str, ...]:
-        return self._ids
-
-    def __len__(self) -> int:
-        return len(self._ids)
-
-    def __repr__(self) -> str:
-        return f"<RuleSet of {len(self._ids)} rules>"
-
-    def match(self, title: str, summary: str, feed_id: str | None = None) -> list[Match]:
-        """The rules matching this entry, in rule order, with their spans."""
-        t = tokenize(title)
-        s = tokenize(summary)
-        words = t.words + _SEPARATOR + s.words
-        candidates: set[int] | frozenset[int] = self._always
-        found: list[tuple[int, int]] = []
-        lids: set[int] | frozenset[int] = _NO_LIDS
-        text = " " + " ".join(words) + " "
-        if self._automaton is not None:
-            found = list(self._automaton.iter(text))
-            if found:
-                lids = set(map(_second, found))
-                candidates = candidates.union(
-                    chain.from_iterable(map(self._literal_rules.__getitem__, lids))
-                )
-        fuzzy: dict[int, set[str]] = {}
-        if self._fuzzy is not None:
-            near = self._fuzzy.matches(words)
-            if near:
-                fuzzy_rules = self._fuzzy_rules
-                more: list[tuple[int, ...]] = []
-                for w, fids in near.items():
-                    for fid in fids:
-                        near_words = fuzzy.get(fid)
-                        if near_words is None:
-                            fuzzy[fid] = {w}
-                            more.append(fuzzy_rules[fid])
-                        else:
-                            near_words.add(w)
-                candidates = candidates.union(chain.from_iterable(more))
-        if not candidates:
-            return []
-        todo = sorted(candidates)
-        if not self._checked.isdisjoint(candidates):
-            checks = self._checks
-            kept: list[int] = []
-            for ri in todo:
-                check = checks[ri]
-                if check is not None:
-                    only, needed, groups = check
-                    if only is not None and feed_id is not None and feed_id not in only:
-                        continue
-                    if needed is not None and not lids >= needed:
-                        continue
-                    if groups is not None and any(map(lids.isdisjoint, groups)):
-                        continue
-                kept.append(ri)
-            if not kept:
-                return []
-            todo = kept
-        ctx = Context(t, s, words, text, found, fuzzy)
-        out: list[Match] = []
-        # rules matching by the same words share their spans
-        done: dict[tuple[int, int] | tuple[tuple[int, int], ...], tuple[Span, ...]] = {}
-        programs, ids, direct, flat = self._programs, self._ids, self._direct, self._leaves
-        direct_by_lid = self._direct_by_lid
-        for ri in todo:
-            fast = direct[ri]
-            if fast is None:
-                leaves = flat[ri]
-                if leaves is None:
-                    ranges = programs[ri].eval(ctx)
-                    if ranges is None:
-                        continue
-                else:  # the union of the terms' positions, without walking the program
-                    ranges = []
-                    parts: list[tuple[Span, ...]] = []  # of fuzzy terms: their words' spans
-                    for term, size, fields in leaves:
-                        if term >= 0:
-                            if term in lids:
-                                ranges += ctx.occurrences(term, size, fields)
-                        else:
-                            close = fuzzy.get(-1 - term)
-                            if close:
-                                for w in close:
-                                    part = ctx.word_spans(w, fields)
-                                    if part:
-                                        parts.append(part)
-                    if parts:
-                        if not ranges and len(parts) == 1:
-                            out.append(_new(Match, (ids[ri], parts[0])))
-                        else:
-                            merged = _merge(chain(_spans(ctx, ranges), *parts))
-                            out.append(_new(Match, (ids[ri], merged)))
-                        continue
-                    if not ranges:
-                        continue
-            else:  # the hit that made it a candidate decides; all its occurrences are spans
-                ranges = []
-                by_lid = direct_by_lid[ri]
-                if by_lid is None:
-                    for lid, size in fast:
-                        ranges += ctx.occurrences(lid, size, BOTH)
-                else:
-                    for lid in sorted(lids):
-                        size = by_lid.get(lid, 0)
-                        if size:
-                            ranges += ctx.occurrences(lid, size, BOTH)
-            key = ranges[0] if len(ranges) == 1 else tuple(ranges)
-            spans = done.get(key)
-            if spans is None:
-                spans = done[key] = _spans(ctx, ranges)
-            out.append(_new(Match, (ids[ri], spans)))
-        return out
-
-
 # A rule that is one literal, or an OR of literals, that may match in either field: it
 # matches exactly when one of its literals hits, i.e. whenever it is a candidate.  Its
 # literals as (literal id, words in the literal).
@@ -589,6 +409,246 @@ Direct = tuple[tuple[int, int], ...]
 # the union of its terms' positions, and it matches when that is not empty.  Each term as
 # (literal id, words in the literal, fields), or (-1 - fuzzy id, 1, fields).
 Leaves = tuple[tuple[int, int, int], ...]
+
+
+class CompiledRule:
+    """One rule as the engine runs it: its program and the shortcuts that spare running it.
+
+    Read-only once built (``bot.match.compile``).  A plain class rather than a frozen
+    dataclass: compiled (``bot.match._build``), its attributes are fields of a C struct."""
+
+    __slots__ = (
+        "alternatives",
+        "checked",
+        "direct",
+        "direct_by_lid",
+        "feeds",
+        "id",
+        "leaves",
+        "program",
+        "requires",
+    )
+
+    def __init__(
+        self,
+        id: str,
+        program: Program,
+        *,
+        feeds: frozenset[str] | None = None,
+        requires: frozenset[int] | None = None,
+        alternatives: tuple[frozenset[int], ...] | None = None,
+        direct: Direct | None = None,
+        leaves: Leaves | None = None,
+    ) -> None:
+        self.id: Final = id
+        self.program: Final = program
+        self.feeds: Final = feeds  # the only feeds whose entries it matches, or None: all
+        self.requires: Final = requires  # literal ids that must all hit, or None
+        # groups of literal ids one of each of which must hit, or None
+        self.alternatives: Final = alternatives
+        self.direct: Final = direct  # it matches whenever it is a candidate (see ``Direct``)
+        self.leaves: Final = leaves  # else, it is one term or an OR of terms (see ``Leaves``)
+        # a direct rule on many literals (an entity's forms): literal id -> words, so that
+        # only the literals that hit are looked at
+        self.direct_by_lid: Final = (
+            dict(direct) if direct is not None and len(direct) > MANY_LITERALS else None
+        )
+        self.checked: Final = bool(feeds or requires or alternatives)  # see ``admits``
+
+    def without_shortcuts(self) -> CompiledRule:
+        return CompiledRule(self.id, self.program, feeds=self.feeds)
+
+    def admits(self, lids: set[int] | frozenset[int], feed_id: str | None) -> bool:
+        """Whether a candidate may match, by its feed and its literals that hit
+        (``lids``): tests at C speed that discard most failing candidates unevaluated."""
+        only, needed, groups = self.feeds, self.requires, self.alternatives
+        if only is not None and feed_id is not None and feed_id not in only:
+            return False
+        if needed is not None and not lids >= needed:
+            return False
+        return groups is None or not any(map(lids.isdisjoint, groups))
+
+
+class Triggers:
+    """What makes rules candidates for an entry: every literal of every rule is a key of one
+    Aho-Corasick automaton (value: the literal id), every fuzzy term one of the
+    ``FuzzyIndex``; a hit makes the rules that need that key candidates; the rules that
+    need no key are always candidates.  Read-only once built (``bot.match.compile``)."""
+
+    __slots__ = ("always", "automaton", "fuzzy", "fuzzy_rules", "literal_rules")
+
+    def __init__(
+        self,
+        automaton: Any,
+        literal_rules: Sequence[tuple[int, ...]],
+        fuzzy: FuzzyIndex | None,
+        fuzzy_rules: Sequence[tuple[int, ...]],
+        always: Iterable[int],
+    ) -> None:
+        self.automaton: Final = automaton  # None when no rule has a literal
+        self.literal_rules: Final = tuple(literal_rules)  # literal id -> rule indexes
+        self.fuzzy: Final = fuzzy
+        self.fuzzy_rules: Final = tuple(fuzzy_rules)  # fuzzy id -> rule indexes
+        self.always: Final = frozenset(always)
+
+
+class RuleSet:
+    """Compiled rules; build with ``compile_rules`` or ``compile_query``.  Read-only."""
+
+    def __init__(self, rules: Sequence[CompiledRule], triggers: Triggers) -> None:
+        self.rules: Final = tuple(rules)
+        self.triggers: Final = triggers
+        self._checked: Final = frozenset(ri for ri, r in enumerate(self.rules) if r.checked)
+        self._ids: Final = tuple(r.id for r in self.rules)
+
+    def without_shortcuts(self) -> RuleSet:
+        """The same rules with every shortcut off: each candidate's program is evaluated (no
+        required-literal tests, no direct or leaves path).  The engine's tests compare it
+        with the full engine."""
+        return RuleSet([r.without_shortcuts() for r in self.rules], self.triggers)
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        return self._ids
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def __repr__(self) -> str:
+        return f"<RuleSet of {len(self.rules)} rules>"
+
+    def match(self, title: str, summary: str, feed_id: str | None = None) -> list[Match]:
+        """The rules matching this entry, in rule order, with their spans."""
+        t = tokenize(title)
+        s = tokenize(summary)
+        words = t.words + _SEPARATOR + s.words
+        text = " " + " ".join(words) + " "
+        found = self._literal_hits(text)
+        lids: set[int] | frozenset[int] = set(map(_second, found)) if found else _NO_LIDS
+        fuzzy = self._fuzzy_hits(words)
+        todo = self._candidates(lids, fuzzy, feed_id)
+        if not todo:
+            return []
+        return self._matches(todo, Context(t, s, words, text, found, fuzzy), lids)
+
+    def _literal_hits(self, text: str) -> list[tuple[int, int]]:
+        """The automaton's (end offset in text, literal id) hits."""
+        automaton = self.triggers.automaton
+        return [] if automaton is None else list(automaton.iter(text))
+
+    def _fuzzy_hits(self, words: list[str]) -> dict[int, set[str]]:
+        """Fuzzy id -> the entry's words within its distance."""
+        index = self.triggers.fuzzy
+        fuzzy: dict[int, set[str]] = {}
+        if index is not None:
+            for w, fids in index.matches(words).items():
+                for fid in fids:
+                    near_words = fuzzy.get(fid)
+                    if near_words is None:
+                        fuzzy[fid] = {w}
+                    else:
+                        near_words.add(w)
+        return fuzzy
+
+    def _candidates(
+        self, lids: set[int] | frozenset[int], fuzzy: dict[int, set[str]], feed_id: str | None
+    ) -> list[int]:
+        """Indexes, in order, of the rules that the hits make candidates and that their
+        feeds and required literals admit."""
+        triggers = self.triggers
+        candidates = triggers.always
+        if lids:
+            candidates = candidates.union(
+                chain.from_iterable(map(triggers.literal_rules.__getitem__, lids))
+            )
+        if fuzzy:
+            candidates = candidates.union(
+                chain.from_iterable(map(triggers.fuzzy_rules.__getitem__, fuzzy))
+            )
+        if not candidates:
+            return []
+        todo = sorted(candidates)
+        if self._checked.isdisjoint(candidates):
+            return todo
+        rules = self.rules
+        return [ri for ri in todo if not rules[ri].checked or rules[ri].admits(lids, feed_id)]
+
+    def _matches(
+        self, todo: list[int], ctx: Context, lids: set[int] | frozenset[int]
+    ) -> list[Match]:
+        """The candidates that match, each with its spans; rules matching by the same words
+        share their spans."""
+        out: list[Match] = []
+        done: dict[tuple[int, int] | tuple[tuple[int, int], ...], tuple[Span, ...]] = {}
+        rules = self.rules
+        for ri in todo:
+            rule = rules[ri]
+            if rule.direct is not None:  # the hit that made it a candidate decides
+                ranges = _direct_ranges(rule, ctx, lids)
+            elif rule.leaves is not None:  # the terms' positions, without the program
+                ranges, parts = _leaf_ranges(rule.leaves, ctx, lids)
+                if parts:
+                    out.append(_new(Match, (rule.id, _with_words(ctx, ranges, parts))))
+                    continue
+                if not ranges:
+                    continue
+            else:
+                found = rule.program.eval(ctx)
+                if found is None:
+                    continue
+                ranges = found
+            key = ranges[0] if len(ranges) == 1 else tuple(ranges)
+            spans = done.get(key)
+            if spans is None:
+                spans = done[key] = _spans(ctx, ranges)
+            out.append(_new(Match, (rule.id, spans)))
+        return out
+
+
+def _direct_ranges(rule: CompiledRule, ctx: Context, lids: set[int] | frozenset[int]) -> Ranges:
+    """A direct rule's ranges: every occurrence of its literals that hit."""
+    ranges: Ranges = []
+    by_lid = rule.direct_by_lid
+    if by_lid is None:
+        assert rule.direct is not None
+        for lid, size in rule.direct:
+            ranges += ctx.occurrences(lid, size, BOTH)
+    else:
+        for lid in sorted(lids):
+            size = by_lid.get(lid, 0)
+            if size:
+                ranges += ctx.occurrences(lid, size, BOTH)
+    return ranges
+
+
+def _leaf_ranges(
+    leaves: Leaves, ctx: Context, lids: set[int] | frozenset[int]
+) -> tuple[Ranges, list[tuple[Span, ...]]]:
+    """A leaves rule's literal occurrences as word ranges, and its fuzzy terms' as the spans
+    of the entry words near them (shared by the fuzzy terms near the same word)."""
+    ranges: Ranges = []
+    parts: list[tuple[Span, ...]] = []
+    for term, size, fields in leaves:
+        if term >= 0:
+            if term in lids:
+                ranges += ctx.occurrences(term, size, fields)
+        else:
+            close = ctx.fuzzy.get(-1 - term)
+            if close:
+                for w in close:
+                    part = ctx.word_spans(w, fields)
+                    if part:
+                        parts.append(part)
+    return ranges, parts
+
+
+def _with_words(ctx: Context, ranges: Ranges, parts: list[tuple[Span, ...]]) -> tuple[Span, ...]:
+    """The spans of literal ranges and of fuzzy-hit words together, merged."""
+    if not ranges and len(parts) == 1:
+        return parts[0]
+    return _merge(chain(_spans(ctx, ranges), *parts))
+
+
 _NO_LIDS: Final[frozenset[int]] = frozenset()
 _second: Final = itemgetter(1)
 

@@ -130,41 +130,41 @@ def test_engine_agrees_with_naive_evaluation(qs: list[str], entries: list[tuple[
 def test_direct_path_equals_general_path(words: list[str], entries: list[tuple[str, str]]) -> None:
     queries_ = [" OR ".join(words), f'"{words[0]} {words[-1]}"', words[0], f"{words[0]}*"]
     ruleset = compile_rules([RuleSpec(f"r{i}", q) for i, q in enumerate(queries_)], {})
-    assert all(d is not None for d in ruleset._direct)
+    assert all(rule.direct is not None for rule in ruleset.rules)
     slow = general(ruleset)
     for title, summary in entries:
         assert ruleset.match(title, summary) == slow.match(title, summary)
 
 
 def test_which_rules_take_the_direct_path() -> None:
-    assert compile_query('"Kim Jong Un" OR Putin OR parad*')._direct[0] is not None
-    assert compile_query("(Putin OR Xi) OR Kim")._direct[0] is not None
-    assert compile_query("title:Putin")._direct[0] is None  # may hit in the summary only
-    assert compile_query("Putin OR title:Xi")._direct[0] is None
-    assert compile_query("Putin~ OR Xi")._direct[0] is None
-    assert compile_query("Putin Xi")._direct[0] is None
+    assert compile_query('"Kim Jong Un" OR Putin OR parad*').rules[0].direct is not None
+    assert compile_query("(Putin OR Xi) OR Kim").rules[0].direct is not None
+    assert compile_query("title:Putin").rules[0].direct is None  # may hit in the summary only
+    assert compile_query("Putin OR title:Xi").rules[0].direct is None
+    assert compile_query("Putin~ OR Xi").rules[0].direct is None
+    assert compile_query("Putin Xi").rules[0].direct is None
 
 
 def test_trigger_prefers_keys_few_rules_use() -> None:
     rules = [RuleSpec(f"city{i}", f"Beijing AND topic{i}") for i in range(5)]
     rules.append(RuleSpec("near", "Pezeshkian NEAR/3 Beijing"))
     ruleset = compile_rules(rules, {})
-    automaton = ruleset._automaton
+    automaton = ruleset.triggers.automaton
     # "near" is triggered by Pezeshkian (one rule uses it), not by Beijing (six rules)
-    assert ruleset._literal_rules[automaton.get(" pezeshkian ")] == (5,)
-    assert 5 not in ruleset._literal_rules[automaton.get(" beijing ")]
+    assert ruleset.triggers.literal_rules[automaton.get(" pezeshkian ")] == (5,)
+    assert 5 not in ruleset.triggers.literal_rules[automaton.get(" beijing ")]
     assert [m.rule_id for m in ruleset.match("Pezeshkian in Beijing", "")] == ["near"]
     assert [m.rule_id for m in ruleset.match("Beijing topic2", "")] == ["city2"]
 
 
 def test_which_rules_take_the_leaves_path() -> None:
     # one term or an OR of terms that the direct path does not take: fuzzy or field-bound
-    assert compile_query("Putin~ OR title:Xi")._leaves[0] is not None
-    assert compile_query("title:Putin")._leaves[0] is not None
-    assert compile_query("(Putin~ OR Xi) OR summary:parad*")._leaves[0] is not None
-    assert compile_query("Putin OR Xi")._leaves[0] is None  # direct
-    assert compile_query("Putin OR /xi/")._leaves[0] is None
-    assert compile_query("Putin~ Xi")._leaves[0] is None
+    assert compile_query("Putin~ OR title:Xi").rules[0].leaves is not None
+    assert compile_query("title:Putin").rules[0].leaves is not None
+    assert compile_query("(Putin~ OR Xi) OR summary:parad*").rules[0].leaves is not None
+    assert compile_query("Putin OR Xi").rules[0].leaves is None  # direct
+    assert compile_query("Putin OR /xi/").rules[0].leaves is None
+    assert compile_query("Putin~ Xi").rules[0].leaves is None
     ruleset = compile_query("Puten~ OR title:Xi")
     assert ruleset.match("Xi meets Putin", "") == general(ruleset).match("Xi meets Putin", "")
     assert [m.rule_id for m in ruleset.match("Putin", "")] == ["query"]
@@ -173,12 +173,12 @@ def test_which_rules_take_the_leaves_path() -> None:
 
 def test_alternatives_drop_candidates_missing_a_whole_or() -> None:
     ruleset = compile_query('"Kim Jong" AND (parade OR summit) AND NOT (x OR y)')
-    automaton = ruleset._automaton
+    automaton = ruleset.triggers.automaton
     group = frozenset({automaton.get(" parade "), automaton.get(" summit ")})
-    assert ruleset._alternatives[0] == (group,)  # not the NOT's OR
-    assert compile_query("(parade OR summit) AND Kim~")._alternatives[0] is not None
+    assert ruleset.rules[0].alternatives == (group,)  # not the NOT's OR
+    assert compile_query("(parade OR summit) AND Kim~").rules[0].alternatives is not None
     # the group that makes the rule a candidate is met whenever the rule is one
-    assert compile_query("(parade OR summit) NOT Kim")._alternatives[0] is None
-    assert compile_query("(parade OR Kim~) AND Xi")._alternatives[0] is None
+    assert compile_query("(parade OR summit) NOT Kim").rules[0].alternatives is None
+    assert compile_query("(parade OR Kim~) AND Xi").rules[0].alternatives is None
     assert [m.rule_id for m in ruleset.match("Kim Jong at the summit", "")] == ["query"]
     assert ruleset.match("Kim Jong at the talks", "") == []
