@@ -64,9 +64,11 @@ async def test_concurrent_claims_never_share_a_feed(postgres_url: str) -> None:
     try:
         results = await asyncio.gather(
             *(
-                store.feeds.claim_due(f"i{n}", NOW, lease=20, limit=8)
+                # two claimers per connection pool, each its own instance: one instance's
+                # claims are serialized (SharedPolling), and its own leases are its to reclaim
+                store.feeds.claim_due(f"i{n}-{k}", NOW, lease=20, limit=8)
                 for n, store in enumerate(opened)
-                for _ in range(2)
+                for k in range(2)
             )
         )
     finally:
