@@ -91,6 +91,26 @@ async def test_an_instance_reclaims_its_own_lease_when_a_release_was_missed(db_u
         assert await store.feeds.claim_due("b", NOW + 2, lease=20, limit=10) == []
 
 
+async def test_state_writes_and_releases_at_once_never_deadlock(postgres_url: str) -> None:
+    """The state flush and a batch of lease releases write many feed rows each, at once; in
+    opposite orders they deadlocked (bench/scaleout.py: 'deadlock detected'). Both write in
+    feed id order."""
+    from tests.conftest import _empty
+
+    await _empty(postgres_url)
+    async with Store.open(postgres_url) as store:
+        ids = await feeds(store, 60)
+        states = [await store.feeds.get(i) for i in ids]
+        await store.feeds.claim_due("a", NOW, lease=20, limit=60)
+        for n in range(20):
+            done = [replace(st, polls=n) for st in states if st is not None]
+            await asyncio.gather(
+                store.feeds.save_states(done),
+                store.feeds.save_states(done[::-1]),
+                store.feeds.release_many("a", {st.spec.id: st for st in done[::-1]}),
+            )
+
+
 class _SlowPipeline:
     """Stands in for the pipeline: each poll waits until the test lets it end."""
 
