@@ -180,11 +180,11 @@ class FeedStore:
             return
 
         def tx(conn: sa.Connection) -> None:
-            conn.execute(
-                T.update()
-                .where(T.c.id.in_(list(feed_ids)), T.c.lease_owner == owner)
-                .values(lease_until=until)
-            )
+            # a feed whose release is being written is skipped (its lease is ending anyway):
+            # renewing never waits on it
+            ids = _lock_in_order(conn, feed_ids, owner, skip_locked=True)
+            if ids:
+                conn.execute(T.update().where(T.c.id.in_(ids)).values(lease_until=until))
 
         await self.db.write(tx)
 
@@ -200,13 +200,13 @@ class FeedStore:
         save = _state_writer(states) if states else None
 
         def tx(conn: sa.Connection) -> None:
+            ids = _lock_in_order(conn, list(polled), owner)
             if save is not None:
                 save(conn)
-            conn.execute(
-                T.update()
-                .where(T.c.id.in_(sorted(polled)), T.c.lease_owner == owner)
-                .values(lease_owner=None, lease_until=None)
-            )
+            if ids:
+                conn.execute(
+                    T.update().where(T.c.id.in_(ids)).values(lease_owner=None, lease_until=None)
+                )
 
         for st in states:
             self._dirty.pop(st.spec.id, None)
@@ -257,6 +257,22 @@ class FeedStore:
         if not states:
             return
         await self.db.write(_state_writer(states))
+
+
+def _lock_in_order(
+    conn: sa.Connection, feed_ids: Sequence[str], owner: str, *, skip_locked: bool = False
+) -> list[str]:
+    """Lock ``owner``'s leased rows among ``feed_ids`` in id order (PostgreSQL) and return
+    their ids. A multi-row UPDATE locks rows in whatever order its plan reads them; writers
+    that all lock in id order first never deadlock each other."""
+    query = (
+        sa.select(T.c.id)
+        .where(T.c.id.in_(sorted(feed_ids)), T.c.lease_owner == owner)
+        .order_by(T.c.id)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=skip_locked)
+    return [r.id for r in conn.execute(query)]
 
 
 def _state_writer(states: Sequence[FeedState]) -> Callable[[sa.Connection], Any]:

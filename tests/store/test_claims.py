@@ -92,9 +92,9 @@ async def test_an_instance_reclaims_its_own_lease_when_a_release_was_missed(db_u
 
 
 async def test_state_writes_and_releases_at_once_never_deadlock(postgres_url: str) -> None:
-    """The state flush and a batch of lease releases write many feed rows each, at once; in
-    opposite orders they deadlocked (bench/scaleout.py: 'deadlock detected'). Both write in
-    feed id order."""
+    """The state flush, lease renewals and a batch of lease releases write many feed rows
+    each, at once; in different orders they deadlocked (bench/scaleout.py: 'deadlock
+    detected'). All of them lock in feed id order."""
     from tests.conftest import _empty
 
     await _empty(postgres_url)
@@ -107,8 +107,11 @@ async def test_state_writes_and_releases_at_once_never_deadlock(postgres_url: st
             await asyncio.gather(
                 store.feeds.save_states(done),
                 store.feeds.save_states(done[::-1]),
+                store.feeds.renew("a", ids[::-1], NOW + 40),
                 store.feeds.release_many("a", {st.spec.id: st for st in done[::-1]}),
+                store.feeds.renew("a", ids, NOW + 40),
             )
+            await store.feeds.claim_due("a", NOW, lease=20, limit=60)  # leased again
 
 
 class _SlowPipeline:
