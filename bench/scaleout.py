@@ -352,16 +352,9 @@ async def run(args: argparse.Namespace, count: int, failover: bool, tmp: Path) -
             res.peak = most_in_window(sends, 1.0)
             res.peak_jitter = most_in_window(sends, 1.04 - JITTER)
             res.load = (res.load[0], os.getloadavg()[0])
+            await stop(procs)  # while the servers still answer: their polls end cleanly
     finally:
-        for p in procs:
-            if p.returncode is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                await asyncio.wait_for(p.wait(), timeout=20)
-            except TimeoutError:
-                p.kill()
-                await p.wait()
+        await stop(procs)
         for engine in (db, stats):
             await engine.dispose()
         await admin(args.database, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -376,6 +369,19 @@ async def run(args: argparse.Namespace, count: int, failover: bool, tmp: Path) -
     for where, n, lines in bad[:3]:  # what they were, not only how many
         print(f"    {where}:", *(line[:300] for line in lines[n : n + 40]), sep="\n      ")
     return res
+
+
+async def stop(procs: list[asyncio.subprocess.Process]) -> None:
+    """SIGTERM every instance still running and wait for it (SIGKILL after 20 s)."""
+    for p in procs:
+        if p.returncode is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            await asyncio.wait_for(p.wait(), timeout=20)
+        except TimeoutError:
+            p.kill()
+            await p.wait()
 
 
 async def publish_next(

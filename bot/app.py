@@ -647,9 +647,10 @@ async def _run_forever(settings: Settings, out: TextIO | None, stop: asyncio.Eve
             log.info("stopping: finishing in-flight polls")
             if link_task is not None:
                 await link_task
+            if app.shared is not None:  # before the scheduler stops: leases are renewed meanwhile
+                await app.shared.drain()
             scheduler.shutdown(wait=False)
             if app.shared is not None:
-                await app.shared.drain()
                 with contextlib.suppress(StoreError):
                     await app.store.instances.leave(app.instance_id)
             if app._inflight:

@@ -83,6 +83,8 @@ class SharedPolling:
     async def tick(self) -> None:
         """Claim what is due and start polling it (an APScheduler job, and again whenever a
         poll ends while there is a backlog: slots never wait for the next second)."""
+        if self._stopping:
+            return
         async with self._claiming:
             free = self.slots - len(self.polling)
             if free <= 0 or self._stopping:
