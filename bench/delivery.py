@@ -48,7 +48,7 @@ GROUP_PER_MINUTE, GROUP_BURST = 20, 3
 
 def serve(conn: Connection) -> None:
     """Child process: run the fake Bot API; send its URL; on request, send the recorded sends."""
-    from tests.fakebotapi import FakeBotAPI
+    from bot.devtools.fakebotapi import FakeBotAPI
 
     async def main() -> None:
         async with FakeBotAPI(token=TOKEN) as api:

@@ -6,7 +6,7 @@
 For each instance count, a fresh database (CREATE DATABASE, dropped afterwards) and that many
 real ``python -m bot run`` processes (env as tests/e2e/test_three_instances.py sets it) polling
 --feeds feeds of the local feed server (tests/feed/server.py, in this process) every --interval
-seconds, delivering to the fake Bot API (tests/fakebotapi, in this process). One rule,
+seconds, delivering to the fake Bot API (bot.devtools.fakebotapi, in this process). One rule,
 ``parade``; --chats private chats subscribed to it. Measured, each in the same run:
 
   (a) full round: every feed answers 200 with 20 new items (the first poll of a feed records
@@ -76,8 +76,8 @@ from tests.delivery.conftest import most_in_window  # noqa: E402
 # tolerance tests/e2e/test_three_instances.py uses too). 30 per 1.04 s seen through it is at
 # most 30 in any 1.04 - JITTER s; "in any 1 s" may then show a few more than 30.
 JITTER = 0.15
+from bot.devtools.fakebotapi import FakeBotAPI  # noqa: E402
 from tests.e2e.harness import TOKEN, rss  # noqa: E402
-from tests.fakebotapi import FakeBotAPI  # noqa: E402
 from tests.feed.server import FeedServer  # noqa: E402
 
 ITEMS = 20  # items per feed in the full round

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.alert import MAX_ENTITIES, MAX_HTML_UTF16
+from bot.devtools.fakebotapi import ParsedText, check_message_text, utf16_len
 from bot.models import Message
-from tests.fakebotapi import ParsedText, check_message_text, utf16_len
 
 
 def validate(messages: Sequence[Message]) -> list[ParsedText]:

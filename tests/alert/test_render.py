@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.alert import format_published, render_alert
+from bot.devtools.fakebotapi import utf16_len
 from bot.models import Alert, AlertItem, Outlet, Span
 from tests.alert.checks import validate
-from tests.fakebotapi import utf16_len
 
 NOW = datetime(2026, 9, 3, 14, 30, tzinfo=UTC)
 

@@ -14,13 +14,13 @@ from bot.chat import ChatServices, RulesView, install
 from bot.chat.ordering import ChatOrderedProcessor
 from bot.chat.services import Status
 from bot.chat.updates import UpdatePoller
+from bot.devtools.fakebotapi import FakeBotAPI, SentMessage
 from bot.errors import NewsbotError
 from bot.match import compile_rules
 from bot.models import Problem, RuleSpec
 from bot.pipeline import Watches, compile_watches
 from bot.settings import Settings
 from bot.store import Store
-from tests.fakebotapi import FakeBotAPI, SentMessage
 
 TOKEN = "123:ABC"
 OPERATOR = 900  # in NEWSBOT_ADMINS

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from bot.chat import render
 from bot.chat.commands import BY_NAME
 from bot.chat.services import InstancesStatus, Status
+from bot.devtools.fakebotapi import check_message_text
 from bot.errors import QueryError
 from bot.models import FeedSpec, FeedState, Problem, Span
-from tests.fakebotapi import check_message_text
 
 
 def test_highlight_escapes_and_merges_overlaps() -> None:
@@ -200,9 +200,9 @@ def test_the_rules_list_with_its_more_rules_note_always_fits_one_message() -> No
     """The note used to be appended to a chunk that could already be full."""
     from bot.chat.handlers import ChatHandlers
     from bot.chat.services import ChatServices, RulesView
+    from bot.devtools.fakebotapi import check_message_text
     from bot.match import compile_rules
     from bot.models import RuleSpec
-    from tests.fakebotapi import check_message_text
 
     ruleset = compile_rules([RuleSpec("r0", "x")], {})  # not matched here
     for width in range(1, 300):

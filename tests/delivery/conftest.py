@@ -18,9 +18,9 @@ from telegram.request import HTTPXRequest
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.sender import ARRIVAL_JITTER, Sender
 from bot.delivery.transport import TelegramTransport
+from bot.devtools.fakebotapi import FakeBotAPI
 from bot.models import Entry, FeedSpec, Match, Span
 from bot.store import Routing, Store
-from tests.fakebotapi import FakeBotAPI
 from tests.waiting import wait_until
 
 TOKEN = "123:ABC"

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
+from bot.devtools.fakebotapi import FakeBotAPI
 from bot.store import Store
 from tests.delivery.conftest import Limits, entry, running, seed, until
-from tests.fakebotapi import FakeBotAPI
 
 DAY = 86400
 CAP = 1.0  # the test's bot-wide cap (the default is 300 s)

@@ -19,10 +19,10 @@ import sqlalchemy as sa
 
 from bot.delivery.sender import Sender
 from bot.delivery.transport import TelegramTransport
+from bot.devtools.fakebotapi import FakeBotAPI
 from bot.store import Store
 from bot.store.schema import outbox
 from tests.delivery.conftest import Limits, entry, real_bot, running, seed, until
-from tests.fakebotapi import FakeBotAPI
 
 FAST = Limits(private_rate=10.0, group_per_minute=20, group_window=2.0)
 QUICK = {"read_timeout": 0.3, "connection_pool_size": 8}  # the app uses 64 connections

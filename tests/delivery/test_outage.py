@@ -10,10 +10,10 @@ from contextlib import asynccontextmanager
 
 from bot.delivery.sender import Sender
 from bot.delivery.transport import TelegramTransport
+from bot.devtools.fakebotapi import FakeBotAPI
 from bot.store import Store
 from tests.delivery.conftest import real_bot, seed, until
 from tests.delivery.test_maybe_sent import QUICK, all_sent, quick
-from tests.fakebotapi import FakeBotAPI
 
 CHATS = {chat: 1 for chat in range(3, 23)}  # 20 private chats, one alert each
 

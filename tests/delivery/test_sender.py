@@ -12,10 +12,10 @@ import pytest
 
 from bot.delivery.sender import Sender
 from bot.delivery.transport import TelegramTransport
+from bot.devtools.fakebotapi import FakeBotAPI, utf16_len
 from bot.models import Entry, FeedSpec, Match, Span
 from bot.store import Routing, Store
 from tests.delivery.conftest import Limits, entry, real_bot, running, seed, until
-from tests.fakebotapi import FakeBotAPI, utf16_len
 
 FAST = Limits(private_rate=10.0, group_per_minute=20, group_window=2.0)  # same shapes, faster
 

@@ -11,6 +11,7 @@ import telegram
 from telegram.request import HTTPXRequest
 
 from bot.delivery.transport import TelegramTransport
+from bot.devtools.fakebotapi import FakeBotAPI
 from bot.errors import (
     ChatGoneError,
     ChatMigratedError,
@@ -21,7 +22,6 @@ from bot.errors import (
 )
 from bot.models import Message
 from tests.delivery.conftest import TOKEN, real_bot
-from tests.fakebotapi import FakeBotAPI
 
 HTML = Message(text="<b>Parade &amp; protest</b>", plain_fallback="Parade & protest")
 

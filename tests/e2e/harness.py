@@ -12,9 +12,9 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from bot.app import run_forever
+from bot.devtools.fakebotapi import FakeBotAPI
 from bot.settings import Settings
 from bot.store import Store
-from tests.fakebotapi import FakeBotAPI
 from tests.feed.server import FeedServer
 
 TOKEN = "123456:TEST-token-never-logged"

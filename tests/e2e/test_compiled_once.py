@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.devtools.fakebotapi import FakeBotAPI
 from bot.match import compile as compile_module
 from bot.match.nodes import Node
 from tests.e2e.harness import Bot, rss, servers, settings_for
-from tests.fakebotapi import FakeBotAPI
 from tests.waiting import wait_until
 
 USER = 4242

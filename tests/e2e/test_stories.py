@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.devtools.fakebotapi import FakeBotAPI
 from bot.store import Store
 from tests.e2e.harness import TOKEN, Bot, polls, servers, settings_for
 from tests.e2e.test_crash import bot_process
-from tests.fakebotapi import FakeBotAPI
 from tests.feed.server import FeedServer
 from tests.waiting import wait_until
 

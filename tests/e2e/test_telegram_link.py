@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.devtools.fakebotapi import FakeBotAPI
 from bot.errors import ConfigError
 from tests.e2e.harness import TOKEN, Bot, rss, servers, settings_for
-from tests.fakebotapi import FakeBotAPI
 from tests.feed.server import FeedServer
 from tests.waiting import wait_until
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakebotapi import EntityParseError, check_message_text, parse_html, utf16_len
+from bot.devtools.fakebotapi import EntityParseError, check_message_text, parse_html, utf16_len
 
 ACCEPT = [
     ("plain", "hello", "hello", []),

@@ -20,7 +20,7 @@ from telegram.error import (
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
 from telegram.request import HTTPXRequest
 
-from tests.fakebotapi import FakeBotAPI
+from bot.devtools.fakebotapi import FakeBotAPI
 
 TOKEN = "123:ABC"
 

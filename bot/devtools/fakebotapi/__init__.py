@@ -1,6 +1,6 @@
 """A local fake Telegram Bot API server (aiohttp) and Telegram's HTML entity parser.
 
-The test suite's Bot API (``tests.fakebotapi`` re-exports this package) and the server behind
+The Bot API the test suite talks to (its own tests: ``tests/fakebotapi``) and the server behind
 ``newsbot dev-telegram``. It answers with Telegram's shapes and validates HTML as Telegram does.
 
     from bot.devtools.fakebotapi import FakeBotAPI, parse_html, check_message_text
