@@ -131,6 +131,13 @@ QUERY_ALPHABET = st.sampled_from(
 )  # fmt: skip
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _people_loaded() -> None:
+    """The built-in people load on first use (about a second): not inside a timed example
+    (hypothesis's 200 ms deadline failed the first one that named ``@xi``)."""
+    compile_query("@xi", ENTITIES)
+
+
 @settings(max_examples=500)
 @given(st.lists(QUERY_ALPHABET, max_size=20).map("".join))
 def test_parser_only_raises_query_error_on_query_like_text(query: str) -> None:
