@@ -323,11 +323,17 @@ class ChatHandlers:
 
     # ------------------------------------------------------------------ watches
 
+    async def _query(self, r: Request, command: str) -> str | None:
+        """The command's query argument; None (the user told why) when it is too long."""
+        query = parse_query(command, r.args)
+        if len(query) > self.s.max_query_length:
+            await reply(r.message, render.query_too_long(self.s.max_query_length))
+            return None
+        return query
+
     async def cmd_watch(self, r: Request, bot: telegram.Bot) -> None:
-        query = parse_query("watch", r.args)
-        limit = self.s.max_query_length
-        if len(query) > limit:
-            await reply(r.message, render.query_too_long(limit))
+        query = await self._query(r, "watch")
+        if query is None:
             return
         chats = self.s.store.chats
         if len(await chats.watches(r.chat.id)) >= self.s.max_watches:
@@ -366,13 +372,11 @@ class ChatHandlers:
         await reply(r.message, text)
 
     async def cmd_search(self, r: Request, bot: telegram.Bot) -> None:
-        query = parse_query("search", r.args)
-        limit = self.s.max_query_length
-        if len(query) > limit:
-            await reply(r.message, render.query_too_long(limit))
+        query = await self._query(r, "search")
+        if query is None:
             return
         try:
-            ruleset = compile_query(query, self.s.rules().entities, max_length=limit)
+            ruleset = compile_query(query, self.s.rules().entities)
         except QueryError as exc:
             await reply(r.message, render.query_error(query, exc.problem, "search"))
             return
