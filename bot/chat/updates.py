@@ -142,6 +142,9 @@ async def connect(
     return False
 
 
+SURELY_SENT = 1.0  # seconds after which a long poll's request has reached the Bot API
+
+
 class UpdatePoller:
     """Long-polls ``getUpdates`` and hands each update to ``put`` (the application's queue)."""
 
@@ -168,6 +171,9 @@ class UpdatePoller:
         self.offset: int | None = None
         self.received = 0
         self._detail = ""
+        # the offset of the last long poll abandoned at a stop, once it had surely reached the
+        # Bot API: that request already confirmed the updates before it
+        self._abandoned_offset: int | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until ``stop`` is set; never gives up."""
@@ -208,9 +214,8 @@ class UpdatePoller:
 
     async def _get(self, stop: asyncio.Event) -> list[Update] | None:
         """One getUpdates call, abandoned (None) when ``stop`` is set meanwhile."""
-        call = asyncio.ensure_future(
-            self.bot.get_updates(offset=self.offset, timeout=self.long_poll)
-        )
+        offset, started = self.offset, time.monotonic()
+        call = asyncio.ensure_future(self.bot.get_updates(offset=offset, timeout=self.long_poll))
         stopping = asyncio.ensure_future(stop.wait())
         try:
             await asyncio.wait({call, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -220,12 +225,17 @@ class UpdatePoller:
             call.cancel()
             with contextlib.suppress(asyncio.CancelledError, tg_error.TelegramError):
                 await call
+            if time.monotonic() - started > SURELY_SENT:
+                self._abandoned_offset = offset
             return None
         return list(call.result())
 
     async def _confirm(self) -> None:
-        """Tell Telegram the updates already queued were received (no long poll)."""
-        if self.offset is None:
+        """Tell Telegram the updates already queued were received (no long poll), unless the
+        long poll abandoned at the stop already did: the Bot API holds that request open for
+        a while, and a second getUpdates meanwhile is a 409 Conflict (for this call, and then
+        for the instance that takes over)."""
+        if self.offset is None or self.offset == self._abandoned_offset:
             return
         with contextlib.suppress(tg_error.TelegramError):
             await self.bot.get_updates(offset=self.offset, timeout=0)

@@ -126,3 +126,34 @@ async def test_a_flood_of_commands_from_one_chat_is_bounded() -> None:
     await processor.drain(timeout=5)
     assert done == [0, 1, 2]
     assert processor.dropped == 7
+
+
+async def test_stopping_during_a_long_poll_sends_no_second_get_updates() -> None:
+    """The long poll abandoned at a stop had already confirmed the updates before it; asking
+    again (timeout=0) while the Bot API still holds it open was a 409 Conflict, and the
+    instance taking over then met another (tests/e2e/test_instances.py saw two)."""
+    from bot.devtools.fakebotapi import FakeBotAPI
+
+    async with FakeBotAPI(token="123456:TEST-token") as api:
+        api.one_consumer = True
+        async with telegram.Bot("123456:TEST-token", base_url=f"{api.url}/bot") as own:
+            queue: asyncio.Queue[object] = asyncio.Queue()
+            poller = UpdatePoller(own, queue.put, long_poll=5, cap=0.2)
+            stop = asyncio.Event()
+            task = asyncio.create_task(poller.run(stop))
+            api.push_message(USER, "/help", from_user_id=USER)
+            await wait_until(lambda: poller.received == 1, what="the update")
+            # the next long poll, with the new offset, has been open well over a second
+            loop = asyncio.get_running_loop()
+            since = loop.time()
+            await wait_until(
+                lambda: loop.time() - since > 1.5 and len(api.calls_of("getUpdates")) >= 2,
+                what="a long poll open for a while",
+            )
+            stop.set()
+            await task
+        confirms = [c for c in api.calls_of("getUpdates") if c.params.get("timeout") in (0, "0")]
+        assert confirms == [] and api.update_conflicts == 0
+        # and the update is not delivered again to whoever polls next
+        async with telegram.Bot("123456:TEST-token", base_url=f"{api.url}/bot") as successor:
+            assert await successor.get_updates(timeout=0) == ()
