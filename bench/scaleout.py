@@ -77,7 +77,7 @@ from tests.delivery.conftest import most_in_window  # noqa: E402
 # most 30 in any 1.04 - JITTER s; "in any 1 s" may then show a few more than 30.
 JITTER = 0.15
 from bot.devtools.fakebotapi import FakeBotAPI  # noqa: E402
-from tests.e2e.harness import TOKEN, rss  # noqa: E402
+from tests.e2e.harness import TOKEN, rss, stop_processes  # noqa: E402
 from tests.feed.server import FeedServer  # noqa: E402
 
 ITEMS = 20  # items per feed in the full round
@@ -352,9 +352,10 @@ async def run(args: argparse.Namespace, count: int, failover: bool, tmp: Path) -
             res.peak = most_in_window(sends, 1.0)
             res.peak_jitter = most_in_window(sends, 1.04 - JITTER)
             res.load = (res.load[0], os.getloadavg()[0])
-            await stop(procs)  # while the servers still answer: their polls end cleanly
+            # while the servers still answer: the instances' last polls end cleanly
+            await stop_processes(procs, grace=20)
     finally:
-        await stop(procs)
+        await stop_processes(procs, grace=20)
         for engine in (db, stats):
             await engine.dispose()
         await admin(args.database, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -369,19 +370,6 @@ async def run(args: argparse.Namespace, count: int, failover: bool, tmp: Path) -
     for where, n, lines in bad[:3]:  # what they were, not only how many
         print(f"    {where}:", *(line[:300] for line in lines[n : n + 40]), sep="\n      ")
     return res
-
-
-async def stop(procs: list[asyncio.subprocess.Process]) -> None:
-    """SIGTERM every instance still running and wait for it (SIGKILL after 20 s)."""
-    for p in procs:
-        if p.returncode is None:
-            p.send_signal(signal.SIGTERM)
-    for p in procs:
-        try:
-            await asyncio.wait_for(p.wait(), timeout=20)
-        except TimeoutError:
-            p.kill()
-            await p.wait()
 
 
 async def publish_next(

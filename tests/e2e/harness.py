@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -72,3 +73,16 @@ def settings_for(api: FakeBotAPI, db_url: str, rules: Path, **kw: object) -> Set
         database_url=db_url,
         **kw,  # type: ignore[arg-type]
     )
+
+
+async def stop_processes(procs: Sequence[asyncio.subprocess.Process], grace: float = 30) -> None:
+    """SIGTERM every process still running and wait for it (SIGKILL after ``grace`` s)."""
+    for p in procs:
+        if p.returncode is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            await asyncio.wait_for(p.wait(), timeout=grace)
+        except TimeoutError:
+            p.kill()
+            await p.wait()

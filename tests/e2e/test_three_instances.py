@@ -19,7 +19,7 @@ from pathlib import Path
 from bot.store import Store
 from tests.conftest import _empty
 from tests.delivery.conftest import Limits, most_in_window
-from tests.e2e.harness import TOKEN, rss, servers
+from tests.e2e.harness import TOKEN, rss, servers, stop_processes
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,15 +151,7 @@ async def test_three_instances_share_polling_delivery_and_updates_and_survive_tw
             )
             assert survivor.returncode is None
         finally:
-            for p in procs:
-                if p.returncode is None:
-                    p.send_signal(signal.SIGTERM)
-            for p in procs:
-                try:
-                    await asyncio.wait_for(p.wait(), timeout=30)
-                except TimeoutError:
-                    p.kill()
-                    await p.wait()
+            await stop_processes(procs)
 
     # each (chat, item) at least once; a repeat only for a send in flight at the kill
     counts = Counter((int(c.params["chat_id"]), _item(c.params)) for c in sends(api))

@@ -298,12 +298,7 @@ class FakeBotAPI:
 
     async def changed(self) -> None:
         """Return at the next change: a request handled, an update queued, the server closing."""
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiters.add(waiter)
-        try:
-            await waiter
-        finally:
-            self._waiters.discard(waiter)
+        await self._next_change()
 
     def fail_next(
         self,
@@ -495,12 +490,15 @@ class FakeBotAPI:
     async def _until(self, condition: Callable[[], bool]) -> None:
         """Return once ``condition()`` holds; re-checked after every change."""
         while not condition():
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiters.add(waiter)
-            try:
-                await waiter
-            finally:
-                self._waiters.discard(waiter)
+            await self._next_change()
+
+    async def _next_change(self) -> None:
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.add(waiter)
+        try:
+            await waiter
+        finally:
+            self._waiters.discard(waiter)
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep, cut short when the server closes."""
