@@ -166,7 +166,8 @@ class App:
             recent = await self.store.outbox.recent_sends(now - 60.0)
             self.sender.seed([*recent, *((chat, now) for chat in taken)])
             # and a 429's retry_after holds across the takeover: every instance respects it
-            self.sender.seed_holds(await self.store.outbox.flood_holds(now), now)
+            holds = await self.store.outbox.flood_holds(now)
+            self.sender.seed_holds(holds, now, await self.store.outbox.bot_wide_hold(now))
         except StoreError:
             pass  # the sender retries the database itself
         await self.sender.run(done)

@@ -132,6 +132,7 @@ class MessageGoneError(RejectedError):
 
 
 FLOOD_CONTROL = "flood control:"  # how a 429's error text starts (stored with the row)
+EVERY_CHAT = " [every chat held]"  # how it ends when the 429 held every chat (a bot-wide hold)
 
 
 class RetryLaterError(DeliveryError):

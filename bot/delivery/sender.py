@@ -44,6 +44,7 @@ from bot.delivery.transport import Transport
 from bot.errors import (
     ChatGoneError,
     ChatMigratedError,
+    EVERY_CHAT,
     DeliveryError,
     MaybeSentError,
     MessageGoneError,
@@ -163,13 +164,17 @@ class Sender:
         for chat_id, at in sorted(sends, key=lambda s: s[1]):
             self.limiter.take(chat_id, at)
 
-    def seed_holds(self, holds: Iterable[tuple[int, float]], now: float) -> None:
+    def seed_holds(
+        self, holds: Iterable[tuple[int, float]], now: float, every_chat: float | None = None
+    ) -> None:
         """Keep the 429 holds another sender had (``(chat_id, until)``, read from the rows it
-        put back): each of those chats waits until then. (A bot-wide hold is not carried
-        over: Telegram's next 429 starts it again.)"""
+        put back): each of those chats waits until then; and its bot-wide hold, if one was in
+        force (``every_chat``: until when), holds every chat until then, then one probe."""
         for chat_id, until in holds:
             if until > now:
                 self.limiter.hold(chat_id, until)
+        if every_chat is not None and every_chat > now:
+            self.limiter.hold_all(now, every_chat - now)
 
     def wake(self) -> None:
         """New alerts are in the outbox: look now."""
@@ -574,7 +579,9 @@ class Sender:
                 refusal.hold_until - now,
             )
             self._requeue_first(alert)  # first in its chat's queue; a longer hold waits here
-            await self.store.outbox.retry(alert.id, refusal.retry_at, str(exc))
+            # the row says which hold it is under, so that a new sender keeps that hold
+            error = f"{exc}{EVERY_CHAT}" if refusal.scope == "all" else str(exc)
+            await self.store.outbox.retry(alert.id, refusal.retry_at, error)
             self.stats.retried += 1
         elif isinstance(exc, RetryLaterError):
             # 5xx, network errors, and no answer at all (MaybeSentError: it may have arrived,

@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.errors import FLOOD_CONTROL
+from bot.errors import EVERY_CHAT, FLOOD_CONTROL
 from bot.models import Alert, AlertItem, AlertKind, AlertState, EditTarget, Outlet, Span
 from bot.store import schema
 from bot.store.db import Database
@@ -106,6 +106,18 @@ class OutboxStore:
         async with self.db.read() as conn:
             rows = (await conn.execute(query.group_by(OB.c.chat_id))).all()
         return [(r.chat_id, r.until) for r in rows]
+
+    async def bot_wide_hold(self, now: float) -> float | None:
+        """Until when a sender's bot-wide 429 hold (every chat held) still runs, read from the
+        rows it put back under it; None if none does."""
+        query = sa.select(sa.func.max(OB.c.not_before)).where(
+            OB.c.state == PENDING,
+            OB.c.not_before > now,
+            OB.c.error.like(f"{FLOOD_CONTROL}%{EVERY_CHAT}"),
+        )
+        async with self.db.read() as conn:
+            until = (await conn.execute(query)).scalar()
+        return None if until is None else float(until)
 
     async def take_over(self, now: float) -> list[int]:
         """Make the rows another sender had leased claimable now; returns their chats.

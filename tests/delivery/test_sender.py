@@ -216,6 +216,32 @@ async def test_a_429_hold_survives_a_new_sender(store: Store, api: FakeBotAPI) -
     assert min(m.at for m in api.sent_to(3)) >= refused + 2.0  # neither went out early
 
 
+async def test_a_bot_wide_hold_survives_a_new_sender(store: Store, api: FakeBotAPI) -> None:
+    """Issue 11: three chats refused at once hold every chat; the sender stops, and the new
+    one keeps that hold for a chat Telegram never named (it would otherwise send at once)."""
+    api.fail_next(kind="429", chat_id=None, times=3, retry_after=2)
+    await seed(store, {1: 1, 2: 1, 3: 1})
+    async with running(store, api) as first:
+        await until(lambda: first.stats.retried == 3, what="three 429s")
+    third_429 = api.calls_of("sendMessage")[2].at
+    await seed(store, {4: 1})
+    now = time.time()
+    every_chat = await store.outbox.bot_wide_hold(now)
+    assert every_chat is not None and every_chat >= third_429 + 1.5
+    async with real_bot(api) as bot:
+        second = Sender(store, TelegramTransport(bot))
+        second.seed_holds(await store.outbox.flood_holds(now), now, every_chat)
+        stop = asyncio.Event()
+        task = asyncio.create_task(second.run(stop))
+        try:
+            await until(lambda: len(api.sent) == 4, timeout=10, what="every chat after the hold")
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, timeout=10)
+    later = [c.at for c in api.calls_of("sendMessage")[3:]]
+    assert min(later) >= third_429 + 2.0  # chat 4 too waited for the hold
+
+
 # ---------------------------------------------------------------------------- limits, fairness
 
 
