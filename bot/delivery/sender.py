@@ -42,9 +42,9 @@ from bot.delivery.policy import backoff, hold_until, zone
 from bot.delivery.ratelimit import FloodHold, RateLimiter
 from bot.delivery.transport import Transport
 from bot.errors import (
+    EVERY_CHAT,
     ChatGoneError,
     ChatMigratedError,
-    EVERY_CHAT,
     DeliveryError,
     MaybeSentError,
     MessageGoneError,
