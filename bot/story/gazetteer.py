@@ -231,6 +231,32 @@ troops c: troops soldiers soldaten truppen soldats troupes tropas soldados voenn
 """
 
 
+# whom a name stands for in headlines: a leader (or seat of power) and their country
+# ("Putin thanks North Korean troops in talks with Kim": North Korea is Kim's side);
+# canonical person or organisation -> canonical country
+COUNTRY_OF: Final = {
+    "putin": "russia",
+    "lavrov": "russia",
+    "kremlin": "russia",
+    "xi": "china",
+    "kim": "northkorea",
+    "trump": "usa",
+    "rubio": "usa",
+    "witkoff": "usa",
+    "zelensky": "ukraine",
+    "macron": "france",
+    "merz": "germany",
+    "starmer": "britain",
+    "modi": "india",
+    "erdogan": "turkey",
+    "netanyahu": "israel",
+    "lukashenko": "belarus",
+    "tusk": "poland",
+    "meloni": "italy",
+    "lula": "brazil",
+}
+
+
 def _russian(word: str) -> list[str]:
     """A transliterated Russian noun with its common case endings."""
     if word.endswith("iya"):
@@ -281,3 +307,7 @@ NAMES: Final = {t: kind for t, kind in CANONICAL.items() if kind != "c"}  # name
 LONGEST: Final = max(len(k) for k in PHRASES)
 STARTS: Final = frozenset(k[0] for k in PHRASES if len(k) > 1)  # first words of multi-word forms
 WORDS: Final = {k[0]: v for k, v in PHRASES.items() if len(k) == 1}  # one-word forms
+LEADERS: Final[dict[str, tuple[str, ...]]] = {
+    country: tuple(sorted(n for n, c in COUNTRY_OF.items() if c == country))
+    for country in set(COUNTRY_OF.values())
+}  # country -> the names that stand for it

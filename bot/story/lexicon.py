@@ -59,7 +59,25 @@ STOPWORDS_BY_LANGUAGE: Final[dict[str, frozenset[str]]] = {
         """.split()
     ),
 }
-STOPWORDS: Final = frozenset[str]().union(*STOPWORDS_BY_LANGUAGE.values())
+# numbers written as words carry no event either: tolls, tallies and counts change while a
+# story goes on ("three failures", "hundreds evacuated", "Tausende", "des milliers")
+NUMBERS: Final = frozenset(
+    """
+    one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
+    hundred hundreds thousand thousands million millions billion billions trillion dozen
+    dozens tens scores third fourth fifth sixth seventh eighth ninth tenth
+    zwei drei vier funf fuenf sechs sieben acht neun zehn zwolf zwoelf zwanzig hundert
+    hunderte hunderten tausend tausende tausenden million millionen milliarde milliarden
+    dutzend dutzende
+    deux trois quatre cinq sept huit neuf dix douze vingt trente cent cents mille milliers
+    milliard milliards dizaine dizaines centaine centaines
+    dos tres cuatro cinco seis siete ocho nueve diez doce veinte cien cientos mil miles
+    millon millones
+    dva tri chetyre pyat shest vosem devyat desyat dvadtsat sto tysyacha tysyachi tysyach
+    millionov milliona milliarda milliardov
+    """.split()
+)
+STOPWORDS: Final = frozenset[str]().union(*STOPWORDS_BY_LANGUAGE.values()) | NUMBERS
 
 # class name -> folded words of that class (any language); a word may be in several classes
 EVENTS: Final[dict[str, list[str]]] = {
