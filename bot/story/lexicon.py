@@ -149,7 +149,8 @@ EVENTS: Final[dict[str, list[str]]] = {
         "uragan taifun"
     ).split(),
     "crash": (
-        "crash crashes crashed plunge plunges plunged absturz unfall collision derail derailed"
+        "crash crashes crashed plunge plunges plunged absturz unfall collision derail derailed "
+        "falls fell"  # a bus falls off a road: an accident (a government's fall is ``fall``)
     ).split(),
     "shoot": (
         "shooting shootings shot gunman gunmen gunfire schuesse schusse fusillade strelba "
