@@ -159,7 +159,9 @@ class StoryIndex:
         query = [
             t
             for _, t in sorted(
-                (-w(t), t) for t in found.terms if t[0] != EVENT_MARK and t in postings
+                (-w(t), t)
+                for t in found.terms
+                if (t[0] != EVENT_MARK or t in found.events) and t in postings
             )[:QUERY_TERMS]
         ]
         hits: Counter[int] = Counter()
@@ -240,7 +242,7 @@ class StoryIndex:
         heapq.heappush(self._by_time, (report.published, report.id))
         cap = self.postings_cap
         for term in found.terms:
-            if term.startswith(EVENT_MARK):
+            if term.startswith(EVENT_MARK) and term not in found.events:
                 continue
             posting = self._postings.get(term)
             if posting is None:
