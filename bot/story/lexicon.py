@@ -120,6 +120,10 @@ EVENTS: Final[dict[str, list[str]]] = {
         "win wins won winning victory beat beats beaten crowned triumph sieg siegt "
         "remporte gagne pobeda"
     ).split(),
+    "withdraw": (
+        "withdraw withdraws withdrew withdrawn withdrawal withdrawals forfait ruckzug "
+        "rueckzug snyalsya"
+    ).split(),
     "appoint": (
         "appoint appoints appointed names named nominate nominated nomme sworn ernannt naznachil"
     ).split(),
@@ -221,5 +225,6 @@ CONFLICTS: Final = frozenset(
         ("lose", "appoint"),
         ("ban", "lift"),
         ("launch", "close"),
+        ("withdraw", "win"),  # one withdraws from a contest or wins it
     )
 )
