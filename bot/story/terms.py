@@ -224,21 +224,19 @@ def _elide(tokens: Tokens) -> list[str]:
     """The folded words with a French (or Italian) elided article or pronoun cut off:
     "l'attaque" and "d'une" fold to ``lattaque`` and ``dune``; they give ``attaque`` and
     ``une``, as "attaque" alone does."""
-    words, spans, text = tokens.words, tokens.spans, tokens.text
+    words, text = tokens.words, tokens.text
+    if "'" not in text and "\u2019" not in text:
+        return words  # the common case: no apostrophe, nothing elided
+    spans = tokens.spans
     if len(spans) != len(words):
-        return list(words)
+        return words
     out = list(words)
     for i, (start, end) in enumerate(spans):
-        for prefix in _ELIDED:
-            k = start + len(prefix)
-            if (
-                k < end - 1
-                and text[k] in _APOSTROPHES
-                and text[start:k].lower() == prefix
-                and out[i].startswith(prefix)
-            ):
+        k = start + 1 if text[start + 1 : start + 2] in _APOSTROPHES else start + 2
+        if k < end - 1 and text[k] in _APOSTROPHES:
+            prefix = text[start:k].lower()
+            if prefix in _ELIDED and out[i].startswith(prefix):
                 out[i] = out[i][len(prefix) :]
-                break
     return out
 
 
