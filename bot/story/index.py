@@ -159,14 +159,16 @@ class StoryIndex:
         query = [
             t
             for _, t in sorted(
-                (-w(t), t)
-                for t in found.terms
-                if (t[0] != EVENT_MARK or t in found.events) and t in postings
+                (-w(t), t) for t in found.terms if t[0] != EVENT_MARK and t in postings
             )[:QUERY_TERMS]
         ]
         hits: Counter[int] = Counter()
         for term in query:  # the heaviest terms first: ids sharing most of them rank first
             hits.update(postings[term])
+        for event in found.events:  # a headline event shared counts, for ids found already
+            for rid in postings.get(event, ()):
+                if rid in hits:
+                    hits[rid] += 1
         need = self.thresholds.shared_words
         docs, window, published = self._docs, self.window, report.published
         best: dict[int, tuple[int, int]] = {}  # story -> (shared query terms, report id)
