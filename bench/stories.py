@@ -109,9 +109,8 @@ def tune(floor: float = 0.97) -> None:
     """The grid search the thresholds were chosen by: scored on the tuning part only (the
     held-out stories are not looked at), the highest pairwise recall at precision >= 0.97
     (margin over the 0.95 target), then the highest precision.  ``--floor 0.95`` selects
-    at the issue's own precision target instead: on the tuning part the frontier jumps from
-    P 1.000 R 0.909 to P 0.954 R 0.971, and that point loses precision on the whole set
-    (pairs across the parts), so 0.97 stays."""
+    at the issue's own precision target instead.  The thresholds in use and why the latest
+    grid's top point was not taken: docs/stories.md, Tuning."""
     rows = load(DATA)
     tune_labels = {x.report.id: x.label for x in rows if not held_out(x.label)}
     results = []

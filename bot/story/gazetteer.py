@@ -9,8 +9,11 @@ organisations (common knowledge, written down by hand); Russian forms are given 
 ``bot.match.fold`` transliterates Cyrillic ("Пекин" → ``pekin``), nominative only — the
 case endings are generated (``~r``).  German adjectives are given by their stem (``~g``:
 "russisch" → russisch, russische, russischer, russischen, russisches, russischem).  A
-multi-word form is written with ``_`` ("kim_jong_un"); the longest form wins.  An indented
-line continues the row above.
+person's one-word Latin forms also get their German genitive (``xi`` → ``xis``: "Putin
+und Kim an Xis Seite").  The matcher's fold drops umlauts ("Türkei" → ``turkei``), so a
+German form is written both ways: as folded text reads (``turkei``) and as ASCII text
+spells it (``tuerkei``).  A multi-word form is written with ``_`` ("kim_jong_un"); the
+longest form wins.  An indented line continues the row above.
 
 Rows are ``canonical kind: forms``; kinds ``l`` (a country or region), ``k`` (a city),
 ``p`` (a person) and ``o`` (an organisation) are names: weighed as names whatever their
@@ -97,7 +100,8 @@ ukraine l: ukraine ukrainian ukrainians ukrainisch~g ukrainien ukrainienne ukrai
     ucraniano ukraina~r ukrainskiy ukrainskaya ukrainskie ukrainskikh
 germany l: germany german germans deutschland deutsch~g allemagne allemand allemande allemands
     alemania aleman alemana germaniya~r nemetskiy nemetskaya
-france l: france french frankreich franzoesisch~g francais francaise francia frances francesa
+france l: france french frankreich franzoesisch~g franzosisch~g francais francaise francia frances
+    francesa
     frantsiya~r frantsuzskiy
 britain l: britain british uk united_kingdom great_britain grossbritannien britisch~g
     royaume_uni britannique britanniques reino_unido britanico britanica velikobritaniya~r
@@ -108,11 +112,13 @@ india l: india indian indien indisch~g inde indienne indiya~r indiyskiy
 northkorea l: north_korea north_korean nordkorea nordkoreanisch~g coree_du_nord nord_coreen
     nord_coreenne corea_del_norte norcoreano kndr severnaya_koreya severnoy_korei
     severokoreyskiy severokoreyskogo severokoreyskaya
-southkorea l: south_korea south_korean suedkorea suedkoreanisch~g coree_du_sud sud_coreen
+southkorea l: south_korea south_korean suedkorea sudkorea suedkoreanisch~g sudkoreanisch~g
+    coree_du_sud sud_coreen
     corea_del_sur surcoreano yuzhnaya_koreya yuzhnoy_korei
 poland l: poland polish poles polen polnisch~g pologne polonais polonaise polonia polaco polaca
     polsha~r polskiy polskaya polskie
-denmark l: denmark danish danes daenemark daenisch~g danemark danois danoise dinamarca danes
+denmark l: denmark danish danes daenemark daenisch~g danisch~g danemark danois danoise dinamarca
+    danes
     daniya~r datskiy datskaya
 norway l: norway norwegian norwegen norwegisch~g norvege norvegien norvegienne noruega noruego
     norvegiya~r norvezhskiy
@@ -125,7 +131,8 @@ pakistan l: pakistan pakistani pakistanisch~g pakistanais pakistanaise paquistan
 iran l: iran iranian iranisch~g iranien iranienne irani iran~r iranskiy
 israel l: israel israeli israelis israelisch~g israelien israelienne israeli izrail~r izrailya
     izrailskiy
-turkey l: turkey turkish tuerkei tuerkisch~g turquie turc turque turquia turco turtsiya~r
+turkey l: turkey turkish tuerkei turkei tuerkisch~g turkisch~g turquie turc turque turquia turco
+    turtsiya~r
     turkiye turetskiy
 syria l: syria syrian syrien syrisch~g syrie syrien siria sirio siriya~r siriyskiy
 gaza l: gaza gazastreifen gaza~r
@@ -136,8 +143,10 @@ spain l: spain spanish spanien spanisch~g espagne espagnol espagnole espana espa
     ispaniya~r
 switzerland l: switzerland swiss schweiz schweizer schweizerisch~g suisse suiza suizo
     shveytsariya~r
-austria l: austria austrian oesterreich oesterreichisch~g autriche autrichien avstriya~r
-netherlands l: netherlands dutch niederlande niederlaendisch~g pays_bas neerlandais paises_bajos
+austria l: austria austrian oesterreich osterreich oesterreichisch~g osterreichisch~g autriche
+    autrichien avstriya~r
+netherlands l: netherlands dutch niederlande niederlaendisch~g niederlandisch~g pays_bas
+    neerlandais paises_bajos
     niderlandy
 belgium l: belgium belgian belgien belgisch~g belgique belge belgica belgiya~r
 hungary l: hungary hungarian ungarn ungarisch~g hongrie hongrois hungria vengriya~r
@@ -151,7 +160,8 @@ peru l: peru peruvian peruanisch~g perou peruvien peruano peru~r
 venezuela l: venezuela venezuelan venezolanisch~g venezuelien venezolano venesuela~r
 canada l: canada canadian kanada kanadisch~g canadien canadienne kanada~r
 australia l: australia australian australien australisch~g australie australiano avstraliya~r
-egypt l: egypt egyptian aegypten aegyptisch~g egypte egyptien egipto egipcio egipet egipta
+egypt l: egypt egyptian aegypten agypten aegyptisch~g agyptisch~g egypte egyptien egipto egipcio
+    egipet egipta
 saudiarabia l: saudi saudi_arabia saudi_arabien saudisch~g arabie_saoudite saoudien arabia_saudi
     saudovskaya_araviya
 qatar l: qatar katar qatari katar~r
@@ -161,7 +171,7 @@ nepal l: nepal nepalese nepali nepalesisch~g nepalais nepal~r
 taiwan l: taiwan taiwanese taiwanisch~g taiwanais tayvan~r
 indonesia l: indonesia indonesian indonesien indonesisch~g indonesie indonesio indoneziya~r
 philippines l: philippines philippine filipino philippinen philippinisch~g filipinas filippiny
-thailand l: thailand thai thailaendisch~g thailande thailandais tailandia tailand~r
+thailand l: thailand thai thailaendisch~g thailandisch~g thailande thailandais tailandia tailand~r
 vietnam l: vietnam vietnamese vietnamesisch~g vietnamien vetnam~r
 cambodia l: cambodia cambodian kambodscha kambodschanisch~g cambodge camboya kambodzha~r
 myanmar l: myanmar burma myanmar~r
@@ -193,12 +203,13 @@ kremlin o: kremlin kreml kreml~r
 nato o: nato otan
 unitednations o: united_nations un_security_council vereinte_nationen nations_unies
     naciones_unidas oon
-europeanunion o: european_union eu europaeische_union union_europeenne ue union_europea
+europeanunion o: european_union eu europaeische_union europaische_union union_europeenne ue
+    union_europea
     evrosoyuz~r
 sco o: sco shanghai_cooperation_organisation shanghai_cooperation_organization
-    shanghaier_organisation_fuer_zusammenarbeit ocs shos
+    shanghaier_organisation_fuer_zusammenarbeit shanghaier_organisation_fur_zusammenarbeit ocs shos
 fed o: fed federal_reserve us_fed
-ecb o: ecb ezb bce european_central_bank europaeische_zentralbank
+ecb o: ecb ezb bce european_central_bank europaeische_zentralbank europaische_zentralbank
 imf o: imf iwf fmi mvf international_monetary_fund
 opec o: opec opep opek
 drone c: drone drones drohne drohnen dron drones bespilotnik bespilotniki bespilotnikov
@@ -206,11 +217,11 @@ drone c: drone drones drohne drohnen dron drones bespilotnik bespilotniki bespil
 airport c: airport airports flughafen flughaefen aeroport aeroports aeropuerto aeroport~r
     aeroporty aeroportakh
 missile c: missile missiles rakete raketen missil misiles raketa~r raket raketami
-flight c: flight flights flug fluege vol vols vuelo vuelos reys reysy reysov
-train c: train trains zug zuege fernzuege poezd~r bronepoezd~r
+flight c: flight flights flug fluege fluge vol vols vuelo vuelos reys reysy reysov
+train c: train trains zug zuege zuge fernzuege fernzuge poezd~r bronepoezd~r
 election c: election elections wahl wahlen parlamentswahl elecciones vybory vyborakh
-job c: job jobs stellen stellenabbau arbeitsplaetze emplois empleos rabochikh_mest
-declaration c: declaration erklaerung declaracion deklaratsiya~r
+job c: job jobs stellen stellenabbau arbeitsplaetze arbeitsplatze emplois empleos rabochikh_mest
+declaration c: declaration erklaerung erklarung declaracion deklaratsiya~r
 pipeline c: pipeline gaspipeline gazoprovod~r gazoduc gasoducto
 cyberattack c: cyberattack cyberattacks cyber_attack cyber_attacks hack hackers cyberangriff
     cyberangriffe hackerangriff cyberattaque cyberattaques ciberataque kiberataka~r
@@ -218,6 +229,32 @@ rate c: rate rates interest_rate interest_rates zins zinsen leitzins taux taux_d
     tipos tipo_de_interes stavka~r stavku klyuchevuyu_stavku
 troops c: troops soldiers soldaten truppen soldats troupes tropas soldados voennye soldaty
 """
+
+
+# whom a name stands for in headlines: a leader (or seat of power) and their country
+# ("Putin thanks North Korean troops in talks with Kim": North Korea is Kim's side);
+# canonical person or organisation -> canonical country
+COUNTRY_OF: Final = {
+    "putin": "russia",
+    "lavrov": "russia",
+    "kremlin": "russia",
+    "xi": "china",
+    "kim": "northkorea",
+    "trump": "usa",
+    "rubio": "usa",
+    "witkoff": "usa",
+    "zelensky": "ukraine",
+    "macron": "france",
+    "merz": "germany",
+    "starmer": "britain",
+    "modi": "india",
+    "erdogan": "turkey",
+    "netanyahu": "israel",
+    "lukashenko": "belarus",
+    "tusk": "poland",
+    "meloni": "italy",
+    "lula": "brazil",
+}
 
 
 def _russian(word: str) -> list[str]:
@@ -259,6 +296,9 @@ def _parse() -> tuple[dict[tuple[str, ...], str], dict[str, str]]:
         for form in forms.split():
             for one in _forms(form):
                 phrases.setdefault(tuple(one.split("_")), canonical)
+            if kind == "p" and "~" not in form and "_" not in form and form[-1] not in "sxz":
+                # a person's German genitive ("Xis Parade", "Putins Besuch")
+                phrases.setdefault((form + "s",), canonical)
     return phrases, names
 
 
@@ -267,3 +307,7 @@ NAMES: Final = {t: kind for t, kind in CANONICAL.items() if kind != "c"}  # name
 LONGEST: Final = max(len(k) for k in PHRASES)
 STARTS: Final = frozenset(k[0] for k in PHRASES if len(k) > 1)  # first words of multi-word forms
 WORDS: Final = {k[0]: v for k, v in PHRASES.items() if len(k) == 1}  # one-word forms
+LEADERS: Final[dict[str, tuple[str, ...]]] = {
+    country: tuple(sorted(n for n, c in COUNTRY_OF.items() if c == country))
+    for country in set(COUNTRY_OF.values())
+}  # country -> the names that stand for it

@@ -165,6 +165,10 @@ class StoryIndex:
         hits: Counter[int] = Counter()
         for term in query:  # the heaviest terms first: ids sharing most of them rank first
             hits.update(postings[term])
+        for event in found.events:  # a headline event shared counts, for ids found already
+            for rid in postings.get(event, ()):
+                if rid in hits:
+                    hits[rid] += 1
         need = self.thresholds.shared_words
         docs, window, published = self._docs, self.window, report.published
         best: dict[int, tuple[int, int]] = {}  # story -> (shared query terms, report id)
@@ -240,7 +244,7 @@ class StoryIndex:
         heapq.heappush(self._by_time, (report.published, report.id))
         cap = self.postings_cap
         for term in found.terms:
-            if term.startswith(EVENT_MARK):
+            if term.startswith(EVENT_MARK) and term not in found.events:
                 continue
             posting = self._postings.get(term)
             if posting is None:

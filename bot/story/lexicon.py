@@ -34,7 +34,9 @@ STOPWORDS_BY_LANGUAGE: Final[dict[str, frozenset[str]]] = {
         der die das den dem des ein eine einen einem einer eines und oder aber im in am an auf
         aus bei mit nach von vom zu zum zur fur ueber uber unter vor ist sind war waren wird
         werden wurde wurden hat haben hatte sich nicht auch als wie so es er sie wir ihr noch
-        mehr bis seit gegen durch um
+        mehr bis seit gegen durch um muss mussen muessen musste mussten kann konnen koennen
+        konnte konnten soll sollen sollte will wollen wollte darf durfen duerfen dass kein
+        keine sein seine seinen seiner ihre ihren ihrer
         """.split()
     ),
     "fr": frozenset(
@@ -57,7 +59,25 @@ STOPWORDS_BY_LANGUAGE: Final[dict[str, frozenset[str]]] = {
         """.split()
     ),
 }
-STOPWORDS: Final = frozenset[str]().union(*STOPWORDS_BY_LANGUAGE.values())
+# numbers written as words carry no event either: tolls, tallies and counts change while a
+# story goes on ("three failures", "hundreds evacuated", "Tausende", "des milliers")
+NUMBERS: Final = frozenset(
+    """
+    one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
+    hundred hundreds thousand thousands million millions billion billions trillion dozen
+    dozens tens scores third fourth fifth sixth seventh eighth ninth tenth
+    zwei drei vier funf fuenf sechs sieben acht neun zehn zwolf zwoelf zwanzig hundert
+    hunderte hunderten tausend tausende tausenden million millionen milliarde milliarden
+    dutzend dutzende
+    deux trois quatre cinq sept huit neuf dix douze vingt trente cent cents mille milliers
+    milliard milliards dizaine dizaines centaine centaines
+    dos tres cuatro cinco seis siete ocho nueve diez doce veinte cien cientos mil miles
+    millon millones
+    dva tri chetyre pyat shest vosem devyat desyat dvadtsat sto tysyacha tysyachi tysyach
+    millionov milliona milliarda milliardov
+    """.split()
+)
+STOPWORDS: Final = frozenset[str]().union(*STOPWORDS_BY_LANGUAGE.values()) | NUMBERS
 
 # class name -> folded words of that class (any language); a word may be in several classes
 EVENTS: Final[dict[str, list[str]]] = {
@@ -81,16 +101,17 @@ EVENTS: Final[dict[str, list[str]]] = {
         "leave leaves depart departs departed departure departing abreise quitte "
         "otbyl uekhal vyekhal"
     ).split(),
-    "return": "return returns returned returning zurueck retour vernulsya".split(),
+    "return": "return returns returned returning zurueck zuruck retour vernulsya".split(),
     "talk": (
         "talk talks meet meets met meeting discuss discusses discussed discussions "
-        "negotiate negotiations gespraech gespraeche treffen beraten beraten pourparlers "
+        "negotiate negotiations gespraech gesprach gespraeche gesprache treffen beraten "
+        "pourparlers "
         "rencontre entretien peregovory vstretilis vstrecha"
     ).split(),
     "summit": "summit summits gipfel sommet sammit".split(),
     "parade": "parade parades militaerparade militarparade defile parad parade".split(),
     "resign": (
-        "resign resigns resigned resignation quit quits quitting steps ruecktritt "
+        "resign resigns resigned resignation quit quits quitting steps ruecktritt rucktritt "
         "demission otstavka"
     ).split(),
     "fall": ("topple topples toppled falls fell collapse collapses renverse chute sturz").split(),
@@ -99,12 +120,16 @@ EVENTS: Final[dict[str, list[str]]] = {
         "win wins won winning victory beat beats beaten crowned triumph sieg siegt "
         "remporte gagne pobeda"
     ).split(),
+    "withdraw": (
+        "withdraw withdraws withdrew withdrawn withdrawal withdrawals forfait ruckzug "
+        "rueckzug snyalsya"
+    ).split(),
     "appoint": (
         "appoint appoints appointed names named nominate nominated nomme sworn ernannt naznachil"
     ).split(),
     "dismiss": (
         "dismiss dismisses dismissed dismissal fire fires fired firing sack sacks sacked "
-        "oust ousts ousted remove removes removed entlassen entlaesst limoge limogeage "
+        "oust ousts ousted remove removes removed entlassen entlaesst entlasst limoge limogeage "
         "uvolil uvolen"
     ).split(),
     "attack": (
@@ -121,18 +146,19 @@ EVENTS: Final[dict[str, list[str]]] = {
     ).split(),
     "flood": (
         "flood floods flooding flooded floodwater floodwaters hochwasser "
-        "ueberschwemmung inondation inondations navodnenie"
+        "ueberschwemmung uberschwemmung inondation inondations navodnenie"
     ).split(),
     "storm": (
         "storm storms typhoon hurricane cyclone blizzard snowstorm sturm unwetter tempete "
         "uragan taifun"
     ).split(),
     "crash": (
-        "crash crashes crashed plunge plunges plunged absturz unfall collision derail derailed"
+        "crash crashes crashed plunge plunges plunged absturz unfall collision derail derailed "
+        "falls fell"  # a bus falls off a road: an accident (a government's fall is ``fall``)
     ).split(),
     "shoot": (
-        "shooting shootings shot gunman gunmen gunfire schuesse fusillade strelba sbili sbit "
-        "abgeschossen abschuss"
+        "shooting shootings shot gunman gunmen gunfire schuesse schusse fusillade strelba "
+        "sbili sbit abgeschossen abschuss"
     ).split(),
     "launch": "launch launches launched liftoff lifts blasts start".split(),
     "unveil": (
@@ -143,8 +169,10 @@ EVENTS: Final[dict[str, list[str]]] = {
         "cut cuts cutting lower lowers lowered trim trims slash slashes reduce senkt streicht "
         "streichen abbauen abbau"
     ).split(),
-    "hold": "hold holds unchanged steady leaves keeps keep belassen unveraendert".split(),
-    "raise": "raise raises hike hikes increase increases lift lifts boost erhoeht".split(),
+    "hold": (
+        "hold holds unchanged steady leaves keeps keep belassen unveraendert unverandert"
+    ).split(),
+    "raise": "raise raises hike hikes increase increases lift lifts boost erhoeht erhoht".split(),
     "sign": "sign signs signed signing unterzeichnet signe podpisal".split(),
     "recognise": (
         "recognise recognises recognised recognize recognizes recognized recognition "
@@ -158,7 +186,9 @@ EVENTS: Final[dict[str, list[str]]] = {
         "suspends geschlossen gesperrt lahm lahmgelegt ferme fermeture zakryt disrupt disrupts "
         "disrupted disruption cripples crippled paralyses paralysed ogranichili"
     ).split(),
-    "reopen": "reopen reopens reopened reopening resume resumes resumed wiedereroeffnet".split(),
+    "reopen": (
+        "reopen reopens reopened reopening resume resumes resumed wiedereroeffnet wiedereroffnet"
+    ).split(),
     "ban": "ban bans banned blocked verbot interdiction zapret".split(),
     "lift": "lifts lifted lifting reverse reverses reversed".split(),
 }
@@ -195,5 +225,6 @@ CONFLICTS: Final = frozenset(
         ("lose", "appoint"),
         ("ban", "lift"),
         ("launch", "close"),
+        ("withdraw", "win"),  # one withdraws from a contest or wins it
     )
 )

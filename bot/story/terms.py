@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from bot.match.fold import tokenize
+from bot.match.fold import Tokens, tokenize
 from bot.story.gazetteer import LONGEST, PHRASES, STARTS, WORDS
 from bot.story.lexicon import CONFLICTS, CONTEXT, EVENTS, NEUTRAL, STOPWORDS, STOPWORDS_BY_LANGUAGE
 
@@ -136,7 +136,12 @@ def _term(word: str) -> tuple[str, frozenset[str]] | None:
     if hit is not _CACHE:
         return hit  # type: ignore[return-value]
     out: tuple[str, frozenset[str]] | None
-    if word in STOPWORDS or word.isdigit() or (len(word) < 2 and word.isascii()):
+    if (
+        word in STOPWORDS
+        or word.isdigit()
+        or (len(word) < 2 and word.isascii())
+        or (word[-2:] in _ORDINAL and word[:-2].isdigit())  # "10th": a number too
+    ):
         out = None
     else:
         term = normalize(word[:TERM_CHARS])
@@ -209,17 +214,60 @@ def _words(words: list[str], split: bool = False) -> list[tuple[str, str, frozen
     return out
 
 
+_ORDINAL: Final = frozenset({"st", "nd", "rd", "th"})
+_ELIDED: Final = frozenset({"l", "d", "j", "m", "n", "s", "t", "c", "qu"})  # l'armée, qu'il
+_APOSTROPHES: Final = frozenset("'’")
+_CLAUSE_END: Final = frozenset(",:;–—")
+
+
+def _elide(tokens: Tokens) -> list[str]:
+    """The folded words with a French (or Italian) elided article or pronoun cut off:
+    "l'attaque" and "d'une" fold to ``lattaque`` and ``dune``; they give ``attaque`` and
+    ``une``, as "attaque" alone does."""
+    words, text = tokens.words, tokens.text
+    if "'" not in text and "\u2019" not in text:
+        return words  # the common case: no apostrophe, nothing elided
+    spans = tokens.spans
+    if len(spans) != len(words):
+        return words
+    out = list(words)
+    for i, (start, end) in enumerate(spans):
+        k = start + 1 if text[start + 1 : start + 2] in _APOSTROPHES else start + 2
+        if k < end - 1 and text[k] in _APOSTROPHES:
+            prefix = text[start:k].lower()
+            if prefix in _ELIDED and out[i].startswith(prefix):
+                out[i] = out[i][len(prefix) :]
+    return out
+
+
+def _lead(text: str, spans: list[tuple[int, int]], n: int) -> int:
+    """Where a headline's opening context clause ends: the first word after the first
+    comma, colon, semicolon or dash; 0 when there is none (the whole headline counts)."""
+    if len(spans) < n or n == 0:
+        return 0
+    first_end = spans[0][1]
+    stop = next((k for k in range(first_end, len(text)) if text[k] in _CLAUSE_END), -1)
+    if stop < 0:
+        return 0
+    return next((i for i in range(1, n) if spans[i][0] > stop), 0)
+
+
 def analyse(title: str, summary: str) -> Analysis:
     """The terms of a report (see the module docstring)."""
     surface: dict[str, str] = {}
     title_terms: set[str] = set()
     events: set[str] = set()
-    words = tokenize(title[:TITLE_CHARS]).words[:TITLE_WORDS]
-    summary_words = tokenize(summary[:SUMMARY_CHARS]).words[:SUMMARY_WORDS]
+    head = tokenize(title[:TITLE_CHARS])
+    words = _elide(head)[:TITLE_WORDS]
+    summary_words = _elide(tokenize(summary[:SUMMARY_CHARS]))[:SUMMARY_WORDS]
     lang = language(words + summary_words[:30])
     split = lang in COMPOUNDING
-    context = next((i for i, word in enumerate(words) if word in CONTEXT), len(words))
-    for term, word, classes in _words(words[:context], split):
+    # a headline that opens with a context clause ("After three failures, Starship flight
+    # goes to plan") tells its event after the clause's comma or colon
+    lead = _lead(head.text, head.spans, len(words)) if words and words[0] in CONTEXT else 0
+    context = next((i for i in range(lead, len(words)) if words[i] in CONTEXT), len(words))
+    main, aside = words[lead:context], words[:lead] + words[context:]
+    for term, word, classes in _words(main, split):
         if classes:
             events |= classes - NEUTRAL_EVENTS
             title_terms |= classes
@@ -229,7 +277,7 @@ def analyse(title: str, summary: str) -> Analysis:
     terms = set(title_terms)
     # after a context word ("... after the parade") the headline tells another event: those
     # terms count as the summary's do
-    for term, word, classes in _words(words[context:], split):
+    for term, word, classes in _words(aside, split):
         if classes:
             terms |= classes
         else:

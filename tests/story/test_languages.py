@@ -1,0 +1,55 @@
+"""Reports in another language than the story's: they join on what reads the same in any
+language — a name and the headline's event — even when that is all they share."""
+
+from __future__ import annotations
+
+from bot.story import Report, StoryIndex
+
+HOUR = 3600.0
+T0 = 1_756_700_000.0
+
+
+def report(i: int, title: str, summary: str = "", hours: float = 0.0) -> Report:
+    return Report(i, title, summary, T0 + hours * HOUR, f"feed{i}", f"https://example.com/{i}")
+
+
+def record(index: StoryIndex, r: Report) -> int:
+    joined = index.assign(r)
+    story = joined.story if joined is not None else r.id
+    index.add(r, story)
+    return story
+
+
+def test_a_name_and_the_event_carry_a_report_across_languages() -> None:
+    index = StoryIndex()
+    english = [
+        report(
+            1,
+            "Earthquake in southern Peru kills dozens",
+            "A magnitude 7 earthquake struck the Arequipa region on Sunday, officials said.",
+        ),
+        report(
+            2,
+            "Peru earthquake death toll rises to 40",
+            "Officials in the Arequipa region said the toll from Sunday's earthquake rose.",
+            1.0,
+        ),
+    ]
+    assert [record(index, r) for r in english] == [1, 1]
+    german = report(
+        3,
+        "Schweres Erdbeben in Peru: Dutzende Tote",
+        "Nach dem Beben der Stärke 7 suchen Helfer in den Trümmern nach Überlebenden.",
+        2.0,
+    )
+    assert record(index, german) == 1
+
+
+def test_the_same_event_in_another_country_stays_apart() -> None:
+    index = StoryIndex()
+    record(
+        index,
+        report(1, "Earthquake in southern Peru kills dozens", "The quake struck Arequipa."),
+    )
+    german = report(2, "Schweres Erdbeben in Chile: Dutzende Tote", "Helfer suchen.", 1.0)
+    assert record(index, german) == 2
