@@ -152,3 +152,26 @@ async def test_a_rejected_token_is_one_clear_line_on_stderr_and_never_the_token(
     last = text.strip().splitlines()[-1]
     assert last.startswith("newsbot: ") and expected in last, text
     assert time.monotonic() - started < 60
+
+
+async def test_429s_across_chats_reach_the_admins_of_the_real_bot(tmp_path: Path) -> None:
+    """Issue 9, item 9, wired: the running bot gives its admin notices to the sender, so a
+    bot-wide 429 hold is told to the admins when it begins and when it is over."""
+    chats = [-100501, -100502, -100503]
+    rules_text = RULES.replace("chats: [{chat}]", "chats: {chats}")
+    async with servers() as (feeds, api):
+        feeds.body("/news", rss(OLD))
+        rules = tmp_path / "rules.yaml"
+        rules.write_text(rules_text.format(url=feeds.url("/news"), chats=chats))
+        settings = settings_for(
+            api, f"sqlite:///{tmp_path}/bot.db", rules, admins=frozenset({ADMIN})
+        )
+        async with Bot(settings):
+            await wait_until(lambda: feeds.paths().count("/news") >= 1, what="the first poll")
+            api.fail_next(kind="429", times=3, retry_after=2)
+            feeds.body("/news", rss(NEW + OLD))
+            await api.wait_for(lambda a: all(len(a.sent_to(c)) == 1 for c in chats), timeout=45)
+            await api.wait_for(lambda a: len(a.sent_to(ADMIN)) >= 2, timeout=15)
+        notices = [m.plain_text for m in api.sent_to(ADMIN)]
+    assert "flood control" in notices[0] and "Every chat is held" in notices[0], notices
+    assert "over" in notices[1], notices
