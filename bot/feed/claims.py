@@ -3,8 +3,10 @@ exactly one of them.
 
 Every ``CLAIM_EVERY`` seconds (an APScheduler job), and whenever a poll ends while more were
 due, an instance claims due feeds in the database, as many as it has free poll slots
-(``FeedStore.claim_due``: ``FOR UPDATE SKIP LOCKED``, so instances claiming at once never
-wait on each other nor take the same feed).
+(``FeedStore.claim``: ``FOR UPDATE SKIP LOCKED``, so instances claiming at once never
+wait on each other nor take the same feed). While more are due, a quarter of the slots
+freed is claimed again at once (one claim for several feeds, not one per poll; and one
+refill waits at a time, taking every slot freed meanwhile).
 It polls each claimed feed with the pipeline from the state the claim read (another
 instance may have polled it last: ETag, backoff, first-poll flag), then writes the new state,
 whose ``next_poll`` is the schedule, and gives up the lease (``FeedStore.release_many``).
@@ -61,6 +63,7 @@ class SharedPolling:
         owner: str,
         *,
         slots: int = SLOTS,
+        refill_at: int | None = None,
         lease: float = LEASE,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -68,6 +71,8 @@ class SharedPolling:
         self.pipeline = pipeline
         self.owner = owner
         self.slots = slots
+        # with a backlog, claim again once this many slots are free (default: a quarter)
+        self.refill_at = max(1, slots // 4) if refill_at is None else refill_at
         self.lease = lease
         self.clock = clock
         self.polling: dict[str, asyncio.Task[None]] = {}
@@ -76,6 +81,7 @@ class SharedPolling:
         self._backlog = False  # the last claim filled every free slot: more may be due
         self._stopping = False  # drain() began: claim nothing more
         self._refills: set[asyncio.Task[None]] = set()
+        self._refill_waiting = False  # a refill is started and has not claimed yet
         # polls ended, their state and lease not yet written: (state, who waits for it)
         self._releasing: dict[str, tuple[FeedState | None, asyncio.Future[None]]] = {}
         self._releaser: asyncio.Task[None] | None = None
@@ -86,6 +92,7 @@ class SharedPolling:
         if self._stopping:
             return
         async with self._claiming:
+            self._refill_waiting = False  # slots freed from now on need a claim after this one
             free = self.slots - len(self.polling)
             if free <= 0 or self._stopping:
                 return
@@ -129,7 +136,15 @@ class SharedPolling:
             log.exception("feed_id=%s: shared poll failed", feed_id)
         finally:
             self.polling.pop(feed_id, None)
-            if self._backlog and not self._stopping:  # refill the slot now
+            # refill the slots now, once a few are free: a claim for several feeds instead of
+            # one per poll (and slots freed while a refill waits for its turn are its too)
+            if (
+                self._backlog
+                and not self._stopping
+                and not self._refill_waiting
+                and self.slots - len(self.polling) >= self.refill_at
+            ):
+                self._refill_waiting = True
                 refill = asyncio.create_task(self.tick())
                 self._refills.add(refill)
                 refill.add_done_callback(self._refills.discard)
