@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 CLAIM_EVERY = 1.0  # seconds between claims
 LEASE = 20.0  # seconds a claimed feed is this instance's (renewed while it is polled)
-SLOTS = 32  # feeds polled at once by one instance
+SLOTS = 32  # feeds polled at once by one instance (the app passes the pipeline's limit)
 
 
 class Poller(Protocol):
