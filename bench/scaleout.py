@@ -15,14 +15,16 @@ seconds, delivering to the fake Bot API (bot.devtools.fakebotapi, in this proces
       (spawn to the first feed request) is printed apart.
   (b) 304 round: then every feed answers 304 (same ETag). Over a steady --window seconds, the
       304s answered by the feed server per second = feeds polled per second; a whole 304 round
-      is --feeds / that rate. Bot CPU (instances and their parser workers, psutil) per poll.
+      is --feeds / that rate. Bot CPU (instances and their parser workers, psutil) per poll,
+      and PostgreSQL's: its backends serving the benchmark's database, per poll.
   (c) database round-trips per polled feed: ``xact_commit + xact_rollback`` of the benchmark's
       database in ``pg_stat_database``, before and after the window (read over a connection to
       another database), / feeds polled in it. This counts *transactions* of every instance
       (claims, lease renewals, state writes, releases, heartbeats, role checks, the sender's
       outbox reads...), not statements; a transaction is at least one round-trip. The bot's
       engine has ``pool_pre_ping`` on PostgreSQL: every connection checkout first runs a ping
-      that is a transaction of its own, so about half of the count is pings. Backends
+      that is a transaction of its own (claims and releases run on kept connections without
+      one, one statement each). Backends
       report their counters at most once a second (up to 10 s late when idle), so each end of
       the window may be off by about a second's worth.
   (d) alerts/s: --fresh feeds (the next ones to be claimed) publish one matching item each, so
@@ -37,6 +39,16 @@ seconds, delivering to the fake Bot API (bot.devtools.fakebotapi, in this proces
   (f) the limit: the 1-instance figures (first count given) are the baseline of the others,
       printed as ratios; CPU count and load are printed, since the bots, this process (feed
       server and fake API) and PostgreSQL all share the machine's cores.
+  (g) beside the first figure, right after it (--no-beside skips these): the same workload
+      through one instance on SQLite (its in-memory schedule, states written in batches:
+      bench/polling.py's path), (a) and (b) only; and two floors, nothing else running: the
+      database work alone (``FeedStore.claim`` + ``release_many``, the instances' own
+      statements, for --feeds feeds in claims of a refill's size, no HTTP, no bot: feeds/s and
+      CPU per feed of the client and of PostgreSQL) and the HTTP client alone (plain aiohttp
+      conditional GETs to the same feed server from a process of its own, the bot's
+      connection limits). Issue 11 asks one instance's 304 round within 10 % of the SQLite
+      path: the database floor's CPU per feed, set beside the SQLite instance's CPU per poll,
+      shows what that margin has to pay for on these cores.
 
 Also checked: no feed requested twice within 0.4 x interval (two instances on one due time),
 every (chat, item) alert delivered, repeats counted, ERROR/Traceback lines in the bots' logs.
@@ -520,20 +532,21 @@ async def kill_sender(
 async def db_floor(args: argparse.Namespace) -> tuple[float, float, float]:
     """The database work alone: ``FeedStore.claim`` and ``FeedStore.release_many`` (the
     instances' PostgreSQL statements, on their kept asyncpg connections) for --feeds feeds,
-    claims of ``SLOTS // 4`` (a refill's size with a backlog), 4 loops at once so claims and
-    releases overlap as in an instance; each release makes its feeds due again at once. No
+    claims of 25 (a refill's size with a backlog: a quarter of an instance's 100 slots), 4
+    loops at once so claims and releases overlap as in an instance; each release makes its
+    feeds due again at once. No
     HTTP, no pipeline, no scheduler. Returns (feeds/s, this process's CPU ms per feed,
     PostgreSQL's backends' CPU ms per feed) over --window seconds."""
     from dataclasses import replace
 
-    from bot.feed.claims import LEASE, SLOTS
+    from bot.feed.claims import LEASE
     from bot.models import FeedSpec
 
     name = f"newsbot_floor_{uuid.uuid4().hex[:10]}"
     url = f"{args.database.rpartition('/')[0]}/{name}"
     await admin(args.database, f'CREATE DATABASE "{name}"')
     stats = create_async_engine(asyncpg_url(args.database), isolation_level="AUTOCOMMIT")
-    batch = SLOTS // 4
+    batch = 100 // 4
     try:
         async with Store.open(url) as store:
             specs = [
@@ -712,9 +725,9 @@ def compare(base: Result, args: argparse.Namespace, beside: Beside) -> None:
     if beside.db is not None:
         rate, client, server = beside.db
         print(
-            f"floor, the database work alone (FeedStore.claim + release_many on asyncpg, no HTTP,"
-            f" no bot, {args.feeds} feeds): {rate:.0f} feeds/s; per feed {client:.3f} ms of"
-            f" client CPU + {server:.3f} ms of PostgreSQL CPU = {client + server:.3f} ms"
+            f"floor, the database work alone (FeedStore.claim + release_many, no HTTP, no bot,"
+            f" {args.feeds} feeds, claims of 25): {rate:.0f} feeds/s; per feed {client:.3f} ms"
+            f" of client CPU + {server:.3f} ms of PostgreSQL CPU = {client + server:.3f} ms"
         )
         if lite is not None:
             margin = lite.cpu_ms * 0.1
