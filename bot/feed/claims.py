@@ -10,8 +10,9 @@ refill waits at a time, taking every slot freed meanwhile).
 It polls each claimed feed with the pipeline from the state the claim read (another
 instance may have polled it last: ETag, backoff, first-poll flag), then writes the new state,
 whose ``next_poll`` is the schedule, and gives up the lease (``FeedStore.release_many``).
-Polls that end while a release is being written are released together in the next one: a
-busy instance writes one transaction for many polls, an idle one one per poll.
+A release waits ``GATHER`` (20 ms) for the polls ending about then, and polls that end
+while one is being written are released together in the next: a busy instance writes one
+statement for many polls, an idle one one per poll.
 
 A lease lasts ``LEASE`` seconds and is renewed every ``LEASE / 3`` while the poll runs (a
 fetch may take up to its 30 s deadline, parsing and recording more). When an instance dies,
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 CLAIM_EVERY = 1.0  # seconds between claims
 LEASE = 20.0  # seconds a claimed feed is this instance's (renewed while it is polled)
 SLOTS = 32  # feeds polled at once by one instance (the app passes the pipeline's limit)
+GATHER = 0.02  # seconds a release waits for other polls ending about then to share its write
 
 
 class Poller(Protocol):
@@ -64,6 +66,7 @@ class SharedPolling:
         *,
         slots: int = SLOTS,
         refill_at: int | None = None,
+        gather: float = GATHER,
         lease: float = LEASE,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -73,6 +76,7 @@ class SharedPolling:
         self.slots = slots
         # with a backlog, claim again once this many slots are free (default: a quarter)
         self.refill_at = max(1, slots // 4) if refill_at is None else refill_at
+        self.gather = gather
         self.lease = lease
         self.clock = clock
         self.polling: dict[str, asyncio.Task[None]] = {}
@@ -160,6 +164,7 @@ class SharedPolling:
 
     async def _write_releases(self) -> None:
         while self._releasing:
+            await asyncio.sleep(self.gather)  # the polls ending meanwhile share this write
             batch, self._releasing = self._releasing, {}
             try:
                 await self.store.feeds.release_many(

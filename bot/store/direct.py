@@ -8,7 +8,8 @@ no ping, each statement prepared once by asyncpg's statement cache.
 
 Without the ping, a kept connection the server has dropped (a restart, an idle timeout) shows
 itself when it is used: the call is then run once more on a new connection, as the ping
-would have arranged. Both hot paths are safe to run twice (a claim whose answer was lost
+would have arranged (so is any failure on a kept connection but the server refusing the
+statement itself). Both hot paths are safe to run twice (a claim whose answer was lost
 leaves leases that run out; a release whose commit was lost finds no lease of its owner
 left and writes nothing). Any other failure to reach or use the database becomes a
 ``StoreError`` and updates ``Database.health`` (``Database.failed``), as every other
@@ -24,12 +25,23 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import asyncpg
+
 from bot.errors import StoreError
 
 if TYPE_CHECKING:
     from bot.store.db import Database
 
 T = TypeVar("T")
+
+
+def _statement_error(exc: Exception, db: Database) -> bool:
+    """Whether the server refused the statement itself (a bug, a constraint): not something
+    a new connection would change. Anything else on a kept connection (it was closed, reset,
+    or its protocol state is off after the server ended the session) is worth one retry."""
+    return isinstance(exc, asyncpg.PostgresError) and not isinstance(
+        db.failed(exc, report=False), StoreError
+    )
 
 
 class DirectConnection:
@@ -46,7 +58,7 @@ class DirectConnection:
                 try:
                     result = await fn(await self._connection())
                 except Exception as exc:
-                    if not reused or not isinstance(self.db.failed(exc, report=False), StoreError):
+                    if not reused or _statement_error(exc, self.db):
                         raise
                     await self._drop()  # the kept connection had gone stale: once more
                     result = await fn(await self._connection())

@@ -264,3 +264,33 @@ async def test_claims_with_the_database_away_fail_as_store_errors(postgres_url: 
                 "f01"
             ]
             assert store.health.ok
+
+
+async def test_polls_ending_close_together_share_one_release(db_url: str) -> None:
+    """A release waits a moment (``gather``) for other polls ending about then: one write
+    for several polls instead of one each."""
+    from bot.feed.claims import SharedPolling
+    from tests.waiting import wait_until
+
+    async with Store.open(db_url) as store:
+        await feeds(store, 3)
+        releases: list[list[str]] = []
+        release_many = store.feeds.release_many
+
+        async def counted(owner: str, polled: dict[str, object]) -> None:
+            releases.append(sorted(polled))
+            await release_many(owner, polled)  # type: ignore[arg-type]
+
+        store.feeds.release_many = counted  # type: ignore[method-assign,assignment]
+        pipeline = _GatedPipeline()
+        # a long gather, so that the test never depends on how fast the machine is
+        shared = SharedPolling(store, pipeline, "a", slots=3, gather=2.0, clock=lambda: NOW)  # type: ignore[arg-type]
+        await shared.tick()
+        await wait_until(lambda: len(pipeline.started) == 3, 5, "three polls")
+        pipeline.end("f00")
+        await wait_until(lambda: "f00" in shared._releasing, 5, "f00's release waiting")
+        pipeline.end("f01")
+        await wait_until(lambda: not shared.polling.keys() & {"f00", "f01"}, 10, "two releases")
+        assert releases == [["f00", "f01"]]
+        pipeline.end("f02")
+        await shared.drain(timeout=10)
