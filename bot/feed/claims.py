@@ -89,6 +89,12 @@ class SharedPolling:
         # polls ended, their state and lease not yet written: (state, who waits for it)
         self._releasing: dict[str, tuple[FeedState | None, asyncio.Future[None]]] = {}
         self._releaser: asyncio.Task[None] | None = None
+        # polls whose fetch is over, waiting for their release to be written: their slot is
+        # free (a database round-trip under load must not keep the fetcher waiting)
+        self._ending: set[str] = set()
+
+    def free_slots(self) -> int:
+        return self.slots - len(self.polling) + len(self._ending)
 
     async def tick(self) -> None:
         """Claim what is due and start polling it (an APScheduler job, and again whenever a
@@ -97,7 +103,7 @@ class SharedPolling:
             return
         async with self._claiming:
             self._refill_waiting = False  # slots freed from now on need a claim after this one
-            free = self.slots - len(self.polling)
+            free = self.free_slots()
             if free <= 0 or self._stopping:
                 return
             try:
@@ -140,27 +146,37 @@ class SharedPolling:
             log.exception("feed_id=%s: shared poll failed", feed_id)
         finally:
             self.polling.pop(feed_id, None)
-            # refill the slots now, once a few are free: a claim for several feeds instead of
-            # one per poll (and slots freed while a refill waits for its turn are its too)
-            if (
-                self._backlog
-                and not self._stopping
-                and not self._refill_waiting
-                and self.slots - len(self.polling) >= self.refill_at
-            ):
-                self._refill_waiting = True
-                refill = asyncio.create_task(self.tick())
-                self._refills.add(refill)
-                refill.add_done_callback(self._refills.discard)
+            self._refill()
+
+    def _refill(self) -> None:
+        """A slot is free: with a backlog, claim again once a few are (a claim for several
+        feeds instead of one per poll; slots freed while a refill waits for its turn are its
+        too)."""
+        if (
+            self._backlog
+            and not self._stopping
+            and not self._refill_waiting
+            and self.free_slots() >= self.refill_at
+        ):
+            self._refill_waiting = True
+            refill = asyncio.create_task(self.tick())
+            self._refills.add(refill)
+            refill.add_done_callback(self._refills.discard)
 
     async def _release(self, feed_id: str, state: FeedState | None) -> None:
         """Write the poll's state and give up the lease, with whatever else ends meanwhile;
-        returns once it is written (raises what the write raised)."""
+        returns once it is written (raises what the write raised). The poll's slot is free
+        meanwhile; the feed stays out of claims (``busy``) until it is written."""
         done = asyncio.get_running_loop().create_future()
         self._releasing[feed_id] = (state, done)
         if self._releaser is None or self._releaser.done():
             self._releaser = asyncio.create_task(self._write_releases(), name="release")
-        await done
+        self._ending.add(feed_id)
+        try:
+            self._refill()
+            await done
+        finally:
+            self._ending.discard(feed_id)
 
     async def _write_releases(self) -> None:
         while self._releasing:

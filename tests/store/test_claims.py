@@ -294,3 +294,36 @@ async def test_polls_ending_close_together_share_one_release(db_url: str) -> Non
         assert releases == [["f00", "f01"]]
         pipeline.end("f02")
         await shared.drain(timeout=10)
+
+
+async def test_a_slot_is_free_while_its_release_is_written(db_url: str) -> None:
+    """Under load a release's round-trip took long; the fetcher must not wait for it: the
+    poll's slot is refilled meanwhile (the feed itself stays out of claims until written)."""
+    from bot.feed.claims import SharedPolling
+    from tests.waiting import wait_until
+
+    async with Store.open(db_url) as store:
+        await feeds(store, 4)
+        written = asyncio.Event()
+        release_many = store.feeds.release_many
+
+        async def slow(owner: str, polled: dict[str, object]) -> None:
+            await written.wait()
+            await release_many(owner, polled)  # type: ignore[arg-type]
+
+        store.feeds.release_many = slow  # type: ignore[method-assign,assignment]
+        pipeline = _GatedPipeline()
+        shared = SharedPolling(store, pipeline, "a", slots=2, gather=0, clock=lambda: NOW)  # type: ignore[arg-type]
+        await shared.tick()
+        await wait_until(lambda: pipeline.started == ["f00", "f01"], 5, "two polls")
+        pipeline.end("f00")
+        pipeline.end("f01")
+        # both releases still unwritten: their slots went to the next two feeds
+        await wait_until(lambda: len(pipeline.started) == 4, 5, "two more polls")
+        assert pipeline.started == ["f00", "f01", "f02", "f03"]
+        written.set()
+        pipeline.end("f02")
+        pipeline.end("f03")
+        await shared.drain(timeout=10)
+        states = {f: await store.feeds.get(f) for f in ("f00", "f01", "f02", "f03")}
+        assert all(st is not None and st.next_poll == NOW + 60 for st in states.values())
