@@ -340,8 +340,13 @@ async def run(
 
             # (a) the full round
             async def all_polled() -> bool:
-                if any(p.returncode is not None for p in procs):
-                    raise RuntimeError(f"an instance exited; see {tmp}")
+                for p, log in zip(procs, logs, strict=True):
+                    if p.returncode is not None:  # its log goes with the temporary directory
+                        tail = log.read_text().splitlines()[-40:]
+                        raise RuntimeError(
+                            f"an instance exited ({p.returncode}); its log ends:\n"
+                            + "\n".join(tail)
+                        )
                 return await scalar(db, "SELECT count(*) FROM feeds WHERE polls >= 1") >= args.feeds
 
             done = await wait_until(all_polled, 180, "every feed polled once", every=0.2)

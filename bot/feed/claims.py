@@ -12,7 +12,9 @@ instance may have polled it last: ETag, backoff, first-poll flag), then writes t
 whose ``next_poll`` is the schedule, and gives up the lease (``FeedStore.release_many``).
 A release waits ``GATHER`` (20 ms) for the polls ending about then, and polls that end
 while one is being written are released together in the next: a busy instance writes one
-statement for many polls, an idle one one per poll.
+statement for many polls, an idle one one per poll. A poll's slot is free once its fetch is
+done: the release's round-trips never keep the fetcher waiting (the feed stays out of claims
+until its release is written).
 
 A lease lasts ``LEASE`` seconds and is renewed every ``LEASE / 3`` while the poll runs (a
 fetch may take up to its 30 s deadline, parsing and recording more). When an instance dies,
