@@ -15,14 +15,16 @@ seconds, delivering to the fake Bot API (bot.devtools.fakebotapi, in this proces
       (spawn to the first feed request) is printed apart.
   (b) 304 round: then every feed answers 304 (same ETag). Over a steady --window seconds, the
       304s answered by the feed server per second = feeds polled per second; a whole 304 round
-      is --feeds / that rate. Bot CPU (instances and their parser workers, psutil) per poll.
+      is --feeds / that rate. Bot CPU (instances and their parser workers, psutil) per poll,
+      and PostgreSQL's: its backends serving the benchmark's database, per poll.
   (c) database round-trips per polled feed: ``xact_commit + xact_rollback`` of the benchmark's
       database in ``pg_stat_database``, before and after the window (read over a connection to
       another database), / feeds polled in it. This counts *transactions* of every instance
       (claims, lease renewals, state writes, releases, heartbeats, role checks, the sender's
       outbox reads...), not statements; a transaction is at least one round-trip. The bot's
       engine has ``pool_pre_ping`` on PostgreSQL: every connection checkout first runs a ping
-      that is a transaction of its own, so about half of the count is pings. Backends
+      that is a transaction of its own (claims and releases run on kept connections without
+      one, one statement each). Backends
       report their counters at most once a second (up to 10 s late when idle), so each end of
       the window may be off by about a second's worth.
   (d) alerts/s: --fresh feeds (the next ones to be claimed) publish one matching item each, so
@@ -37,6 +39,16 @@ seconds, delivering to the fake Bot API (bot.devtools.fakebotapi, in this proces
   (f) the limit: the 1-instance figures (first count given) are the baseline of the others,
       printed as ratios; CPU count and load are printed, since the bots, this process (feed
       server and fake API) and PostgreSQL all share the machine's cores.
+  (g) beside the first figure, right after it (--no-beside skips these): the same workload
+      through one instance on SQLite (its in-memory schedule, states written in batches:
+      bench/polling.py's path), (a) and (b) only; and two floors, nothing else running: the
+      database work alone (``FeedStore.claim`` + ``release_many``, the instances' own
+      statements, for --feeds feeds in claims of a refill's size, no HTTP, no bot: feeds/s and
+      CPU per feed of the client and of PostgreSQL) and the HTTP client alone (plain aiohttp
+      conditional GETs to the same feed server from a process of its own, the bot's
+      connection limits). Issue 11 asks one instance's 304 round within 10 % of the SQLite
+      path: the database floor's CPU per feed, set beside the SQLite instance's CPU per poll,
+      shows what that margin has to pay for on these cores.
 
 Also checked: no feed requested twice within 0.4 x interval (two instances on one due time),
 every (chat, item) alert delivered, repeats counted, ERROR/Traceback lines in the bots' logs.
@@ -219,12 +231,14 @@ async def rows(engine: AsyncEngine, sql: str, **params: Any) -> list[Any]:
 @dataclass
 class Result:
     instances: int
+    sqlite: bool = False  # one instance on SQLite (its in-memory schedule), the same workload
     startup_s: float = 0.0
     full_s: float = 0.0
     steady_rate: float = 0.0
     steady_polls: int = 0
     xacts: int = 0
     cpu_ms: float = 0.0
+    pg_cpu_ms: float = 0.0  # PostgreSQL's backends for this database, CPU per polled feed
     alert_rate: float = 0.0
     alert_total_s: float = 0.0
     alert_first_s: float = 0.0
@@ -252,14 +266,42 @@ def bot_cpu(procs: list[asyncio.subprocess.Process]) -> float:
     return total
 
 
-async def run(args: argparse.Namespace, count: int, failover: bool, tmp: Path) -> Result:
-    res = Result(count, load=(os.getloadavg()[0], 0.0))
+async def backends(stats: AsyncEngine, name: str) -> list[int]:
+    """The pids of PostgreSQL's backends serving database ``name``."""
+    async with stats.connect() as conn:
+        got = await conn.execute(
+            sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :n"), {"n": name}
+        )
+        return [int(pid) for (pid,) in got]
+
+
+def cpu_of(pids: list[int]) -> dict[int, float]:
+    """CPU seconds used so far by each of ``pids`` (those still there)."""
+    out = {}
+    for pid in pids:
+        try:
+            t = psutil.Process(pid).cpu_times()
+            out[pid] = t.user + t.system
+        except psutil.Error:
+            pass
+    return out
+
+
+async def run(
+    args: argparse.Namespace, count: int, failover: bool, tmp: Path, *, sqlite: bool = False
+) -> Result:
+    res = Result(count, sqlite=sqlite, load=(os.getloadavg()[0], 0.0))
     name = f"newsbot_bench_{uuid.uuid4().hex[:10]}"
     head = args.database.rpartition("/")[0]
-    url = f"{head}/{name}"
-    await admin(args.database, f'CREATE DATABASE "{name}"')
+    url = f"sqlite:///{tmp}/{name}.db" if sqlite else f"{head}/{name}"
+    if not sqlite:
+        await admin(args.database, f'CREATE DATABASE "{name}"')
     stats = create_async_engine(asyncpg_url(args.database), isolation_level="AUTOCOMMIT")
-    db = create_async_engine(asyncpg_url(url), isolation_level="AUTOCOMMIT")
+    db = (
+        create_async_engine(f"sqlite+aiosqlite:///{tmp}/{name}.db")
+        if sqlite
+        else create_async_engine(asyncpg_url(url), isolation_level="AUTOCOMMIT")
+    )
     procs: list[asyncio.subprocess.Process] = []
     logs = [tmp / f"{name}-{i}.log" for i in range(count)]
     chats = {1000 + n for n in range(args.chats)}
@@ -298,8 +340,13 @@ async def run(args: argparse.Namespace, count: int, failover: bool, tmp: Path) -
 
             # (a) the full round
             async def all_polled() -> bool:
-                if any(p.returncode is not None for p in procs):
-                    raise RuntimeError(f"an instance exited; see {tmp}")
+                for p, log in zip(procs, logs, strict=True):
+                    if p.returncode is not None:  # its log goes with the temporary directory
+                        tail = log.read_text().splitlines()[-40:]
+                        raise RuntimeError(
+                            f"an instance exited ({p.returncode}); its log ends:\n"
+                            + "\n".join(tail)
+                        )
                 return await scalar(db, "SELECT count(*) FROM feeds WHERE polls >= 1") >= args.feeds
 
             done = await wait_until(all_polled, 180, "every feed polled once", every=0.2)
@@ -309,9 +356,14 @@ async def run(args: argparse.Namespace, count: int, failover: bool, tmp: Path) -
 
             # (b), (c) the steady 304 window
             await asyncio.sleep(2.0)
-            cpu0, x0, t0 = bot_cpu(procs), await transactions(stats, name), time.monotonic()
+            pids = [] if sqlite else await backends(stats, name)
+            pg0 = cpu_of(pids)
+            x0 = 0 if sqlite else await transactions(stats, name)
+            cpu0, t0 = bot_cpu(procs), time.monotonic()
             await asyncio.sleep(args.window)
-            t1, x1, cpu1 = time.monotonic(), await transactions(stats, name), bot_cpu(procs)
+            t1, cpu1 = time.monotonic(), bot_cpu(procs)
+            x1 = 0 if sqlite else await transactions(stats, name)
+            pg1 = cpu_of(pids)
             polled = sum(1 for h in feeds.hits.values() for t, _ in h if t0 < t <= t1)
             not_304 = polled - sum(
                 1 for h in feeds.hits.values() for t, s in h if t0 < t <= t1 and s == 304
@@ -322,28 +374,10 @@ async def run(args: argparse.Namespace, count: int, failover: bool, tmp: Path) -
             res.steady_rate = polled / (t1 - t0)
             res.xacts = x1 - x0
             res.cpu_ms = (cpu1 - cpu0) / max(1, polled) * 1000
-
-            # (d) alerts against the ceiling
-            item = itertools.count()
-            batch = await publish_next(db, feeds, args.fresh, count, item)
-            expect = {(chat, i) for chat in chats for i in batch}
-            published = time.monotonic()
-
-            def delivered(want: set[tuple[int, int]]) -> bool:
-                return want <= {(c, i) for c, i, _ in alert_sends(api, chats)}
-
-            await wait_until(lambda: delivered(expect), 120, "the alerts delivered")
-            times = sorted(t for c, i, t in alert_sends(api, chats) if i in batch)
-            lo, hi = times[len(times) // 10], times[(len(times) * 9) // 10]
-            res.alerts = len(expect)
-            res.alert_rate = ((len(times) * 9) // 10 - len(times) // 10) / (hi - lo)
-            res.alert_total_s = times[-1] - published
-            res.alert_first_s = times[0] - published
-
-            # (e) failover
-            if failover:
-                res.failover = await kill_sender(db, feeds, api, chats, procs, args, count, item)
-                expect |= {(chat, i) for chat in chats for i in res.failover["items"]}
+            pg_used = sum(t - pg0[pid] for pid, t in pg1.items() if pid in pg0)
+            res.pg_cpu_ms = pg_used / max(1, polled) * 1000
+            if not sqlite:  # (d) and (e): PostgreSQL's runs only
+                await alerts_and_failover(res, db, feeds, api, chats, procs, args, count, failover)
 
             counts = Counter((c, i) for c, i, _ in alert_sends(api, chats))
             res.repeats = sum(v - 1 for v in counts.values() if v > 1)
@@ -358,7 +392,8 @@ async def run(args: argparse.Namespace, count: int, failover: bool, tmp: Path) -
         await stop_processes(procs, grace=20)
         for engine in (db, stats):
             await engine.dispose()
-        await admin(args.database, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not sqlite:
+            await admin(args.database, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     bad = [
         (log.name, n, lines)
         for log in logs
@@ -370,6 +405,39 @@ async def run(args: argparse.Namespace, count: int, failover: bool, tmp: Path) -
     for where, n, lines in bad[:3]:  # what they were, not only how many
         print(f"    {where}:", *(line[:300] for line in lines[n : n + 40]), sep="\n      ")
     return res
+
+
+async def alerts_and_failover(
+    res: Result,
+    db: AsyncEngine,
+    feeds: Feeds,
+    api: FakeBotAPI,
+    chats: set[int],
+    procs: list[asyncio.subprocess.Process],
+    args: argparse.Namespace,
+    count: int,
+    failover: bool,
+) -> None:
+    """(d) alerts against the ceiling, then (e) failover (``failover``)."""
+    item = itertools.count()
+    batch = await publish_next(db, feeds, args.fresh, count, item)
+    expect = {(chat, i) for chat in chats for i in batch}
+    published = time.monotonic()
+
+    def delivered(want: set[tuple[int, int]]) -> bool:
+        return want <= {(c, i) for c, i, _ in alert_sends(api, chats)}
+
+    await wait_until(lambda: delivered(expect), 120, "the alerts delivered")
+    times = sorted(t for c, i, t in alert_sends(api, chats) if i in batch)
+    lo, hi = times[len(times) // 10], times[(len(times) * 9) // 10]
+    res.alerts = len(expect)
+    res.alert_rate = ((len(times) * 9) // 10 - len(times) // 10) / (hi - lo)
+    res.alert_total_s = times[-1] - published
+    res.alert_first_s = times[0] - published
+
+    # (e) failover
+    if failover:
+        res.failover = await kill_sender(db, feeds, api, chats, procs, args, count, item)
 
 
 async def publish_next(
@@ -429,6 +497,13 @@ async def kill_sender(
         await asyncio.sleep(0.01)
     victim.send_signal(signal.SIGKILL)
     killed, killed_wall = time.monotonic(), time.time()
+    # what it still held when it died: a release it had under way may have ended between the
+    # read above and the kill (those feeds were its to give back, and are due again)
+    await victim.wait()
+    held = {
+        r[0] for r in await rows(db, "SELECT id FROM feeds WHERE lease_owner = :o", o=victim_id)
+    }
+    leased = [(f, until) for f, until in leased if f in held]
     pending = len(expect) - sent()
     before = [c.at for c in api.calls_of("sendMessage") if killed - 1.0 <= c.at <= killed]
     if pending == 0:  # too few alerts for the parameters: all went before the kill
@@ -463,6 +538,110 @@ async def kill_sender(
     }
 
 
+# ---------------------------------------------------------------------------- floors
+
+
+async def db_floor(args: argparse.Namespace) -> tuple[float, float, float]:
+    """The database work alone: ``FeedStore.claim`` and ``FeedStore.release_many`` (the
+    instances' PostgreSQL statements, on their kept asyncpg connections) for --feeds feeds,
+    claims of 25 (a refill's size with a backlog: a quarter of an instance's 100 slots), 4
+    loops at once so claims and releases overlap as in an instance; each release makes its
+    feeds due again at once. No
+    HTTP, no pipeline, no scheduler. Returns (feeds/s, this process's CPU ms per feed,
+    PostgreSQL's backends' CPU ms per feed) over --window seconds."""
+    from dataclasses import replace
+
+    from bot.feed.claims import LEASE
+    from bot.models import FeedSpec
+
+    name = f"newsbot_floor_{uuid.uuid4().hex[:10]}"
+    url = f"{args.database.rpartition('/')[0]}/{name}"
+    await admin(args.database, f'CREATE DATABASE "{name}"')
+    stats = create_async_engine(asyncpg_url(args.database), isolation_level="AUTOCOMMIT")
+    batch = 100 // 4
+    try:
+        async with Store.open(url) as store:
+            specs = [
+                FeedSpec(id=f"f{n}", url=f"http://127.0.0.1/f{n}", interval=args.interval)
+                for n in range(args.feeds)
+            ]
+            await store.feeds.sync_from_rules(specs, time.time())
+            done = 0
+            stop = 0.0
+
+            async def loop() -> None:
+                nonlocal done
+                while time.monotonic() < stop:
+                    now = time.time()
+                    got = await store.feeds.claim("floor", now, LEASE, batch)
+                    polled = {
+                        st.spec.id: replace(st, next_poll=now, polls=st.polls + 1) for st in got
+                    }
+                    await store.feeds.release_many("floor", polled)
+                    done += len(got)
+
+            stop = time.monotonic() + 1.0  # warm-up: connections opened, statements prepared
+            await asyncio.gather(*(loop() for _ in range(4)))
+            pids = await backends(stats, name)
+            done, pg0, cpu0, t0 = 0, cpu_of(pids), time.process_time(), time.monotonic()
+            stop = t0 + args.window
+            await asyncio.gather(*(loop() for _ in range(4)))
+            t1, cpu1, pg1 = time.monotonic(), time.process_time(), cpu_of(pids)
+    finally:
+        await stats.dispose()
+        await admin(args.database, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    pg_used = sum(t - pg0[pid] for pid, t in pg1.items() if pid in pg0)
+    per = max(1, done)
+    return done / (t1 - t0), (cpu1 - cpu0) / per * 1000, pg_used / per * 1000
+
+
+async def http_floor(args: argparse.Namespace) -> tuple[float, float]:
+    """The HTTP client alone: plain aiohttp conditional GETs answered 304 by the same feed
+    server, in a process of its own as an instance is, with the bot's per-host limit (4
+    connections: every feed is on one host here) and 32 requests in flight (its slots).
+    Returns (requests/s, that process's CPU ms per request) over --window seconds."""
+    async with FeedServer() as server:
+        feeds = Feeds(server, args.feeds)
+        for n in range(args.feeds):
+            feeds.old(n)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "--bare-client", server.url("").rstrip("/"),
+            str(args.feeds), str(args.window),
+            stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, _ = await proc.communicate()
+    rate, cpu = out.split()
+    return float(rate), float(cpu)
+
+
+async def bare_client(base: str, count: int, window: float) -> None:
+    import aiohttp
+
+    connector = aiohttp.TCPConnector(limit=100, limit_per_host=4)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        done = 0
+        stop = 0.0
+
+        async def worker(n: int) -> None:
+            nonlocal done
+            while time.monotonic() < stop:
+                k = n % count
+                headers = {"If-None-Match": f'"old-{k}"'}
+                async with session.get(f"{base}/f{k}", headers=headers) as r:
+                    await r.read()
+                    assert r.status == 304, r.status
+                done += 1
+                n += 32
+
+        stop = time.monotonic() + 1.0  # warm-up
+        await asyncio.gather(*(worker(k) for k in range(32)))
+        done, cpu0, t0 = 0, time.process_time(), time.monotonic()
+        stop = t0 + window
+        await asyncio.gather(*(worker(k) for k in range(32)))
+        elapsed, cpu = time.monotonic() - t0, time.process_time() - cpu0
+    print(done / elapsed, cpu / max(1, done) * 1000)
+
+
 # ---------------------------------------------------------------------------- report
 
 
@@ -470,7 +649,16 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:5.2f}x" if b else "   - "
 
 
-def report(results: list[Result], args: argparse.Namespace) -> None:
+@dataclass
+class Beside:
+    """What the first PostgreSQL figure is set beside, measured in the same run."""
+
+    sqlite: Result | None = None
+    db: tuple[float, float, float] | None = None  # db_floor
+    http: tuple[float, float] | None = None  # http_floor
+
+
+def report(results: list[Result], args: argparse.Namespace, beside: Beside) -> None:
     base = results[0]
     n0 = base.instances
     print()
@@ -492,6 +680,7 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
     needed = f"    needed to poll every {args.interval:g} s, feeds/s"
     line(needed, lambda r: args.feeds / args.interval, ratios=False)
     line("    bot CPU per 304 poll, ms", lambda r: r.cpu_ms)
+    line("    PostgreSQL CPU per 304 poll, ms", lambda r: r.pg_cpu_ms)
     line("(c) DB transactions per polled feed", lambda r: r.xacts / max(1, r.steady_polls))
     line("    DB transactions/s (all instances)", lambda r: r.xacts / args.window)
     line("(d) alerts/s delivered (p10-p90)", lambda r: r.alert_rate)
@@ -509,6 +698,7 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
         "load average before/after:".ljust(40)
         + "".join(f"{f'{r.load[0]:.1f}/{r.load[1]:.1f}':>10}" for r in results)
     )
+    compare(base, args, beside)
     for r in results:
         f = r.failover
         if not f:
@@ -524,7 +714,7 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
             waits = sorted(w for _, w, _ in f["feeds"])
             left = sorted(x for _, _, x in f["feeds"])
             print(
-                f"    {len(waits)} feeds it had leased requested again after"
+                f"    {len(waits)} feeds it still held at its death requested again after"
                 f" {waits[0]:.1f}-{waits[-1]:.1f} s (their leases had"
                 f" {left[0]:.1f}-{left[-1]:.1f} s left)"
             )
@@ -532,9 +722,44 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
             print("    it held no feed lease in the 3 s before the kill")
 
 
-async def amain(args: argparse.Namespace) -> list[Result]:
+def compare(base: Result, args: argparse.Namespace, beside: Beside) -> None:
+    """The first PostgreSQL figure beside one instance on SQLite and the floors (issue 11:
+    one instance's 304 round within 10 % of the single-process SQLite path)."""
+    lite = beside.sqlite
+    if lite is not None:
+        print(
+            f"same workload, 1 instance on SQLite (in-memory schedule): 304 round"
+            f" {lite.steady_rate:.1f} feeds/s, bot CPU {lite.cpu_ms:.2f} ms per poll;"
+            f" PostgreSQL 1 inst. / SQLite: {ratio(base.steady_rate, lite.steady_rate).strip()}"
+            f" feeds/s, {ratio(base.cpu_ms, lite.cpu_ms).strip()} bot CPU per poll"
+            f" (target: feeds/s >= 0.90x)"
+        )
+    if beside.db is not None:
+        rate, client, server = beside.db
+        print(
+            f"floor, the database work alone (FeedStore.claim + release_many, no HTTP, no bot,"
+            f" {args.feeds} feeds, claims of 25): {rate:.0f} feeds/s; per feed {client:.3f} ms"
+            f" of client CPU + {server:.3f} ms of PostgreSQL CPU = {client + server:.3f} ms"
+        )
+        if lite is not None:
+            margin = lite.cpu_ms * 0.1
+            print(
+                f"    = {(client + server) / lite.cpu_ms:.0%} of the SQLite instance's"
+                f" {lite.cpu_ms:.2f} ms per poll, on the same {os.cpu_count()} cores"
+                f" (the 10 % margin: {margin:.3f} ms)"
+            )
+    if beside.http is not None:
+        rate, cpu = beside.http
+        print(
+            f"floor, the HTTP client alone (aiohttp, no bot, the same feed server, 4"
+            f" connections, 32 in flight): {rate:.0f} feeds/s at {cpu:.3f} ms CPU per request"
+        )
+
+
+async def amain(args: argparse.Namespace) -> tuple[list[Result], Beside]:
     counts = [int(x) for x in args.instances.split(",")]
     out = []
+    beside = Beside()
     with tempfile.TemporaryDirectory(prefix="scaleout-") as tmp:
         for n, count in enumerate(counts):
             started = time.monotonic()
@@ -546,7 +771,17 @@ async def amain(args: argparse.Namespace) -> list[Result]:
                 f" {r.alerts} alerts"
             )
             out.append(r)
-    return out
+            if n == 0 and args.beside:  # right after the baseline, on the same machine state
+                started = time.monotonic()
+                beside.sqlite = await run(args, 1, False, Path(tmp), sqlite=True)
+                print(
+                    f"1 instance on SQLite: done in {time.monotonic() - started:.0f} s,"
+                    f" {beside.sqlite.steady_polls} polls in the window"
+                )
+                beside.db = await db_floor(args)
+                beside.http = await http_floor(args)
+                print("floors measured")
+    return out, beside
 
 
 def main() -> None:
@@ -566,15 +801,26 @@ def main() -> None:
         ),
         help="a PostgreSQL database to connect to (the benchmark creates and drops its own)",
     )
+    parser.add_argument(
+        "--no-beside",
+        dest="beside",
+        action="store_false",
+        help="skip the SQLite instance and the floors set beside the first figure",
+    )
+    parser.add_argument("--bare-client", nargs=3, help=argparse.SUPPRESS)  # http_floor's child
     args = parser.parse_args()
+    if args.bare_client:
+        base, count, window = args.bare_client
+        asyncio.run(bare_client(base, int(count), float(window)))
+        return
     print(
         f"cpus={os.cpu_count()} load={os.getloadavg()[0]:.2f} (shared by the bots, PostgreSQL and"
         f" this process: feed server + fake Bot API); {args.feeds} feeds every {args.interval:g} s,"
         f" {args.chats} chats, {args.fresh} feeds publish"
     )
     started = time.monotonic()
-    results = asyncio.run(amain(args))
-    report(results, args)
+    results, beside = asyncio.run(amain(args))
+    report(results, args, beside)
     print(f"total {time.monotonic() - started:.0f} s")
 
 

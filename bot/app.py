@@ -175,7 +175,11 @@ class App:
     def share_polling(self, scheduler: AsyncIOScheduler) -> None:
         """PostgreSQL: claim due feeds with leases instead of one job per feed, say this
         instance is alive, and pick up watches other instances added."""
-        self.shared = SharedPolling(self.store, self.pipeline, self.instance_id)
+        # as many feeds leased at once as the pipeline polls at once (it polls that many on
+        # SQLite too): with fewer, a poll's round-trips to the database left slots idle
+        self.shared = SharedPolling(
+            self.store, self.pipeline, self.instance_id, slots=self.pipeline.max_polls
+        )
         now = datetime.now(UTC)
         for job, every, name in (
             (self.shared.tick, CLAIM_EVERY, "feed-claims"),

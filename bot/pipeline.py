@@ -184,7 +184,8 @@ class Pipeline:
         # progress bounds memory however many feeds fall due at once.  By default as many as
         # the fetcher has connections: more would only wait for a connection slot, and each
         # extra waiter costs a wake-up (the 304 round was 5-8% faster at 100 than at 128).
-        self._polling = asyncio.Semaphore(max_concurrent_polls or fetcher.max_connections)
+        self.max_polls = max_concurrent_polls or fetcher.max_connections  # polls at once
+        self._polling = asyncio.Semaphore(self.max_polls)
         # the rules and watches the routing table was built from (the objects themselves: an
         # id() of a freed object can come back for another one)
         self._routing: tuple[Rules, Watches, Routing] | None = None

@@ -3,13 +3,18 @@ exactly one of them.
 
 Every ``CLAIM_EVERY`` seconds (an APScheduler job), and whenever a poll ends while more were
 due, an instance claims due feeds in the database, as many as it has free poll slots
-(``FeedStore.claim_due``: ``FOR UPDATE SKIP LOCKED``, so instances claiming at once never
-wait on each other nor take the same feed).
+(``FeedStore.claim``: ``FOR UPDATE SKIP LOCKED``, so instances claiming at once never
+wait on each other nor take the same feed). While more are due, a quarter of the slots
+freed is claimed again at once (one claim for several feeds, not one per poll; and one
+refill waits at a time, taking every slot freed meanwhile).
 It polls each claimed feed with the pipeline from the state the claim read (another
 instance may have polled it last: ETag, backoff, first-poll flag), then writes the new state,
 whose ``next_poll`` is the schedule, and gives up the lease (``FeedStore.release_many``).
-Polls that end while a release is being written are released together in the next one: a
-busy instance writes one transaction for many polls, an idle one one per poll.
+A release waits ``GATHER`` (20 ms) for the polls ending about then, and polls that end
+while one is being written are released together in the next: a busy instance writes one
+statement for many polls, an idle one one per poll. A poll's slot is free once its fetch is
+done: the release's round-trips never keep the fetcher waiting (the feed stays out of claims
+until its release is written).
 
 A lease lasts ``LEASE`` seconds and is renewed every ``LEASE / 3`` while the poll runs (a
 fetch may take up to its 30 s deadline, parsing and recording more). When an instance dies,
@@ -37,7 +42,8 @@ log = logging.getLogger(__name__)
 
 CLAIM_EVERY = 1.0  # seconds between claims
 LEASE = 20.0  # seconds a claimed feed is this instance's (renewed while it is polled)
-SLOTS = 32  # feeds polled at once by one instance
+SLOTS = 32  # feeds polled at once by one instance (the app passes the pipeline's limit)
+GATHER = 0.02  # seconds a release waits for other polls ending about then to share its write
 
 
 class Poller(Protocol):
@@ -61,6 +67,8 @@ class SharedPolling:
         owner: str,
         *,
         slots: int = SLOTS,
+        refill_at: int | None = None,
+        gather: float = GATHER,
         lease: float = LEASE,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -68,6 +76,9 @@ class SharedPolling:
         self.pipeline = pipeline
         self.owner = owner
         self.slots = slots
+        # with a backlog, claim again once this many slots are free (default: a quarter)
+        self.refill_at = max(1, slots // 4) if refill_at is None else refill_at
+        self.gather = gather
         self.lease = lease
         self.clock = clock
         self.polling: dict[str, asyncio.Task[None]] = {}
@@ -76,9 +87,16 @@ class SharedPolling:
         self._backlog = False  # the last claim filled every free slot: more may be due
         self._stopping = False  # drain() began: claim nothing more
         self._refills: set[asyncio.Task[None]] = set()
+        self._refill_waiting = False  # a refill is started and has not claimed yet
         # polls ended, their state and lease not yet written: (state, who waits for it)
         self._releasing: dict[str, tuple[FeedState | None, asyncio.Future[None]]] = {}
         self._releaser: asyncio.Task[None] | None = None
+        # polls whose fetch is over, waiting for their release to be written: their slot is
+        # free (a database round-trip under load must not keep the fetcher waiting)
+        self._ending: set[str] = set()
+
+    def free_slots(self) -> int:
+        return self.slots - len(self.polling) + len(self._ending)
 
     async def tick(self) -> None:
         """Claim what is due and start polling it (an APScheduler job, and again whenever a
@@ -86,7 +104,8 @@ class SharedPolling:
         if self._stopping:
             return
         async with self._claiming:
-            free = self.slots - len(self.polling)
+            self._refill_waiting = False  # slots freed from now on need a claim after this one
+            free = self.free_slots()
             if free <= 0 or self._stopping:
                 return
             try:
@@ -129,22 +148,41 @@ class SharedPolling:
             log.exception("feed_id=%s: shared poll failed", feed_id)
         finally:
             self.polling.pop(feed_id, None)
-            if self._backlog and not self._stopping:  # refill the slot now
-                refill = asyncio.create_task(self.tick())
-                self._refills.add(refill)
-                refill.add_done_callback(self._refills.discard)
+            self._refill()
+
+    def _refill(self) -> None:
+        """A slot is free: with a backlog, claim again once a few are (a claim for several
+        feeds instead of one per poll; slots freed while a refill waits for its turn are its
+        too)."""
+        if (
+            self._backlog
+            and not self._stopping
+            and not self._refill_waiting
+            and self.free_slots() >= self.refill_at
+        ):
+            self._refill_waiting = True
+            refill = asyncio.create_task(self.tick())
+            self._refills.add(refill)
+            refill.add_done_callback(self._refills.discard)
 
     async def _release(self, feed_id: str, state: FeedState | None) -> None:
         """Write the poll's state and give up the lease, with whatever else ends meanwhile;
-        returns once it is written (raises what the write raised)."""
+        returns once it is written (raises what the write raised). The poll's slot is free
+        meanwhile; the feed stays out of claims (``busy``) until it is written."""
         done = asyncio.get_running_loop().create_future()
         self._releasing[feed_id] = (state, done)
         if self._releaser is None or self._releaser.done():
             self._releaser = asyncio.create_task(self._write_releases(), name="release")
-        await done
+        self._ending.add(feed_id)
+        try:
+            self._refill()
+            await done
+        finally:
+            self._ending.discard(feed_id)
 
     async def _write_releases(self) -> None:
         while self._releasing:
+            await asyncio.sleep(self.gather)  # the polls ending meanwhile share this write
             batch, self._releasing = self._releasing, {}
             try:
                 await self.store.feeds.release_many(

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import alembic.util
+import asyncpg
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -38,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from bot.errors import SchemaMissingError, StoreError
 from bot.settings import redact_url
 from bot.store import schema
+from bot.store.direct import DirectConnection
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,9 @@ def _sqlite_writer_pragmas(dbapi_conn: Any, record: Any) -> None:
 
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach a PostgreSQL server (asyncpg's default is 60)
+# seconds a statement on a kept connection (``bot.store.direct``) may take: a connection that
+# hangs (a lost host) then fails like a dropped one instead of holding its path forever
+DIRECT_TIMEOUT = 30.0
 
 
 def make_engine(url: str, connect_timeout: float = CONNECT_TIMEOUT) -> AsyncEngine:
@@ -112,6 +117,14 @@ _UNAVAILABLE = (
 )
 _MISSING = ("does not exist", "no such table", "undefinedtable")
 _CLOSED = ("connection was closed", "connection is closed")
+# the same, raised by asyncpg itself (``bot.store.direct`` calls it without SQLAlchemy):
+# connection lost or refused (class 08), server shutting down or statement cancelled (57),
+# out of disk, memory or connections (53)
+_ASYNCPG_UNAVAILABLE = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+)
 
 
 def describe(exc: BaseException) -> str:
@@ -132,6 +145,12 @@ def as_store_error(exc: BaseException) -> StoreError | None:
     ):
         return SchemaMissingError(f"the database has no newsbot tables ({describe(exc)})")
     if isinstance(exc, _UNAVAILABLE):
+        return StoreError(describe(exc))
+    if isinstance(exc, asyncpg.UndefinedTableError | asyncpg.InvalidCatalogNameError):
+        return SchemaMissingError(f"the database has no newsbot tables ({describe(exc)})")
+    if isinstance(exc, _ASYNCPG_UNAVAILABLE) or (
+        isinstance(exc, asyncpg.InterfaceError) and any(m in str(exc).lower() for m in _CLOSED)
+    ):
         return StoreError(describe(exc))
     if isinstance(exc, sa.exc.DBAPIError) and (
         exc.connection_invalidated or any(m in str(exc).lower() for m in _CLOSED)
@@ -173,6 +192,7 @@ class Database:
         on_health: Callable[[Health], None] | None = None,
     ) -> None:
         self.url = url
+        self.connect_timeout = connect_timeout
         self.engine = make_engine(url, connect_timeout)
         self.health = Health(since=time.time())
         self.on_health = on_health
@@ -186,6 +206,22 @@ class Database:
             )
             sa.event.listen(self._sync, "connect", _sqlite_writer_pragmas)
             self._writer = ThreadPoolExecutor(1, thread_name_prefix=WRITER_THREAD)
+        self._direct: dict[str, DirectConnection] = {}
+
+    def direct(self, name: str) -> DirectConnection:
+        """The asyncpg connection kept for hot path ``name`` (PostgreSQL; see
+        ``bot.store.direct``), opened when first used and closed by ``dispose``."""
+        found = self._direct.get(name)
+        if found is None:
+            found = self._direct[name] = DirectConnection(self)
+        return found
+
+    async def connect_driver(self) -> Any:
+        """A new asyncpg connection to the engine's database (outside its pool)."""
+        _, params = self.engine.dialect.create_connect_args(self.engine.url)
+        return await asyncpg.connect(
+            **params, timeout=self.connect_timeout, command_timeout=DIRECT_TIMEOUT
+        )
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -194,22 +230,22 @@ class Database:
             async with self.engine.connect() as conn:
                 yield conn
         except Exception as exc:
-            error = self._failed(exc)
+            error = self.failed(exc)
             if error is exc:
                 raise
             raise error from exc
-        self._succeeded()
+        self.succeeded()
 
     async def write(self, fn: Callable[[sa.Connection], T]) -> T:
         """Run ``fn(conn)`` in one write transaction and return what it returns."""
         try:
             result = await self._write(fn)
         except Exception as exc:
-            error = self._failed(exc)
+            error = self.failed(exc)
             if error is exc:
                 raise
             raise error from exc
-        self._succeeded()
+        self.succeeded()
         return result
 
     async def ping(self) -> bool:
@@ -221,10 +257,14 @@ class Database:
             return False
         return True
 
-    def _failed(self, exc: Exception) -> Exception:
+    def failed(self, exc: Exception, *, report: bool = True) -> Exception:
+        """The StoreError a database failure means (``exc`` itself when it is not one: a
+        bug), reported in ``health`` unless ``report`` is False."""
         error = as_store_error(exc)
         if error is None:
             return exc  # not about the database's health: re-raised as it is
+        if not report:
+            return error
         health = self.health
         missing = isinstance(error, SchemaMissingError)
         if health.ok or missing != health.schema_missing:
@@ -233,7 +273,7 @@ class Database:
             self._tell()
         return error
 
-    def _succeeded(self) -> None:
+    def succeeded(self) -> None:
         if not self.health.ok:
             down = time.time() - self.health.since
             self.health = Health(True, time.time())
@@ -266,6 +306,8 @@ class Database:
         return await loop.run_in_executor(self._writer, transaction)
 
     async def dispose(self) -> None:
+        for direct in self._direct.values():
+            await direct.close()
         await self.engine.dispose()
         if self._writer is not None:
             await asyncio.get_running_loop().run_in_executor(None, self._writer.shutdown, True)

@@ -16,33 +16,34 @@ T = schema.feeds
 
 
 def _row_to_state(row: Any) -> FeedState:
+    """A feed's state from its row: a SQLAlchemy ``Row._mapping`` or an asyncpg ``Record``."""
     spec = FeedSpec(
-        id=row.id,
-        url=row.url,
-        interval=row.interval,
-        name=row.name,
-        trusted=row.trusted,
+        id=row["id"],
+        url=row["url"],
+        interval=row["interval"],
+        name=row["name"],
+        trusted=row["trusted"],
     )
     return FeedState(
         spec=spec,
-        source=row.source,
-        active=row.active,
-        etag=row.etag,
-        last_modified=row.last_modified,
-        moved_to=row.moved_to,
-        redirect_url=row.redirect_url,
-        redirect_count=row.redirect_count,
-        polled_once=row.polled_once,
-        last_attempt=row.last_attempt,
-        last_success=row.last_success,
-        last_new_entry=row.last_new_entry,
-        failures=row.failures,
-        last_error=row.last_error,
-        failing_notified=row.failing_notified,
-        next_poll=row.next_poll,
-        polls=row.polls,
-        not_modified=row.not_modified,
-        publish_gap=row.publish_gap,
+        source=row["source"],
+        active=row["active"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        moved_to=row["moved_to"],
+        redirect_url=row["redirect_url"],
+        redirect_count=row["redirect_count"],
+        polled_once=row["polled_once"],
+        last_attempt=row["last_attempt"],
+        last_success=row["last_success"],
+        last_new_entry=row["last_new_entry"],
+        failures=row["failures"],
+        last_error=row["last_error"],
+        failing_notified=row["failing_notified"],
+        next_poll=row["next_poll"],
+        polls=row["polls"],
+        not_modified=row["not_modified"],
+        publish_gap=row["publish_gap"],
     )
 
 
@@ -145,6 +146,11 @@ class FeedStore:
         needs no read of its own."""
         if limit <= 0:
             return []
+        if self.db.dialect == "postgresql":  # the hot path: one statement, no SQLAlchemy
+            ids = list(busy)
+            return await self.db.direct("claims").run(
+                lambda conn: _pg_claim(conn, owner, now, now + lease, limit, ids)
+            )
 
         def tx(conn: sa.Connection) -> list[FeedState]:
             due = (
@@ -163,7 +169,7 @@ class FeedStore:
             )
             if conn.dialect.name == "postgresql":
                 due = due.with_for_update(skip_locked=True)
-            states = [_row_to_state(r) for r in conn.execute(due)]
+            states = [_row_to_state(r._mapping) for r in conn.execute(due)]
             if states:
                 conn.execute(
                     T.update()
@@ -197,6 +203,13 @@ class FeedStore:
         """:meth:`release` for several feeds at once: their states and leases, one
         transaction (an instance's polls that end together cost one round of writes)."""
         states = [st for st in polled.values() if st is not None]
+        if self.db.dialect == "postgresql":  # the hot path: one transaction, no SQLAlchemy
+            for st in states:
+                self._dirty.pop(st.spec.id, None)
+            await self.db.direct("releases").run(
+                lambda conn: _pg_release(conn, owner, list(polled), states)
+            )
+            return
         save = _state_writer(states) if states else None
 
         def tx(conn: sa.Connection) -> None:
@@ -215,14 +228,14 @@ class FeedStore:
     async def get(self, feed_id: str) -> FeedState | None:
         async with self.db.read() as conn:
             row = (await conn.execute(sa.select(T).where(T.c.id == feed_id))).first()
-        return _row_to_state(row) if row else None
+        return _row_to_state(row._mapping) if row else None
 
     async def all(self, active_only: bool = True) -> list[FeedState]:
         query = sa.select(T).order_by(T.c.id)
         if active_only:
             query = query.where(T.c.active.is_(True))
         async with self.db.read() as conn:
-            return [_row_to_state(r) for r in (await conn.execute(query)).all()]
+            return [_row_to_state(r._mapping) for r in (await conn.execute(query)).all()]
 
     async def find_url(self, urls: Iterable[str]) -> str | None:
         async with self.db.read() as conn:
@@ -349,3 +362,110 @@ def _save_statement(dialect: sa.Dialect) -> tuple[str, tuple[str, ...] | None]:
         order = tuple(compiled.positiontup or ()) if compiled.positional else None
         found = _SAVE_SQL[dialect.name] = (compiled.string, order)
     return found
+
+
+# ---------------------------------------------------------------- the lease hot path, PostgreSQL
+# Claims and releases run many times a second on a busy instance: plain asyncpg statements on
+# a kept connection (``bot.store.direct``), each prepared once, a list of feeds passed as
+# arrays (one statement whatever its length). They do what the SQLAlchemy versions above do.
+
+_SPEC_COLUMNS = ("id", "url", "interval", "name", "trusted", "source", "active")
+_ROW = ", ".join(f'"{c}"' for c in (*_SPEC_COLUMNS, *_STATE_COLUMNS))
+_PG_CLAIM = f"""
+UPDATE feeds SET lease_owner = $1, lease_until = $2
+WHERE id IN (
+    SELECT id FROM feeds
+    WHERE active
+      AND (next_poll IS NULL OR next_poll <= $3)
+      AND (lease_until IS NULL OR lease_until < $3
+           OR (lease_owner = $1 AND NOT id = ANY($4::varchar[])))
+    ORDER BY next_poll ASC NULLS FIRST, id
+    LIMIT $5
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING {_ROW}
+"""  # noqa: S608 (built from the column names above, no outside text)
+_PG_LOCK = (
+    "SELECT id, lease_owner FROM feeds WHERE id = ANY($1::varchar[])"
+    " AND (lease_owner = $2 OR id = ANY($3::varchar[])) ORDER BY id FOR UPDATE"
+)
+_PG_TYPES = {
+    "redirect_count": "int",
+    "polled_once": "bool",
+    "failures": "int",
+    "failing_notified": "bool",
+    "polls": "int",
+    "not_modified": "int",
+}
+_PG_FLOATS = ("last_attempt", "last_success", "last_new_entry", "next_poll", "publish_gap")
+_PG_RELEASE = (
+    "UPDATE feeds AS f SET "  # noqa: S608
+    + ", ".join(f"{c} = v.{c}" for c in _STATE_COLUMNS)
+    + ", lease_owner = CASE WHEN f.id = ANY($1::varchar[]) THEN NULL ELSE f.lease_owner END"
+    + ", lease_until = CASE WHEN f.id = ANY($1::varchar[]) THEN NULL ELSE f.lease_until END"
+    + " FROM unnest($2::varchar[], "
+    + ", ".join(
+        f"${n}::{_PG_TYPES.get(c, 'float8' if c in _PG_FLOATS else 'text')}[]"
+        for n, c in enumerate(_STATE_COLUMNS, start=3)
+    )
+    + ") AS v(id, "
+    + ", ".join(_STATE_COLUMNS)
+    + ") WHERE f.id = v.id"
+)
+_PG_RELEASE_ALL = (
+    "WITH locked AS (SELECT id, lease_owner FROM feeds WHERE id = ANY($2::varchar[])"  # noqa: S608
+    " ORDER BY id FOR UPDATE)"
+    " UPDATE feeds AS f SET "
+    + ", ".join(f"{c} = v.{c}" for c in _STATE_COLUMNS)
+    + ", lease_owner = CASE WHEN l.lease_owner = $1 THEN NULL ELSE f.lease_owner END"
+    + ", lease_until = CASE WHEN l.lease_owner = $1 THEN NULL ELSE f.lease_until END"
+    + " FROM locked AS l, unnest($2::varchar[], "
+    + ", ".join(
+        f"${n}::{_PG_TYPES.get(c, 'float8' if c in _PG_FLOATS else 'text')}[]"
+        for n, c in enumerate(_STATE_COLUMNS, start=3)
+    )
+    + ") AS v(id, "
+    + ", ".join(_STATE_COLUMNS)
+    + ") WHERE f.id = l.id AND v.id = l.id"
+)
+_PG_UNLEASE = (
+    "UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE id = ANY($1::varchar[])"
+)
+
+
+async def _pg_claim(
+    conn: Any, owner: str, now: float, until: float, limit: int, busy: list[str]
+) -> list[FeedState]:
+    """:meth:`FeedStore.claim` in one statement: the ``FOR UPDATE SKIP LOCKED`` select of the
+    due feeds and the lease written on them, their rows returned."""
+    records = await conn.fetch(_PG_CLAIM, owner, until, now, busy, limit)
+    states = [_row_to_state(r) for r in records]
+    states.sort(key=lambda st: (st.next_poll is not None, st.next_poll or 0.0, st.spec.id))
+    return states
+
+
+async def _pg_release(
+    conn: Any, owner: str, feed_ids: list[str], states: Sequence[FeedState]
+) -> None:
+    """:meth:`FeedStore.release_many` in one transaction: lock the rows it writes (``owner``'s
+    leased ones, and those it has a state for) in id order (writers that all do so never
+    deadlock), write the states and clear ``owner``'s leases.
+
+    Every feed with a state (the usual case): one statement, one round-trip. Its UPDATE
+    writes only rows its ``locked`` part has locked, which locks them in id order as it
+    hands them on; a feed without a state: the lock, the UPDATE of the states and the
+    release of the rest in one explicit transaction."""
+    ordered = sorted(states, key=lambda st: st.spec.id)
+    stated = [st.spec.id for st in ordered]
+    columns = [[getattr(st, c) for st in ordered] for c in _STATE_COLUMNS]
+    if len(set(stated)) == len(set(feed_ids)) and set(stated) == set(feed_ids):
+        await conn.execute(_PG_RELEASE_ALL, owner, stated, *columns)
+        return
+    async with conn.transaction():
+        locked = await conn.fetch(_PG_LOCK, feed_ids, owner, stated)
+        ids = [r[0] for r in locked if r[1] == owner]
+        if states:
+            await conn.execute(_PG_RELEASE, ids, stated, *columns)
+        rest = sorted(set(ids) - set(stated))
+        if rest:
+            await conn.execute(_PG_UNLEASE, rest)

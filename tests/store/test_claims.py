@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
-from bot.models import FeedSpec
+import pytest
+import sqlalchemy as sa
+
+from bot.models import FeedSpec, FeedState
 from bot.store import Store
 
 NOW = 1_800_000_000.0
@@ -151,3 +154,176 @@ async def test_draining_claims_nothing_more(db_url: str) -> None:
         await asyncio.wait_for(asyncio.gather(*shared._refills), timeout=5)
         await asyncio.wait_for(asyncio.gather(*shared.polling.values()), timeout=5)
         assert pipeline.started == ["f00", "f01"] and not shared.polling
+
+
+class _GatedPipeline:
+    """Stands in for the pipeline: each poll waits until the test ends that one feed's."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.gates: dict[str, asyncio.Event] = {}
+        self.states: dict[str, FeedState] = {}
+
+    def adopt(self, state: FeedState) -> None:
+        self.states[state.spec.id] = state
+
+    async def poll(self, feed_id: str) -> None:
+        self.started.append(feed_id)
+        await self.gates.setdefault(feed_id, asyncio.Event()).wait()
+
+    def current_state(self, feed_id: str) -> FeedState:
+        return replace(self.states[feed_id], next_poll=NOW + 60)  # polled: due in a minute
+
+    def end(self, feed_id: str) -> None:
+        self.gates.setdefault(feed_id, asyncio.Event()).set()
+
+
+async def test_with_a_backlog_slots_are_refilled_a_few_at_once(db_url: str) -> None:
+    """A claim per ended poll cost more than the poll (a 304); with more feeds due, freed
+    slots are claimed again once a quarter of them are free, in one claim."""
+    from bot.feed.claims import SharedPolling
+    from tests.waiting import wait_until
+
+    async with Store.open(db_url) as store:
+        await feeds(store, 20)
+        claims: list[int] = []
+        claim = store.feeds.claim
+
+        async def counted(*args: object, **kwargs: object) -> object:
+            got = await claim(*args, **kwargs)  # type: ignore[arg-type]
+            claims.append(len(got))
+            return got
+
+        store.feeds.claim = counted  # type: ignore[method-assign]
+        pipeline = _GatedPipeline()
+        shared = SharedPolling(store, pipeline, "a", slots=8, clock=lambda: NOW)  # type: ignore[arg-type]
+        assert shared.refill_at == 2
+        await shared.tick()  # a backlog: all 8 slots taken, 12 more due
+        await wait_until(lambda: len(pipeline.started) == 8, 5, "eight polls")
+        pipeline.end("f00")
+        await wait_until(lambda: "f00" not in shared.polling, 5, "the first poll's end")
+        await asyncio.gather(*shared._refills)
+        assert claims == [8] and len(shared.polling) == 7  # one slot free: not refilled yet
+        pipeline.end("f01")
+        await wait_until(lambda: len(pipeline.started) == 10, 5, "two more polls")
+        assert claims == [8, 2]  # both free slots in one claim
+        assert pipeline.started == [f"f{n:02d}" for n in range(10)]
+        for feed_id in list(pipeline.gates) + [f"f{n:02d}" for n in range(20)]:
+            pipeline.end(feed_id)
+        await shared.drain(timeout=5)
+
+
+async def test_a_dropped_lease_connection_is_replaced_without_an_outage(postgres_url: str) -> None:
+    """Claims and releases run on a kept connection without a ping: when the server has
+    closed it (a restart, an idle timeout), the next call opens another and succeeds."""
+    from tests.conftest import _empty
+
+    await _empty(postgres_url)
+    async with Store.open(postgres_url) as store:
+        await feeds(store, 4)
+        assert await store.feeds.claim_due("a", NOW, lease=20, limit=2) == ["f00", "f01"]
+        await store.feeds.release_many("a", {"f00": None})
+        for name in ("claims", "releases"):
+            pid = store.db.direct(name)._conn.get_server_pid()
+            async with store.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        got = await store.feeds.claim_due("a", NOW + 1, lease=20, limit=2, busy=["f01"])
+        assert got == ["f00", "f02"]
+        state = await store.feeds.get("f01")
+        await store.feeds.release_many("a", {"f01": replace(state, next_poll=NOW + 60)})  # type: ignore[type-var]
+        assert store.health.ok
+        got = await store.feeds.get("f01")
+        assert got is not None and got.next_poll == NOW + 60
+
+
+async def test_claims_with_the_database_away_fail_as_store_errors(postgres_url: str) -> None:
+    """The database away: a claim or release raises StoreError and the health says so (the
+    path every poll already handles); when it is back, claims work again."""
+    from urllib.parse import urlsplit
+
+    from bot.errors import StoreError
+    from tests.conftest import _empty
+    from tests.e2e.proxy import Proxy
+
+    await _empty(postgres_url)
+    target = urlsplit(postgres_url)
+    async with Proxy(target.hostname or "", target.port or 5432) as px:
+        user = f"{target.username}@" if target.username else ""
+        url = f"{target.scheme}://{user}127.0.0.1:{px.port}{target.path}"
+        async with Store.open(url) as store:
+            await feeds(store, 3)
+            assert await store.feeds.claim_due("a", NOW, lease=20, limit=1) == ["f00"]
+            await px.cut()
+            with pytest.raises(StoreError):
+                await store.feeds.claim_due("a", NOW, lease=20, limit=1)
+            assert not store.health.ok
+            with pytest.raises(StoreError):
+                await store.feeds.release_many("a", {"f00": None})
+            await px.restore()
+            assert await store.feeds.claim_due("a", NOW + 1, lease=20, limit=1, busy=["f00"]) == [
+                "f01"
+            ]
+            assert store.health.ok
+
+
+async def test_polls_ending_close_together_share_one_release(db_url: str) -> None:
+    """A release waits a moment (``gather``) for other polls ending about then: one write
+    for several polls instead of one each."""
+    from bot.feed.claims import SharedPolling
+    from tests.waiting import wait_until
+
+    async with Store.open(db_url) as store:
+        await feeds(store, 3)
+        releases: list[list[str]] = []
+        release_many = store.feeds.release_many
+
+        async def counted(owner: str, polled: dict[str, object]) -> None:
+            releases.append(sorted(polled))
+            await release_many(owner, polled)  # type: ignore[arg-type]
+
+        store.feeds.release_many = counted  # type: ignore[method-assign,assignment]
+        pipeline = _GatedPipeline()
+        # a long gather, so that the test never depends on how fast the machine is
+        shared = SharedPolling(store, pipeline, "a", slots=3, gather=2.0, clock=lambda: NOW)  # type: ignore[arg-type]
+        await shared.tick()
+        await wait_until(lambda: len(pipeline.started) == 3, 5, "three polls")
+        pipeline.end("f00")
+        await wait_until(lambda: "f00" in shared._releasing, 5, "f00's release waiting")
+        pipeline.end("f01")
+        await wait_until(lambda: not shared.polling.keys() & {"f00", "f01"}, 10, "two releases")
+        assert releases == [["f00", "f01"]]
+        pipeline.end("f02")
+        await shared.drain(timeout=10)
+
+
+async def test_a_slot_is_free_while_its_release_is_written(db_url: str) -> None:
+    """Under load a release's round-trip took long; the fetcher must not wait for it: the
+    poll's slot is refilled meanwhile (the feed itself stays out of claims until written)."""
+    from bot.feed.claims import SharedPolling
+    from tests.waiting import wait_until
+
+    async with Store.open(db_url) as store:
+        await feeds(store, 4)
+        written = asyncio.Event()
+        release_many = store.feeds.release_many
+
+        async def slow(owner: str, polled: dict[str, object]) -> None:
+            await written.wait()
+            await release_many(owner, polled)  # type: ignore[arg-type]
+
+        store.feeds.release_many = slow  # type: ignore[method-assign,assignment]
+        pipeline = _GatedPipeline()
+        shared = SharedPolling(store, pipeline, "a", slots=2, gather=0, clock=lambda: NOW)  # type: ignore[arg-type]
+        await shared.tick()
+        await wait_until(lambda: pipeline.started == ["f00", "f01"], 5, "two polls")
+        pipeline.end("f00")
+        pipeline.end("f01")
+        # both releases still unwritten: their slots went to the next two feeds
+        await wait_until(lambda: len(pipeline.started) == 4, 5, "two more polls")
+        assert pipeline.started == ["f00", "f01", "f02", "f03"]
+        written.set()
+        pipeline.end("f02")
+        pipeline.end("f03")
+        await shared.drain(timeout=10)
+        states = {f: await store.feeds.get(f) for f in ("f00", "f01", "f02", "f03")}
+        assert all(st is not None and st.next_poll == NOW + 60 for st in states.values())
