@@ -7,18 +7,23 @@ language prior (``bot.story.frequency``) damped by how many stories of the windo
 "Putin" weighs less in a week when he is in thirty stories.
 
 Memory is bounded by the window (reports older than ``window`` are dropped by ``expire``)
-and by ``POSTINGS`` ids kept per term."""
+and by ``POSTINGS`` ids kept per term.  Per report the index keeps only what the checks
+read: its story, date, language and terms, as one tuple of shared (interned) strings, the
+headline's first; the sets the pair check reads are rebuilt for the few candidates that
+need them.  A story's core (``Profile.settle``) is updated from the terms a new report
+brings, not recounted over every headline term of the story."""
 
 from __future__ import annotations
 
 import heapq
-from collections import Counter, deque
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Final
 
 from bot.story.check import (
+    CORE,
     DEFAULT,
     EVENT_WEIGHT,
     Probe,
@@ -33,7 +38,7 @@ from bot.story.frequency import known
 from bot.story.frequency import prior as language_prior
 from bot.story.gazetteer import CANONICAL, NAMES
 from bot.story.records import Join, Report
-from bot.story.terms import EVENT_MARK, Analysis, analyse
+from bot.story.terms import EVENT_MARK, NEUTRAL_EVENTS, Analysis, analyse
 
 __all__ = ["StoryIndex"]
 
@@ -66,10 +71,50 @@ class _Memo(dict[str, float]):
 
 @dataclass(frozen=True, slots=True)
 class _Doc:
-    id: int
+    """What the index keeps of a report: ``terms`` are its ``Side``'s terms, the ``titles``
+    headline terms first (in the headline set's order)."""
+
     story: int
     published: float
-    side: Side
+    terms: tuple[str, ...]
+    titles: int
+    language: str
+
+    @staticmethod
+    def of(story: int, published: float, found: Analysis) -> _Doc:
+        title = tuple(found.title)
+        rest = tuple(t for t in found.terms if t not in found.title)
+        return _Doc(story, published, title + rest, len(title), found.language)
+
+    @property
+    def title(self) -> tuple[str, ...]:
+        return self.terms[: self.titles]
+
+    def side(self) -> Side:
+        """The report's ``Side`` again (its events are its headline's event classes but the
+        neutral ones, as ``analyse`` makes them)."""
+        title = frozenset(self.title)
+        events = frozenset(t for t in title if t[0] == EVENT_MARK and t not in NEUTRAL_EVENTS)
+        return Side(title, frozenset(self.terms), events, self.language)
+
+
+def settle_added(profile: Profile, title: Iterable[str]) -> None:
+    """``profile.settle()`` after a report with headline terms ``title`` was counted in: the
+    same result, read off the old core and the new terms (a report added never raises
+    another term's count and never lowers the share a term needs, so only those can be in
+    the new core).  tests/story/test_index.py compares the two."""
+    need = profile.need = max(1.0, CORE * profile.reports)
+    titles = profile.titles
+    title = tuple(title)
+    core = frozenset(t for t in (*profile.core, *title) if titles[t] >= need)
+    if core != profile.core:
+        profile.core = core
+        events = frozenset(t for t in core if t[0] == EVENT_MARK and t not in NEUTRAL_EVENTS)
+        if events != profile.events:
+            profile.events = events
+    told = [t for t in title if t[0] == EVENT_MARK and t not in NEUTRAL_EVENTS]
+    if told and not profile.told.issuperset(told):
+        profile.told = profile.told.union(told)
 
 
 class StoryIndex:
@@ -90,7 +135,7 @@ class StoryIndex:
         self.candidates = candidates
         self.watermark = 0
         self._docs: dict[int, _Doc] = {}
-        self._postings: dict[str, deque[int]] = {}
+        self._postings: dict[str, list[int]] = {}  # the latest ``postings`` ids, oldest first
         self._by_time: list[tuple[float, int]] = []
         self._stories: dict[int, Profile] = {}
         self._story_freq: Counter[str] = Counter()
@@ -137,6 +182,23 @@ class StoryIndex:
             return self.prior(term)
         return self.prior(term) / (1.0 + DAMPING * self._story_freq.get(term, 0) / stories)
 
+    def _weights(self, terms: Iterable[str]) -> _Memo:
+        """``weight`` of each of ``terms`` (and of any other term on first use), computed in
+        one pass: the same figures."""
+        memo = _Memo(self.weight)
+        stories = len(self._stories)
+        priors, prior = self._priors, self.prior
+        if not stories:
+            for t in terms:
+                got = priors.get(t)
+                memo[t] = prior(t) if got is None else got
+            return memo
+        freq = self._story_freq.get
+        for t in terms:
+            got = priors.get(t)
+            memo[t] = (prior(t) if got is None else got) / (1.0 + DAMPING * freq(t, 0) / stories)
+        return memo
+
     # ------------------------------------------------------------------ reading
 
     def _analyse(self, report: Report) -> Analysis:
@@ -154,12 +216,13 @@ class StoryIndex:
         and what an explanation can show."""
         found = self._analyse(report)
         side = Side(found.title, found.terms, found.events, found.language)
-        w = _Memo(self.weight).__getitem__  # weights do not change during one assignment
+        memo = self._weights(found.terms)  # weights do not change during one assignment
+        w = memo.__getitem__
         postings = self._postings
         query = [
             t
             for _, t in sorted(
-                (-w(t), t) for t in found.terms if t[0] != EVENT_MARK and t in postings
+                (-memo[t], t) for t in found.terms if t[0] != EVENT_MARK and t in postings
             )[:QUERY_TERMS]
         ]
         hits: Counter[int] = Counter()
@@ -191,7 +254,7 @@ class StoryIndex:
             if whole.same or whole.score < limits.drift:
                 pair = _NOT_NEEDED  # the pair cannot change the decision
             else:
-                pair = check(side, docs[rid].side, w, prior, limits)
+                pair = check(side, docs[rid].side(), w, prior, limits)
             out.append((rid, pair, whole))
         return out
 
@@ -234,22 +297,19 @@ class StoryIndex:
             return
         found = self._analyse(report)
         self._memo = None
-        doc = _Doc(
-            report.id,
-            story,
-            report.published,
-            Side(found.title, found.terms, found.events, found.language),
-        )
-        self._docs[report.id] = doc
+        self._docs[report.id] = _Doc.of(story, report.published, found)
         heapq.heappush(self._by_time, (report.published, report.id))
-        cap = self.postings_cap
+        cap, postings, rid = self.postings_cap, self._postings, report.id
         for term in found.terms:
-            if term.startswith(EVENT_MARK) and term not in found.events:
+            if term[0] == EVENT_MARK and term not in found.events:
                 continue
-            posting = self._postings.get(term)
+            posting = postings.get(term)
             if posting is None:
-                posting = self._postings[term] = deque(maxlen=cap)
-            posting.append(report.id)
+                postings[term] = [rid]
+            else:
+                posting.append(rid)
+                if len(posting) > cap:
+                    del posting[0]
         profile = self._stories.get(story)
         if profile is None:
             profile = self._stories[story] = Profile(0, Counter(), Counter(), 0.0)
@@ -262,29 +322,39 @@ class StoryIndex:
         profile.neutral_mass += sum(self.prior(t) for t in found.title if self.neutral(t))
         if found.language:
             profile.languages[found.language] += 1
-        profile.settle()
+        settle_added(profile, found.title)
 
     def expire(self, now: float) -> int:
         """Drop the reports published before ``now - window``; how many were dropped."""
         cutoff = now - self.window
         dropped = 0
+        touched: set[int] = set()
         while self._by_time and self._by_time[0][0] < cutoff:
             _, rid = heapq.heappop(self._by_time)
             doc = self._docs.pop(rid, None)
             if doc is None:
                 continue
             dropped += 1
-            self._forget(doc)
+            self._forget(doc, touched)
+        for story in touched:  # once per story, however many of its reports went
+            profile = self._stories.get(story)
+            if profile is not None:
+                profile.settle()
         return dropped
 
-    def _forget(self, doc: _Doc) -> None:
-        for term in doc.side.terms:
+    def _forget(self, doc: _Doc, touched: set[int]) -> None:
+        """Uncount ``doc``; its story, if it stays, is added to ``touched`` (to settle)."""
+        docs = self._docs
+        for term in doc.terms:
             posting = self._postings.get(term)
             if posting is not None:
-                while posting and posting[0] not in self._docs:
-                    posting.popleft()
-                if not posting:
+                gone = 0
+                while gone < len(posting) and posting[gone] not in docs:
+                    gone += 1
+                if gone == len(posting):
                     del self._postings[term]
+                elif gone:
+                    del posting[:gone]
         profile = self._stories.get(doc.story)
         if profile is None:
             return
@@ -297,28 +367,29 @@ class StoryIndex:
             del self._stories[doc.story]
             return
         counts = profile.terms
-        for term in doc.side.terms:
+        for term in doc.terms:
             counts[term] -= 1
             if counts[term] <= 0:
                 del counts[term]
                 self._story_freq[term] -= 1
                 if self._story_freq[term] <= 0:
                     del self._story_freq[term]
-        titles = profile.titles
-        for term in doc.side.title:
+        titles, title = profile.titles, doc.title
+        for term in title:
             titles[term] -= 1
             if titles[term] <= 0:
                 del titles[term]
-        profile.mass = max(0.0, profile.mass - sum(self.prior(t) for t in doc.side.title))
+        profile.mass = max(0.0, profile.mass - sum(self.prior(t) for t in title))
         profile.neutral_mass = max(
             0.0,
-            profile.neutral_mass - sum(self.prior(t) for t in doc.side.title if self.neutral(t)),
+            profile.neutral_mass - sum(self.prior(t) for t in title if self.neutral(t)),
         )
-        if doc.side.language:
-            profile.languages[doc.side.language] -= 1
-            if profile.languages[doc.side.language] <= 0:
-                del profile.languages[doc.side.language]
-        profile.settle()
+        language = doc.language
+        if language:
+            profile.languages[language] -= 1
+            if profile.languages[language] <= 0:
+                del profile.languages[language]
+        touched.add(doc.story)
 
     def clear(self) -> None:
         """Forget every report (the watermark too)."""
