@@ -315,7 +315,9 @@ class StoryIndex:
             profile = self._stories[story] = Profile(0, Counter(), Counter(), 0.0)
         profile.reports += 1
         counts = profile.terms
-        self._story_freq.update(found.terms - counts.keys())  # terms new to the story
+        # terms new to the story (not ``terms - counts.keys()``: a set minus a keys view
+        # walks the whole view, every term of a story of thousands of reports)
+        self._story_freq.update([t for t in found.terms if t not in counts])
         counts.update(found.terms)
         profile.titles.update(found.title)
         profile.mass += sum(self.prior(t) for t in found.title)
