@@ -137,7 +137,9 @@ class StoryIndex:
         self._docs: dict[int, _Doc] = {}
         self._postings: dict[str, list[int]] = {}  # the latest ``postings`` ids, oldest first
         self._by_time: list[tuple[float, int]] = []
-        self._stories: dict[int, Profile] = {}
+        # a story of one report is that report's id: its Profile (two kilobytes, and most
+        # stories have one report) is made when a check reads it (``_profile``)
+        self._stories: dict[int, Profile | int] = {}
         self._story_freq: Counter[str] = Counter()
         self._priors: dict[str, float] = {}
         self._neutral: dict[str, bool] = {}
@@ -250,7 +252,7 @@ class StoryIndex:
         probe = Probe(side, w, prior, self.neutral, limits) if ranked else None
         for _, rid, story in ranked[: self.candidates]:
             assert probe is not None
-            whole = check_story(probe, self._stories[story], limits)
+            whole = check_story(probe, self._profile(story), limits)
             if whole.same or whole.score < limits.drift:
                 pair = _NOT_NEEDED  # the pair cannot change the decision
             else:
@@ -310,21 +312,42 @@ class StoryIndex:
                 posting.append(rid)
                 if len(posting) > cap:
                     del posting[0]
-        profile = self._stories.get(story)
-        if profile is None:
-            profile = self._stories[story] = Profile(0, Counter(), Counter(), 0.0)
-        profile.reports += 1
+        stories = self._stories
+        entry = stories.get(story)
+        if entry is None:
+            stories[story] = rid
+            self._story_freq.update(found.terms)  # every term is new to the story
+            return
+        profile = stories[story] = self._profile(story) if isinstance(entry, int) else entry
         counts = profile.terms
         # terms new to the story (not ``terms - counts.keys()``: a set minus a keys view
         # walks the whole view, every term of a story of thousands of reports)
         self._story_freq.update([t for t in found.terms if t not in counts])
-        counts.update(found.terms)
-        profile.titles.update(found.title)
-        profile.mass += sum(self.prior(t) for t in found.title)
-        profile.neutral_mass += sum(self.prior(t) for t in found.title if self.neutral(t))
-        if found.language:
-            profile.languages[found.language] += 1
-        settle_added(profile, found.title)
+        self._count(profile, found.terms, found.title, found.language)
+
+    def _count(
+        self, profile: Profile, terms: Iterable[str], title: Iterable[str], language: str
+    ) -> None:
+        """Count a report in ``profile`` (its ``_story_freq`` is the caller's)."""
+        profile.reports += 1
+        profile.terms.update(terms)
+        profile.titles.update(title)
+        profile.mass += sum(self.prior(t) for t in title)
+        profile.neutral_mass += sum(self.prior(t) for t in title if self.neutral(t))
+        if language:
+            profile.languages[language] += 1
+        settle_added(profile, title)
+
+    def _profile(self, story: int) -> Profile:
+        """The story's Profile; for a story of one report, made from its terms (the same
+        figures ``add`` would have counted: the headline's terms in the same order)."""
+        entry = self._stories[story]
+        if isinstance(entry, Profile):
+            return entry
+        doc = self._docs[entry]
+        profile = Profile(0, Counter(), Counter(), 0.0)
+        self._count(profile, doc.terms, doc.title, doc.language)
+        return profile
 
     def expire(self, now: float) -> int:
         """Drop the reports published before ``now - window``; how many were dropped."""
@@ -340,7 +363,7 @@ class StoryIndex:
             self._forget(doc, touched)
         for story in touched:  # once per story, however many of its reports went
             profile = self._stories.get(story)
-            if profile is not None:
+            if isinstance(profile, Profile):
                 profile.settle()
         return dropped
 
@@ -359,6 +382,13 @@ class StoryIndex:
                     del posting[:gone]
         profile = self._stories.get(doc.story)
         if profile is None:
+            return
+        if isinstance(profile, int):  # its one report: every term leaves the story
+            for term in doc.terms:
+                self._story_freq[term] -= 1
+                if self._story_freq[term] <= 0:
+                    del self._story_freq[term]
+            del self._stories[doc.story]
             return
         profile.reports -= 1
         if profile.reports <= 0:

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from bot.story import StoryIndex
-from bot.story.check import Side
+from bot.story.check import Profile, Side
 from bot.story.evaluate import cluster, load
 from bot.story.index import _Doc
 from bot.story.terms import analyse
@@ -43,7 +43,8 @@ def test_a_story_core_updated_on_add_is_the_recounted_one() -> None:
         joined = index.assign(row.report)
         story = joined.story if joined is not None else row.report.id
         index.add(row.report, story)
-        for profile in index._stories.values():
+        for story in index._stories:
+            profile = index._profile(story)  # a story of one report: made from its terms
             again = copy.deepcopy(profile)
             again.settle()
             assert (profile.need, profile.core, profile.events, profile.told) == (
@@ -54,6 +55,21 @@ def test_a_story_core_updated_on_add_is_the_recounted_one() -> None:
             )
             checked += profile.reports > 1
     assert checked > 100  # stories of several reports were compared, not only singletons
+
+
+def test_a_story_of_one_report_keeps_no_profile_until_a_second_joins() -> None:
+    rows = [x.report for x in load(LABELLED)]
+    index = StoryIndex()
+    index.add(rows[0], rows[0].id)
+    assert index._stories == {rows[0].id: rows[0].id}  # the report's id stands for its Profile
+    assert index._profile(rows[0].id).reports == 1
+    index.assign(rows[1])  # reading makes a Profile for the check, keeps none
+    assert index._stories == {rows[0].id: rows[0].id}
+    index.add(rows[1], rows[0].id)
+    assert isinstance(index._stories[rows[0].id], Profile)
+    assert index._profile(rows[0].id).reports == 2
+    assert index.expire(rows[1].published + index.window + 1) == 2
+    assert not index._stories and not index._story_freq
 
 
 def _assignments() -> dict[str, int]:
