@@ -10,8 +10,9 @@ Memory is bounded by the window (reports older than ``window`` are dropped by ``
 and by ``POSTINGS`` ids kept per term.  Per report the index keeps only what the checks
 read: its story, date, language and terms, as one tuple of shared (interned) strings, the
 headline's first; the sets the pair check reads are rebuilt for the few candidates that
-need them.  A story's core (``Profile.settle``) is updated from the terms a new report
-brings, not recounted over every headline term of the story."""
+need them.  A story of one report (most stories) keeps no ``Profile``: a check reads one
+made from the report's terms.  A story's core (``Profile.settle``) is updated from the terms
+a new report brings, not recounted over every headline term of the story."""
 
 from __future__ import annotations
 
@@ -102,7 +103,7 @@ def settle_added(profile: Profile, title: Iterable[str]) -> None:
     """``profile.settle()`` after a report with headline terms ``title`` was counted in: the
     same result, read off the old core and the new terms (a report added never raises
     another term's count and never lowers the share a term needs, so only those can be in
-    the new core).  tests/story/test_index.py compares the two."""
+    the new core).  tests/story/test_compact.py compares the two."""
     need = profile.need = max(1.0, CORE * profile.reports)
     titles = profile.titles
     title = tuple(title)
