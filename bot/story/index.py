@@ -50,6 +50,7 @@ CANDIDATES: Final = 3  # stories given the precise checks, at most
 RANKED: Final = 24  # reports sharing most query terms looked at to find those stories
 EVENT_PRIOR: Final = EVENT_WEIGHT  # the prior of an event-class term ("@quake")
 NAME_PRIOR: Final = 4.5  # the prior of a gazetteer name ("beijing", "peru"), however common
+MADE: Final = 1024  # Profiles of one-report stories kept once made (about 2 MB at most)
 DAMPING: Final = 2.0  # a term in every story of the window weighs 1/(1 + DAMPING) its prior
 
 
@@ -141,6 +142,7 @@ class StoryIndex:
         # a story of one report is that report's id: its Profile (two kilobytes, and most
         # stories have one report) is made when a check reads it (``_profile``)
         self._stories: dict[int, Profile | int] = {}
+        self._made: dict[int, Profile] = {}  # the Profiles made so, the latest ``MADE``
         self._story_freq: Counter[str] = Counter()
         self._priors: dict[str, float] = {}
         self._neutral: dict[str, bool] = {}
@@ -319,7 +321,11 @@ class StoryIndex:
             stories[story] = rid
             self._story_freq.update(found.terms)  # every term is new to the story
             return
-        profile = stories[story] = self._profile(story) if isinstance(entry, int) else entry
+        if isinstance(entry, int):
+            profile = stories[story] = self._profile(story)
+            del self._made[story]  # counted in from now on: no longer the one report's
+        else:
+            profile = entry
         counts = profile.terms
         # terms new to the story (not ``terms - counts.keys()``: a set minus a keys view
         # walks the whole view, every term of a story of thousands of reports)
@@ -345,9 +351,24 @@ class StoryIndex:
         entry = self._stories[story]
         if isinstance(entry, Profile):
             return entry
+        made = self._made.get(story)
+        if made is not None:
+            return made
         doc = self._docs[entry]
-        profile = Profile(0, Counter(), Counter(), 0.0)
-        self._count(profile, doc.terms, doc.title, doc.language)
+        title, prior, neutral = doc.title, self.prior, self.neutral
+        profile = Profile(
+            1,
+            Counter(dict.fromkeys(doc.terms, 1)),
+            Counter(dict.fromkeys(title, 1)),
+            0.0 + sum(prior(t) for t in title),
+            0.0 + sum(prior(t) for t in title if neutral(t)),
+        )
+        if doc.language:
+            profile.languages[doc.language] = 1
+        settle_added(profile, title)
+        if len(self._made) >= MADE:
+            self._made.clear()
+        self._made[story] = profile
         return profile
 
     def expire(self, now: float) -> int:
@@ -385,6 +406,7 @@ class StoryIndex:
         if profile is None:
             return
         if isinstance(profile, int):  # its one report: every term leaves the story
+            self._made.pop(doc.story, None)
             for term in doc.terms:
                 self._story_freq[term] -= 1
                 if self._story_freq[term] <= 0:
@@ -431,5 +453,6 @@ class StoryIndex:
         self._postings.clear()
         self._by_time.clear()
         self._stories.clear()
+        self._made.clear()
         self._story_freq.clear()
         self._memo = None

@@ -63,10 +63,12 @@ def test_a_story_of_one_report_keeps_no_profile_until_a_second_joins() -> None:
     index.add(rows[0], rows[0].id)
     assert index._stories == {rows[0].id: rows[0].id}  # the report's id stands for its Profile
     assert index._profile(rows[0].id).reports == 1
-    index.assign(rows[1])  # reading makes a Profile for the check, keeps none
+    index.assign(rows[1])  # reading makes a Profile for the check, kept aside for the next
     assert index._stories == {rows[0].id: rows[0].id}
+    assert index._made.keys() == {rows[0].id}
     index.add(rows[1], rows[0].id)
     assert isinstance(index._stories[rows[0].id], Profile)
+    assert not index._made  # the story's own Profile counts from now on
     assert index._profile(rows[0].id).reports == 2
     assert index.expire(rows[1].published + index.window + 1) == 2
     assert not index._stories and not index._story_freq
