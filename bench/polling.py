@@ -305,10 +305,13 @@ async def bench(
             stories_made = await _stories(store)
 
             if full_only:  # the parser and stories comparisons need the full round only
+                sampler.cancel()
+                meter.sample()
                 return {
                     "full_s": full_s,
                     "parser_cpu": full_cpu[1] / args.feeds,
                     "bot_cpu": full_cpu[0] / args.feeds,
+                    "peak_main": meter.peak_main,
                 }
             # every feed of the steady round has validators, as an earlier round left them
             seeded = [
@@ -455,7 +458,8 @@ def main() -> None:
     )
     print(
         f"peak RSS: bot process {got['peak_main'] / 2**20:.0f} MB; with its {args.workers} parser"
-        f" workers {got['peak'] / 2**20:.0f} MB (target < 200 MB)"
+        f" workers {got['peak'] / 2**20:.0f} MB (target < 200 MB); bot process with stories"
+        f" off (full round only): {plain['peak_main'] / 2**20:.0f} MB"
     )
 
 

@@ -32,6 +32,7 @@ def _load() -> dict[str, float]:
     import wordfreq  # imported here: its import and data cost only the clusterer's users
 
     best: dict[str, float] = {}
+    values: dict[float, float] = {}
     for lang in LANGUAGES:
         sums: dict[str, float] = {}
         for i, bucket in enumerate(wordfreq.get_frequency_list(lang, "small")):
@@ -43,11 +44,11 @@ def _load() -> dict[str, float]:
                     continue
                 key = normalize(folded)
                 sums[key] = sums.get(key, 0.0) + freq
+        wordfreq.get_frequency_list.cache_clear()  # one language's list in memory at a time
         for key, freq in sums.items():
             zipf = math.log10(freq) + 9.0
             if zipf > best.get(key, 0.0):
-                best[key] = zipf
-    wordfreq.get_frequency_list.cache_clear()
+                best[key] = values.setdefault(zipf, zipf)  # equal figures: one float object
     return best
 
 

@@ -7,18 +7,24 @@ language prior (``bot.story.frequency``) damped by how many stories of the windo
 "Putin" weighs less in a week when he is in thirty stories.
 
 Memory is bounded by the window (reports older than ``window`` are dropped by ``expire``)
-and by ``POSTINGS`` ids kept per term."""
+and by ``POSTINGS`` ids kept per term.  Per report the index keeps only what the checks
+read: its story, date, language and terms, as one tuple of shared (interned) strings, the
+headline's first; the sets the pair check reads are rebuilt for the few candidates that
+need them.  A story of one report (most stories) keeps no ``Profile``: a check reads one
+made from the report's terms.  A story's core (``Profile.settle``) is updated from the terms
+a new report brings, not recounted over every headline term of the story."""
 
 from __future__ import annotations
 
 import heapq
-from collections import Counter, deque
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Final
 
 from bot.story.check import (
+    CORE,
     DEFAULT,
     EVENT_WEIGHT,
     Probe,
@@ -33,7 +39,7 @@ from bot.story.frequency import known
 from bot.story.frequency import prior as language_prior
 from bot.story.gazetteer import CANONICAL, NAMES
 from bot.story.records import Join, Report
-from bot.story.terms import EVENT_MARK, Analysis, analyse
+from bot.story.terms import EVENT_MARK, NEUTRAL_EVENTS, Analysis, analyse
 
 __all__ = ["StoryIndex"]
 
@@ -44,6 +50,7 @@ CANDIDATES: Final = 3  # stories given the precise checks, at most
 RANKED: Final = 24  # reports sharing most query terms looked at to find those stories
 EVENT_PRIOR: Final = EVENT_WEIGHT  # the prior of an event-class term ("@quake")
 NAME_PRIOR: Final = 4.5  # the prior of a gazetteer name ("beijing", "peru"), however common
+MADE: Final = 1024  # Profiles of one-report stories kept once made (about 2 MB at most)
 DAMPING: Final = 2.0  # a term in every story of the window weighs 1/(1 + DAMPING) its prior
 
 
@@ -66,10 +73,50 @@ class _Memo(dict[str, float]):
 
 @dataclass(frozen=True, slots=True)
 class _Doc:
-    id: int
+    """What the index keeps of a report: ``terms`` are its ``Side``'s terms, the ``titles``
+    headline terms first (in the headline set's order)."""
+
     story: int
     published: float
-    side: Side
+    terms: tuple[str, ...]
+    titles: int
+    language: str
+
+    @staticmethod
+    def of(story: int, published: float, found: Analysis) -> _Doc:
+        title = tuple(found.title)
+        rest = tuple(t for t in found.terms if t not in found.title)
+        return _Doc(story, published, title + rest, len(title), found.language)
+
+    @property
+    def title(self) -> tuple[str, ...]:
+        return self.terms[: self.titles]
+
+    def side(self) -> Side:
+        """The report's ``Side`` again (its events are its headline's event classes but the
+        neutral ones, as ``analyse`` makes them)."""
+        title = frozenset(self.title)
+        events = frozenset(t for t in title if t[0] == EVENT_MARK and t not in NEUTRAL_EVENTS)
+        return Side(title, frozenset(self.terms), events, self.language)
+
+
+def settle_added(profile: Profile, title: Iterable[str]) -> None:
+    """``profile.settle()`` after a report with headline terms ``title`` was counted in: the
+    same result, read off the old core and the new terms (a report added never raises
+    another term's count and never lowers the share a term needs, so only those can be in
+    the new core).  tests/story/test_compact.py compares the two."""
+    need = profile.need = max(1.0, CORE * profile.reports)
+    titles = profile.titles
+    title = tuple(title)
+    core = frozenset(t for t in (*profile.core, *title) if titles[t] >= need)
+    if core != profile.core:
+        profile.core = core
+        events = frozenset(t for t in core if t[0] == EVENT_MARK and t not in NEUTRAL_EVENTS)
+        if events != profile.events:
+            profile.events = events
+    told = [t for t in title if t[0] == EVENT_MARK and t not in NEUTRAL_EVENTS]
+    if told and not profile.told.issuperset(told):
+        profile.told = profile.told.union(told)
 
 
 class StoryIndex:
@@ -90,9 +137,12 @@ class StoryIndex:
         self.candidates = candidates
         self.watermark = 0
         self._docs: dict[int, _Doc] = {}
-        self._postings: dict[str, deque[int]] = {}
+        self._postings: dict[str, list[int]] = {}  # the latest ``postings`` ids, oldest first
         self._by_time: list[tuple[float, int]] = []
-        self._stories: dict[int, Profile] = {}
+        # a story of one report is that report's id: its Profile (two kilobytes, and most
+        # stories have one report) is made when a check reads it (``_profile``)
+        self._stories: dict[int, Profile | int] = {}
+        self._made: dict[int, Profile] = {}  # the Profiles made so, the latest ``MADE``
         self._story_freq: Counter[str] = Counter()
         self._priors: dict[str, float] = {}
         self._neutral: dict[str, bool] = {}
@@ -137,6 +187,23 @@ class StoryIndex:
             return self.prior(term)
         return self.prior(term) / (1.0 + DAMPING * self._story_freq.get(term, 0) / stories)
 
+    def _weights(self, terms: Iterable[str]) -> _Memo:
+        """``weight`` of each of ``terms`` (and of any other term on first use), computed in
+        one pass: the same figures."""
+        memo = _Memo(self.weight)
+        stories = len(self._stories)
+        priors, prior = self._priors, self.prior
+        if not stories:
+            for t in terms:
+                got = priors.get(t)
+                memo[t] = prior(t) if got is None else got
+            return memo
+        freq = self._story_freq.get
+        for t in terms:
+            got = priors.get(t)
+            memo[t] = (prior(t) if got is None else got) / (1.0 + DAMPING * freq(t, 0) / stories)
+        return memo
+
     # ------------------------------------------------------------------ reading
 
     def _analyse(self, report: Report) -> Analysis:
@@ -154,12 +221,13 @@ class StoryIndex:
         and what an explanation can show."""
         found = self._analyse(report)
         side = Side(found.title, found.terms, found.events, found.language)
-        w = _Memo(self.weight).__getitem__  # weights do not change during one assignment
+        memo = self._weights(found.terms)  # weights do not change during one assignment
+        w = memo.__getitem__
         postings = self._postings
         query = [
             t
             for _, t in sorted(
-                (-w(t), t) for t in found.terms if t[0] != EVENT_MARK and t in postings
+                (-memo[t], t) for t in found.terms if t[0] != EVENT_MARK and t in postings
             )[:QUERY_TERMS]
         ]
         hits: Counter[int] = Counter()
@@ -187,11 +255,11 @@ class StoryIndex:
         probe = Probe(side, w, prior, self.neutral, limits) if ranked else None
         for _, rid, story in ranked[: self.candidates]:
             assert probe is not None
-            whole = check_story(probe, self._stories[story], limits)
+            whole = check_story(probe, self._profile(story), limits)
             if whole.same or whole.score < limits.drift:
                 pair = _NOT_NEEDED  # the pair cannot change the decision
             else:
-                pair = check(side, docs[rid].side, w, prior, limits)
+                pair = check(side, docs[rid].side(), w, prior, limits)
             out.append((rid, pair, whole))
         return out
 
@@ -234,59 +302,116 @@ class StoryIndex:
             return
         found = self._analyse(report)
         self._memo = None
-        doc = _Doc(
-            report.id,
-            story,
-            report.published,
-            Side(found.title, found.terms, found.events, found.language),
-        )
-        self._docs[report.id] = doc
+        self._docs[report.id] = _Doc.of(story, report.published, found)
         heapq.heappush(self._by_time, (report.published, report.id))
-        cap = self.postings_cap
+        cap, postings, rid = self.postings_cap, self._postings, report.id
         for term in found.terms:
-            if term.startswith(EVENT_MARK) and term not in found.events:
+            if term[0] == EVENT_MARK and term not in found.events:
                 continue
-            posting = self._postings.get(term)
+            posting = postings.get(term)
             if posting is None:
-                posting = self._postings[term] = deque(maxlen=cap)
-            posting.append(report.id)
-        profile = self._stories.get(story)
-        if profile is None:
-            profile = self._stories[story] = Profile(0, Counter(), Counter(), 0.0)
-        profile.reports += 1
+                postings[term] = [rid]
+            else:
+                posting.append(rid)
+                if len(posting) > cap:
+                    del posting[0]
+        stories = self._stories
+        entry = stories.get(story)
+        if entry is None:
+            stories[story] = rid
+            self._story_freq.update(found.terms)  # every term is new to the story
+            return
+        if isinstance(entry, int):
+            profile = stories[story] = self._profile(story)
+            del self._made[story]  # counted in from now on: no longer the one report's
+        else:
+            profile = entry
         counts = profile.terms
-        self._story_freq.update(found.terms - counts.keys())  # terms new to the story
-        counts.update(found.terms)
-        profile.titles.update(found.title)
-        profile.mass += sum(self.prior(t) for t in found.title)
-        profile.neutral_mass += sum(self.prior(t) for t in found.title if self.neutral(t))
-        if found.language:
-            profile.languages[found.language] += 1
-        profile.settle()
+        # terms new to the story (not ``terms - counts.keys()``: a set minus a keys view
+        # walks the whole view, every term of a story of thousands of reports)
+        self._story_freq.update([t for t in found.terms if t not in counts])
+        self._count(profile, found.terms, found.title, found.language)
+
+    def _count(
+        self, profile: Profile, terms: Iterable[str], title: Iterable[str], language: str
+    ) -> None:
+        """Count a report in ``profile`` (its ``_story_freq`` is the caller's)."""
+        profile.reports += 1
+        profile.terms.update(terms)
+        profile.titles.update(title)
+        profile.mass += sum(self.prior(t) for t in title)
+        profile.neutral_mass += sum(self.prior(t) for t in title if self.neutral(t))
+        if language:
+            profile.languages[language] += 1
+        settle_added(profile, title)
+
+    def _profile(self, story: int) -> Profile:
+        """The story's Profile; for a story of one report, made from its terms (the same
+        figures ``add`` would have counted: the headline's terms in the same order)."""
+        entry = self._stories[story]
+        if isinstance(entry, Profile):
+            return entry
+        made = self._made.get(story)
+        if made is not None:
+            return made
+        doc = self._docs[entry]
+        title, prior, neutral = doc.title, self.prior, self.neutral
+        profile = Profile(
+            1,
+            Counter(dict.fromkeys(doc.terms, 1)),
+            Counter(dict.fromkeys(title, 1)),
+            0.0 + sum(prior(t) for t in title),
+            0.0 + sum(prior(t) for t in title if neutral(t)),
+        )
+        if doc.language:
+            profile.languages[doc.language] = 1
+        settle_added(profile, title)
+        if len(self._made) >= MADE:
+            self._made.clear()
+        self._made[story] = profile
+        return profile
 
     def expire(self, now: float) -> int:
         """Drop the reports published before ``now - window``; how many were dropped."""
         cutoff = now - self.window
         dropped = 0
+        touched: set[int] = set()
         while self._by_time and self._by_time[0][0] < cutoff:
             _, rid = heapq.heappop(self._by_time)
             doc = self._docs.pop(rid, None)
             if doc is None:
                 continue
             dropped += 1
-            self._forget(doc)
+            self._forget(doc, touched)
+        for story in touched:  # once per story, however many of its reports went
+            profile = self._stories.get(story)
+            if isinstance(profile, Profile):
+                profile.settle()
         return dropped
 
-    def _forget(self, doc: _Doc) -> None:
-        for term in doc.side.terms:
+    def _forget(self, doc: _Doc, touched: set[int]) -> None:
+        """Uncount ``doc``; its story, if it stays, is added to ``touched`` (to settle)."""
+        docs = self._docs
+        for term in doc.terms:
             posting = self._postings.get(term)
             if posting is not None:
-                while posting and posting[0] not in self._docs:
-                    posting.popleft()
-                if not posting:
+                gone = 0
+                while gone < len(posting) and posting[gone] not in docs:
+                    gone += 1
+                if gone == len(posting):
                     del self._postings[term]
+                elif gone:
+                    del posting[:gone]
         profile = self._stories.get(doc.story)
         if profile is None:
+            return
+        if isinstance(profile, int):  # its one report: every term leaves the story
+            self._made.pop(doc.story, None)
+            for term in doc.terms:
+                self._story_freq[term] -= 1
+                if self._story_freq[term] <= 0:
+                    del self._story_freq[term]
+            del self._stories[doc.story]
             return
         profile.reports -= 1
         if profile.reports <= 0:
@@ -297,28 +422,29 @@ class StoryIndex:
             del self._stories[doc.story]
             return
         counts = profile.terms
-        for term in doc.side.terms:
+        for term in doc.terms:
             counts[term] -= 1
             if counts[term] <= 0:
                 del counts[term]
                 self._story_freq[term] -= 1
                 if self._story_freq[term] <= 0:
                     del self._story_freq[term]
-        titles = profile.titles
-        for term in doc.side.title:
+        titles, title = profile.titles, doc.title
+        for term in title:
             titles[term] -= 1
             if titles[term] <= 0:
                 del titles[term]
-        profile.mass = max(0.0, profile.mass - sum(self.prior(t) for t in doc.side.title))
+        profile.mass = max(0.0, profile.mass - sum(self.prior(t) for t in title))
         profile.neutral_mass = max(
             0.0,
-            profile.neutral_mass - sum(self.prior(t) for t in doc.side.title if self.neutral(t)),
+            profile.neutral_mass - sum(self.prior(t) for t in title if self.neutral(t)),
         )
-        if doc.side.language:
-            profile.languages[doc.side.language] -= 1
-            if profile.languages[doc.side.language] <= 0:
-                del profile.languages[doc.side.language]
-        profile.settle()
+        language = doc.language
+        if language:
+            profile.languages[language] -= 1
+            if profile.languages[language] <= 0:
+                del profile.languages[language]
+        touched.add(doc.story)
 
     def clear(self) -> None:
         """Forget every report (the watermark too)."""
@@ -327,5 +453,6 @@ class StoryIndex:
         self._postings.clear()
         self._by_time.clear()
         self._stories.clear()
+        self._made.clear()
         self._story_freq.clear()
         self._memo = None

@@ -14,6 +14,7 @@ unrelated reports look alike)."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Final
 
@@ -123,7 +124,7 @@ def compound(word: str) -> tuple[str, ...]:
 def _compound_terms(word: str) -> tuple[tuple[str, frozenset[str]], ...]:
     hit = _PARTS.get(word)
     if hit is None:
-        hit = tuple((p, _EVENT_OF.get(p) or _NONE) for p in compound(word))
+        hit = tuple((sys.intern(p), _EVENT_OF.get(p) or _NONE) for p in compound(word))
         if len(_PARTS) >= _CACHE_MAX:
             _PARTS.clear()
         _PARTS[word] = hit
@@ -144,7 +145,9 @@ def _term(word: str) -> tuple[str, frozenset[str]] | None:
     ):
         out = None
     else:
-        term = normalize(word[:TERM_CHARS])
+        # interned: the story index keeps every report's terms, and one string per term
+        # (not one per cache generation) serves them all
+        term = sys.intern(normalize(word[:TERM_CHARS]))
         out = (term, _EVENT_OF.get(word) or _EVENT_OF.get(term) or _NONE)
     if len(_CACHE) >= _CACHE_MAX:
         _CACHE.clear()
@@ -190,22 +193,26 @@ def _words(words: list[str], split: bool = False) -> list[tuple[str, str, frozen
     first, up to ``LONGEST`` words) become their canonical name, other words their term."""
     out: list[tuple[str, str, frozenset[str]]] = []
     i, n = 0, len(words)
-    phrases, single = PHRASES, WORDS
+    phrases, single, starts, cache = PHRASES, WORDS, STARTS, _CACHE
     while i < n:
         word = words[i]
+        if word in starts:  # a multi-word form first, the longest
+            span = 0
+            for k in range(min(LONGEST, n - i), 1, -1):
+                got = phrases.get(tuple(words[i : i + k]))
+                if got is not None:
+                    out.append((got, word, _NONE))
+                    span = k
+                    break
+            if span:
+                i += span
+                continue
+        i += 1
         canonical = single.get(word)
-        span = 1
-        for k in range(min(LONGEST, n - i) if word in STARTS else 1, 1, -1):
-            got = phrases.get(tuple(words[i : i + k]))
-            if got is not None:
-                canonical, span = got, k
-                break
         if canonical is not None:
             out.append((canonical, word, _NONE))
-            i += span
             continue
-        i += 1
-        hit = _term(word)
+        hit = cache[word] if word in cache else _term(word)
         if hit is not None:
             out.append((hit[0], word, hit[1]))
             if split and len(word) >= COMPOUND_CHARS:
