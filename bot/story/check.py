@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
+from math import fsum
 from typing import Final
 
 from bot.story.gazetteer import LEADERS, NAMES
@@ -65,12 +66,9 @@ class Side:
 
 
 def _coverage(title: frozenset[str], other: frozenset[str], w: Callable[[str], float]) -> float:
-    total = hit = 0.0
-    for t in title:
-        x = w(t)
-        total += x
-        if t in other:
-            hit += x
+    weights = [(w(t), t in other) for t in title]
+    total = fsum(x for x, _ in weights)  # fsum: exact, so the same in any set order
+    hit = fsum(x for x, shared in weights if shared)
     return hit / total if total > 0 else 0.0
 
 
@@ -225,7 +223,7 @@ class Probe:
         words = {t: prior(t) for t in side.terms if t[0] != EVENT_MARK}
         self.side = side
         self.title = title
-        self.title_weight = sum(x for _, x in title)
+        self.title_weight = fsum(x for _, x in title)
         self.words = words
         self.rare = frozenset(t for t, p in words.items() if p >= limits.distinctive)
         self._neutral = neutral
@@ -240,7 +238,7 @@ class Probe:
             neutral = self._neutral
             self._same = frozenset(t for t in self.side.terms if neutral(t))
             self.neutral_title = tuple((t, x) for t, x in self.title if t in self._same)
-            self.neutral_weight = sum(x for _, x in self.neutral_title)
+            self.neutral_weight = fsum(x for _, x in self.neutral_title)
         return self._same
 
 
@@ -259,7 +257,7 @@ def check_story(probe: Probe, story: Profile, limits: Thresholds = DEFAULT) -> V
         title, total = probe.neutral_title, probe.neutral_weight
     else:
         mine, title, total = a.terms, probe.title, probe.title_weight
-    hit = sum(x for t, x in title if t in terms)
+    hit = fsum(x for t, x in title if t in terms)
     cov_a = hit / total if total > 0 else 0.0
     if cov_a < limits.story_coverage:
         return Verdict(False, cov_a / 2, (), f"covers the story {cov_a:.2f}/-")
@@ -288,7 +286,7 @@ def check_story(probe: Probe, story: Profile, limits: Thresholds = DEFAULT) -> V
     if differ:
         return Verdict(False, 0.0, shared, differ)
     words = probe.words
-    got = sum(words.get(t, EVENT_WEIGHT) * titles[t] for t in mine if t in titles)
+    got = fsum(words.get(t, EVENT_WEIGHT) * titles[t] for t in mine if t in titles)
     mass = story.neutral_mass if cross else story.mass
     cov_s = got / mass if mass > 0 else 0.0
     score = (cov_a + cov_s) / 2

@@ -20,6 +20,7 @@ import heapq
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from math import fsum
 from operator import itemgetter
 from typing import Final
 
@@ -339,8 +340,8 @@ class StoryIndex:
         profile.reports += 1
         profile.terms.update(terms)
         profile.titles.update(title)
-        profile.mass += sum(self.prior(t) for t in title)
-        profile.neutral_mass += sum(self.prior(t) for t in title if self.neutral(t))
+        profile.mass += fsum(self.prior(t) for t in title)
+        profile.neutral_mass += fsum(self.prior(t) for t in title if self.neutral(t))
         if language:
             profile.languages[language] += 1
         settle_added(profile, title)
@@ -360,8 +361,8 @@ class StoryIndex:
             1,
             Counter(dict.fromkeys(doc.terms, 1)),
             Counter(dict.fromkeys(title, 1)),
-            0.0 + sum(prior(t) for t in title),
-            0.0 + sum(prior(t) for t in title if neutral(t)),
+            fsum(prior(t) for t in title),
+            fsum(prior(t) for t in title if neutral(t)),
         )
         if doc.language:
             profile.languages[doc.language] = 1
@@ -434,10 +435,10 @@ class StoryIndex:
             titles[term] -= 1
             if titles[term] <= 0:
                 del titles[term]
-        profile.mass = max(0.0, profile.mass - sum(self.prior(t) for t in title))
+        profile.mass = max(0.0, profile.mass - fsum(self.prior(t) for t in title))
         profile.neutral_mass = max(
             0.0,
-            profile.neutral_mass - sum(self.prior(t) for t in title if self.neutral(t)),
+            profile.neutral_mass - fsum(self.prior(t) for t in title if self.neutral(t)),
         )
         language = doc.language
         if language:
