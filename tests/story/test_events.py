@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-from bot.story import Report, StoryIndex
+from bot.story import StoryIndex
 from bot.story.terms import analyse, conflicting
-
-HOUR = 3600.0
-T0 = 1_756_700_000.0
-
-
-def report(i: int, title: str, summary: str = "", hours: float = 0.0) -> Report:
-    return Report(i, title, summary, T0 + hours * HOUR, f"feed{i}", f"https://example.com/{i}")
-
-
-def record(index: StoryIndex, r: Report) -> int:
-    joined = index.assign(r)
-    story = joined.story if joined is not None else r.id
-    index.add(r, story)
-    return story
+from tests.story.reports import record, report
 
 
 def test_withdrawing_from_a_contest_contradicts_winning_it() -> None:

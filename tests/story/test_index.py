@@ -9,23 +9,9 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.story import Join, Report, StoryIndex
+from bot.story import Join, StoryIndex
 from bot.story.terms import SUMMARY_CHARS, TITLE_CHARS, analyse, compound
-
-HOUR = 3600.0
-T0 = 1_756_700_000.0
-
-
-def report(i: int, title: str, summary: str = "", hours: float = 0.0) -> Report:
-    return Report(i, title, summary, T0 + hours * HOUR, f"feed{i}", f"https://example.com/{i}")
-
-
-def record(index: StoryIndex, r: Report) -> int:
-    """What the store does: assign, then add under the story found (or a new one)."""
-    joined = index.assign(r)
-    story = joined.story if joined is not None else r.id
-    index.add(r, story)
-    return story
+from tests.story.reports import HOUR, T0, record, report
 
 
 def test_afghanistan_toll_follow_up_joins_the_quake_story() -> None:

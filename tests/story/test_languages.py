@@ -3,21 +3,8 @@ language — a name and the headline's event — even when that is all they shar
 
 from __future__ import annotations
 
-from bot.story import Report, StoryIndex
-
-HOUR = 3600.0
-T0 = 1_756_700_000.0
-
-
-def report(i: int, title: str, summary: str = "", hours: float = 0.0) -> Report:
-    return Report(i, title, summary, T0 + hours * HOUR, f"feed{i}", f"https://example.com/{i}")
-
-
-def record(index: StoryIndex, r: Report) -> int:
-    joined = index.assign(r)
-    story = joined.story if joined is not None else r.id
-    index.add(r, story)
-    return story
+from bot.story import StoryIndex
+from tests.story.reports import record, report
 
 
 def test_a_name_and_the_event_carry_a_report_across_languages() -> None:
