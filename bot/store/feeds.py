@@ -398,19 +398,23 @@ _PG_TYPES = {
     "not_modified": "int",
 }
 _PG_FLOATS = ("last_attempt", "last_success", "last_new_entry", "next_poll", "publish_gap")
-_PG_RELEASE = (
-    "UPDATE feeds AS f SET "  # noqa: S608
-    + ", ".join(f"{c} = v.{c}" for c in _STATE_COLUMNS)
-    + ", lease_owner = CASE WHEN f.id = ANY($1::varchar[]) THEN NULL ELSE f.lease_owner END"
-    + ", lease_until = CASE WHEN f.id = ANY($1::varchar[]) THEN NULL ELSE f.lease_until END"
-    + " FROM unnest($2::varchar[], "
+# the states to write, one array per column ($2: the feeds' ids, $3...: the columns)
+_PG_STATES = (
+    "unnest($2::varchar[], "
     + ", ".join(
         f"${n}::{_PG_TYPES.get(c, 'float8' if c in _PG_FLOATS else 'text')}[]"
         for n, c in enumerate(_STATE_COLUMNS, start=3)
     )
     + ") AS v(id, "
     + ", ".join(_STATE_COLUMNS)
-    + ") WHERE f.id = v.id"
+    + ")"
+)
+_PG_RELEASE = (
+    "UPDATE feeds AS f SET "  # noqa: S608
+    + ", ".join(f"{c} = v.{c}" for c in _STATE_COLUMNS)
+    + ", lease_owner = CASE WHEN f.id = ANY($1::varchar[]) THEN NULL ELSE f.lease_owner END"
+    + ", lease_until = CASE WHEN f.id = ANY($1::varchar[]) THEN NULL ELSE f.lease_until END"
+    + f" FROM {_PG_STATES} WHERE f.id = v.id"
 )
 _PG_RELEASE_ALL = (
     "WITH locked AS (SELECT id, lease_owner FROM feeds WHERE id = ANY($2::varchar[])"  # noqa: S608
@@ -419,14 +423,7 @@ _PG_RELEASE_ALL = (
     + ", ".join(f"{c} = v.{c}" for c in _STATE_COLUMNS)
     + ", lease_owner = CASE WHEN l.lease_owner = $1 THEN NULL ELSE f.lease_owner END"
     + ", lease_until = CASE WHEN l.lease_owner = $1 THEN NULL ELSE f.lease_until END"
-    + " FROM locked AS l, unnest($2::varchar[], "
-    + ", ".join(
-        f"${n}::{_PG_TYPES.get(c, 'float8' if c in _PG_FLOATS else 'text')}[]"
-        for n, c in enumerate(_STATE_COLUMNS, start=3)
-    )
-    + ") AS v(id, "
-    + ", ".join(_STATE_COLUMNS)
-    + ") WHERE f.id = l.id AND v.id = l.id"
+    + f" FROM locked AS l, {_PG_STATES} WHERE f.id = l.id AND v.id = l.id"
 )
 _PG_UNLEASE = (
     "UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE id = ANY($1::varchar[])"
