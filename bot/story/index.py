@@ -390,6 +390,14 @@ class StoryIndex:
                 profile.settle()
         return dropped
 
+    def _uncount(self, terms: Iterable[str]) -> None:
+        """A story that carried ``terms`` is gone: each is in one story fewer."""
+        freq = self._story_freq
+        for term in terms:
+            freq[term] -= 1
+            if freq[term] <= 0:
+                del freq[term]
+
     def _forget(self, doc: _Doc, touched: set[int]) -> None:
         """Uncount ``doc``; its story, if it stays, is added to ``touched`` (to settle)."""
         docs = self._docs
@@ -408,18 +416,12 @@ class StoryIndex:
             return
         if isinstance(profile, int):  # its one report: every term leaves the story
             self._made.pop(doc.story, None)
-            for term in doc.terms:
-                self._story_freq[term] -= 1
-                if self._story_freq[term] <= 0:
-                    del self._story_freq[term]
+            self._uncount(doc.terms)
             del self._stories[doc.story]
             return
         profile.reports -= 1
         if profile.reports <= 0:
-            for term in profile.terms:
-                self._story_freq[term] -= 1
-                if self._story_freq[term] <= 0:
-                    del self._story_freq[term]
+            self._uncount(profile.terms)
             del self._stories[doc.story]
             return
         counts = profile.terms
