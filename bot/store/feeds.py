@@ -455,7 +455,7 @@ async def _pg_release(
     ordered = sorted(states, key=lambda st: st.spec.id)
     stated = [st.spec.id for st in ordered]
     columns = [[getattr(st, c) for st in ordered] for c in _STATE_COLUMNS]
-    if len(set(stated)) == len(set(feed_ids)) and set(stated) == set(feed_ids):
+    if set(stated) == set(feed_ids):
         await conn.execute(_PG_RELEASE_ALL, owner, stated, *columns)
         return
     async with conn.transaction():
