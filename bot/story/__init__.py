@@ -2,13 +2,26 @@
 
 ``StoryIndex`` (``bot.story.index``) keeps the window's reports in memory and says which story
 a new ``Report`` joins (a ``Join``, with the reason) or that it starts one; how it decides is
-in docs/stories.md."""
+in docs/stories.md.
+
+``terms``, ``check`` and ``index`` run for every new entry; they are compiled with mypyc at
+install time where possible (``setup.py``), like the matcher.  ``COMPILED`` says whether the
+compiled modules run, ``BUILD`` which run and why (``bot.match._build``)."""
 
 from __future__ import annotations
 
-from bot.story.frequency import zipf
-from bot.story.index import StoryIndex
-from bot.story.records import Join, Report
+from pathlib import Path
+
+from bot.match._build import select
+
+# before anything imports them: the sources run in place of a stale or absent build
+COMPILED, BUILD = select(
+    __name__, ("terms", "check", "index"), Path(__file__).resolve().parent, "story index"
+)
+
+from bot.story.frequency import zipf  # noqa: E402 (after select)
+from bot.story.index import StoryIndex  # noqa: E402
+from bot.story.records import Join, Report  # noqa: E402
 
 
 def warm() -> None:
@@ -17,4 +30,4 @@ def warm() -> None:
     zipf("news")
 
 
-__all__ = ["Join", "Report", "StoryIndex", "warm"]
+__all__ = ["BUILD", "COMPILED", "Join", "Report", "StoryIndex", "warm"]

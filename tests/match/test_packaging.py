@@ -76,9 +76,13 @@ def test_without_mypyc_the_build_keeps_the_sources(tmp_path: Path) -> None:
     tree = _project(tmp_path)
     result = _setup(tree, "build_ext", "--inplace", mypyc=False)
     assert result.returncode == 0, result.stderr
-    assert "newsbot: mypyc is not installed; the matcher stays pure Python" in result.stderr
+    assert (
+        "newsbot: mypyc is not installed; the matcher and the story index stay pure Python"
+        in result.stderr
+    )
     assert not list(tree.rglob("*.so"))
     assert _stamp(tree / "bot" / "match" / "_compiled.py") == "{}"
+    assert _stamp(tree / "bot" / "story" / "_compiled.py") == "{}"
 
 
 @pytest.mark.parametrize(
@@ -97,7 +101,7 @@ def test_required_compilation_fails_saying_why(
     tree = _project(tmp_path)
     result = _setup(tree, "build_ext", "--inplace", mypyc=mypyc, **env, **{REQUIRED: "1"})
     assert result.returncode != 0
-    assert f"newsbot: {REQUIRED} is set and the matcher was not compiled: {why}" in result.stderr
+    assert f"newsbot: {REQUIRED} is set and nothing was compiled: {why}" in result.stderr
     assert not list(tree.rglob("*.so"))
 
 
@@ -124,9 +128,9 @@ def test_a_wheel_built_without_a_c_compiler_is_pure_python(tmp_path: Path) -> No
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         metadata = archive.read("newsbot-0.1.0.dist-info/WHEEL").decode()
-        stamp = archive.read("bot/match/_compiled.py").decode()
+        stamps = [archive.read(f"bot/{p}/_compiled.py").decode() for p in ("match", "story")]
     assert "Root-Is-Purelib: true" in metadata
     assert "Tag: py3-none-any" in metadata
     assert "bot/match/engine.py" in names
     assert not [n for n in names if n.endswith(".so") or ".data/" in n]
-    assert stamp.split("SOURCES: dict[str, str] = ", 1)[1].strip() == "{}"
+    assert [s.split("SOURCES: dict[str, str] = ", 1)[1].strip() for s in stamps] == ["{}", "{}"]

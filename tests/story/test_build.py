@@ -1,0 +1,47 @@
+"""The compiled story index (mypyc, see setup.py) against its own sources."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import bot.story
+
+from . import workload
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_build_says_which_modules_run() -> None:
+    index = sys.modules["bot.story.index"]
+    assert index.__file__ is not None
+    compiled = bot.story.BUILD == "compiled with mypyc"
+    assert index.__file__.endswith(".py") != compiled, (bot.story.BUILD, index.__file__)
+
+
+@pytest.mark.skipif(
+    not bot.story.COMPILED, reason=f"the story index runs from its sources: {bot.story.BUILD}"
+)
+def test_compiled_modules_decide_exactly_as_their_sources() -> None:
+    env = {**os.environ, "NEWSBOT_PURE_PYTHON": "1"}
+    pure = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "tests.story.workload"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            check=True,
+            timeout=100,
+        ).stdout
+    )
+    compiled = workload.run()
+    assert pure["build"] == "pure Python (NEWSBOT_PURE_PYTHON is set)"
+    assert compiled["build"] == "compiled with mypyc"
+    joined = [d for d in compiled["decisions"] if d[2] is not None]
+    assert len(joined) > 150, len(joined)
+    assert compiled["decisions"] == pure["decisions"]
