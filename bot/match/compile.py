@@ -25,6 +25,7 @@ from bot.models import Problem, RuleSpec, SourcePos
 
 from . import engine, nodes
 from .fuzzy import FuzzyIndex
+from .inflect import release_word_lists
 from .pattern import compile_pattern
 from .query import check_size, parse
 
@@ -51,6 +52,7 @@ def compile_rules(
             parsed.append((rule, parse(rule.query, entities)))
         except QueryError as exc:
             problems.append(_problem(rule, exc.message, exc.pos))
+    release_word_lists()  # the names' forms are made: their word lists are not needed now
     if problems:
         raise RulesError(problems)
     return _build(parsed)
@@ -68,14 +70,21 @@ def compile_query(
         raise QueryError(
             f"query is too long ({len(query)} characters, at most {max_length})", max_length
         )
-    return _build([(RuleSpec(QUERY_RULE_ID, query), parse(query, entities or {}))])
+    try:
+        parsed = parse(query, entities or {})
+    finally:
+        release_word_lists()
+    return _build([(RuleSpec(QUERY_RULE_ID, query), parsed)])
 
 
 def check_query(query: str, entities: Mapping[str, Sequence[str]]) -> None:
     """Raise QueryError if ``query`` would not compile, building nothing: every problem a
     query can have is found by parsing it (a /watch is checked so before it is stored, and
     compiled once, with every watch, after)."""
-    parse(query, entities)
+    try:
+        parse(query, entities)
+    finally:
+        release_word_lists()
 
 
 def _problem(rule: RuleSpec, message: str, offset: int) -> Problem:

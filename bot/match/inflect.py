@@ -39,6 +39,7 @@ except in the language that made it (German ``Putins`` stays).
 
 from __future__ import annotations
 
+import sys
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
@@ -233,3 +234,12 @@ def _common(word: str, own: str) -> bool:
     return any(
         zipf_frequency(word, lang, wordlist="small") >= COMMON for lang in COMMON_IN if lang != own
     )
+
+
+def release_word_lists() -> None:
+    """Drop the word lists wordfreq keeps once loaded (about 30 MB for the six languages):
+    called when a compile is done.  ``_forms`` and ``_common`` keep their answers, so a
+    recompile of the same names loads nothing; a name not seen yet loads its lists again."""
+    wordfreq = sys.modules.get("wordfreq")
+    if wordfreq is not None:
+        wordfreq.get_frequency_dict.cache_clear()
