@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -24,15 +25,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import alembic.util
 import asyncpg
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -40,6 +36,10 @@ from bot.errors import SchemaMissingError, StoreError
 from bot.settings import redact_url
 from bot.store import schema
 from bot.store.direct import DirectConnection
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 log = logging.getLogger(__name__)
 
@@ -323,6 +323,9 @@ def insert_ignore(conn: sa.Connection | AsyncConnection, table: sa.Table) -> Any
 
 LOCK_KEY = int.from_bytes(b"newsbot", "big")  # PostgreSQL advisory lock: one schema change at once
 LEGACY_REVISION = "0001"  # the first release: meta.schema_version 1, no alembic_version
+# the newest revision in migrations/versions (a test checks it is Alembic's head): a database
+# at it is read as up to date without importing Alembic, which costs a process about 10 MB
+HEAD_REVISION = "0004"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
@@ -354,6 +357,8 @@ class Migrated:
 
 def alembic_config(conn: sa.Connection | None = None) -> Config:
     """Alembic's settings without an alembic.ini: the revisions ship inside the package."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if conn is not None:
@@ -361,7 +366,27 @@ def alembic_config(conn: sa.Connection | None = None) -> Config:
     return config
 
 
+def _errors() -> tuple[type[BaseException], ...]:
+    """What a database or a migration raises when it fails (Alembic's, once it is loaded)."""
+    errors: tuple[type[BaseException], ...] = (sa.exc.SQLAlchemyError, OSError, TimeoutError)
+    util = sys.modules.get("alembic.util")
+    return errors if util is None else (*errors, util.CommandError)
+
+
+def _at_head(conn: sa.Connection) -> bool:
+    """Whether Alembic's version table holds ``HEAD_REVISION`` alone (read without Alembic)."""
+    if not sa.inspect(conn).has_table("alembic_version"):
+        return False
+    rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    return [tuple(row) for row in rows] == [(HEAD_REVISION,)]
+
+
 def _schema_state(conn: sa.Connection) -> SchemaState:
+    if _at_head(conn):
+        return SchemaState(HEAD_REVISION, HEAD_REVISION)
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config())
     head = script.get_current_head()
     assert head is not None, "bot/store/migrations has no revision"
@@ -381,6 +406,8 @@ def _schema_state(conn: sa.Connection) -> SchemaState:
 
 
 def _known(script: ScriptDirectory, revision: str) -> bool:
+    import alembic.util
+
     try:
         return script.get_revision(revision) is not None
     except alembic.util.CommandError:  # ResolutionError too
@@ -402,6 +429,8 @@ def _migrate(conn: sa.Connection, upgrade: bool) -> Migrated:
             f"the database schema is out of date (revision {before.current}, this newsbot "
             f"needs {before.head}) and NEWSBOT_AUTO_UPGRADE=0: run `newsbot db upgrade`"
         )
+    from alembic import command
+
     config = alembic_config(conn)
     if before.legacy:
         log.info(
@@ -485,7 +514,7 @@ async def migrate(engine: AsyncEngine, *, upgrade: bool = True) -> Migrated:
             return await conn.run_sync(_migrate, upgrade)
     except StoreError:
         raise
-    except (sa.exc.SQLAlchemyError, OSError, TimeoutError, alembic.util.CommandError) as exc:
+    except _errors() as exc:
         where = engine.url.render_as_string(hide_password=True)
         raise StoreError(f"cannot prepare the database {where}: {describe(exc)}") from exc
 
@@ -495,6 +524,6 @@ async def schema_state(engine: AsyncEngine) -> SchemaState:
     try:
         async with engine.connect() as conn:
             return await conn.run_sync(_schema_state)
-    except (sa.exc.SQLAlchemyError, OSError, TimeoutError, alembic.util.CommandError) as exc:
+    except _errors() as exc:
         where = engine.url.render_as_string(hide_password=True)
         raise StoreError(f"cannot read the database {where}: {describe(exc)}") from exc
