@@ -28,7 +28,7 @@ from collections import Counter
 from pathlib import Path
 
 from bot.match.fold import tokenize
-from bot.story import Report, StoryIndex
+from bot.story import BUILD, Report, StoryIndex
 from bot.story.check import DEFAULT, Side, Thresholds, check
 from bot.story.evaluate import Labelled, Scores, cluster, held_out, load, score
 from bot.story.terms import analyse
@@ -239,5 +239,6 @@ if __name__ == "__main__":
     if "--tune" in sys.argv:
         tune(float(sys.argv[sys.argv.index("--floor") + 1]) if "--floor" in sys.argv else 0.97)
         sys.exit()
+    print(f"story index: {BUILD} (NEWSBOT_PURE_PYTHON=1 runs the sources)")
     quality()
     speed((10_000, 100_000) if "--quick" not in sys.argv else (1_000, 10_000))
