@@ -159,8 +159,10 @@ async def bot(tmp_path: Path, service_overrides: dict[str, object]) -> AsyncIter
         await app.initialize()
         await app.start()
         stop = asyncio.Event()
+        # retries after a failed getUpdates at most 0.5 s apart (not up to 30 s): a test that
+        # makes it fail a few times sees the same tries, sooner
         poller = asyncio.create_task(
-            UpdatePoller(app.bot, app.update_queue.put, long_poll=1).run(stop)
+            UpdatePoller(app.bot, app.update_queue.put, long_poll=1, cap=0.5).run(stop)
         )
         try:
             yield box[0]

@@ -25,7 +25,7 @@ from tests.waiting import wait_until
 ROOT = Path(__file__).resolve().parents[2]
 FEEDS = 24
 CHATS = [1000 + n for n in range(45)]  # private chats: more than the 30/s global limit binds
-FRESH = 10  # feeds that publish one alertable item each
+FRESH = 7  # feeds that publish one alertable item each (315 alerts: 30/s leaves many at the kill)
 INTERVAL = 2.0
 FAILOVER = 30.0
 JITTER = 0.15  # seconds of arrival jitter tolerated in the limit checks (see the end)
