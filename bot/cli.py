@@ -30,8 +30,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from bot import history
-from bot.app import run_forever, run_once
 from bot.config import opml
 from bot.config.durations import parse_duration
 from bot.errors import ConfigError, NewsbotError, RulesError, StoreError
@@ -304,6 +302,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
+        from bot.app import run_forever, run_once  # the bot itself: only this command loads it
+
         if args.once:
             return asyncio.run(run_once(settings))
         return asyncio.run(run_forever(settings))
@@ -741,6 +741,8 @@ async def backtest_rules(
             since = now - parse_duration(since_text)
         except ValueError as exc:
             raise ConfigError(f"--since: {exc}") from None
+    from bot import history
+
     async with _open_store(settings) as store:
         found = await history.backtest(store.db, rules.ruleset, since)
     titles = {r.id: r.display_title for r in rules.config.rules}
