@@ -3,6 +3,7 @@ retention (30 days) beside retention off, both measured in this run (issue 13).
 
     PYTHONPATH=. python bench/growth.py                          # the default below
     PYTHONPATH=. python bench/growth.py --feeds 1000 --per-day 50000 --days 365   # full size
+    PYTHONPATH=. python bench/growth.py --aging       # does the story index slow with age?
 
 Each simulated day every feed serves one document, polled once: its ``per_day / feeds`` new
 entries plus the 20 it served the day before (known: dedup, and ``last_seen`` upkeep), and one
@@ -17,6 +18,11 @@ checkpointed), rows per table, median and p99 milliseconds to record one poll's 
 over the week ending there (wall clock, and the median in this process's CPU time, which
 other processes on a shared machine do not inflate), the story assignment time per new
 entry (inside those polls), and that day's prune (with giving pages back).
+
+``--aging`` answers one question apart: is a story index that has taken in and dropped
+``--days`` of reports (``--per-day`` a day, the window's reports expiring as it goes) slower
+than a fresh one holding the same window?  Both assign the same new reports, in alternating
+rounds, timed in CPU time; only the index (no database).
 
 The default (``--feeds 50 --per-day 1000 --days 365``: 365,000 entries without retention,
 20 new entries per poll) is a fiftieth of the issue's 50,000 a day, to run in about 20
@@ -223,6 +229,61 @@ def flat(found: dict[int, dict[str, Any]], key: str) -> str:
     return f"{(max(later) / min(later) - 1) * 100:.0f}%"
 
 
+def aging(per_day: int, days: int, seed: int) -> None:
+    """An index aged by ``days`` of churn against a fresh one with the same window."""
+    rng = random.Random(seed)
+
+    def reports(first: int, count: int, start: float) -> list[Report]:
+        step = DAY / per_day
+        return [
+            Report(
+                first + k,
+                headline(rng, first + k),
+                " ".join(rng.choice(WORDS) for _ in range(30)),
+                start + k * step,
+                f"feed{k % 1000}",
+                None,
+            )
+            for k in range(count)
+        ]
+
+    def feed(index: StoryIndex, batch: list[Report]) -> None:
+        for r in batch:
+            index.expire(r.published)
+            joined = index.assign(r)
+            index.add(r, joined.story if joined is not None else r.id)
+
+    aged, fresh = StoryIndex(window=WINDOW), StoryIndex(window=WINDOW)
+    started = time.process_time()
+    last: list[Report] = []
+    for day in range(days):
+        last = (last + (batch := reports(1 + day * per_day, per_day, T0 + day * DAY)))[
+            -2 * per_day :
+        ]
+        feed(aged, batch)
+    built = time.process_time() - started
+    feed(fresh, last)
+    probe = reports(10**9, 3000, last[-1].published + 1)
+    best = {"aged": 0.0, "fresh": 0.0}
+    for round_ in range(6):  # alternating, best of each: the machine's speed drifts
+        order = [("aged", aged), ("fresh", fresh)]
+        for name, index in order if round_ % 2 == 0 else order[::-1]:
+            started = time.process_time()
+            for r in probe:
+                index.assign(r)
+            best[name] = max(best[name], len(probe) / (time.process_time() - started))
+    print(
+        f"story index after {days} days of {per_day:,} reports ({built:.0f} s CPU): "
+        f"{len(aged):,} reports in the window, {len(aged._postings):,} terms indexed; "
+        f"a fresh index of the same window: {len(fresh):,}, {len(fresh._postings):,}"
+    )
+    print(
+        f"assign, entries per CPU second (best of 3 alternating rounds of {len(probe):,}): "
+        f"aged {best['aged']:,.0f}, fresh {best['fresh']:,.0f}, "
+        f"aged / fresh {best['aged'] / best['fresh']:.3f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--feeds", type=int, default=50)
@@ -230,7 +291,11 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--retention-days", type=float, default=30)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--aging", action="store_true", help="the story index alone, aged vs fresh")
     args = parser.parse_args()
+    if args.aging:
+        aging(args.per_day, args.days, args.seed)
+        return
     print(
         f"{args.feeds} feeds, {args.per_day:,} new entries a day, {args.days} days"
         f" (each document: its new entries + {CARRIED} of the day before + one served all year)"
