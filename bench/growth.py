@@ -269,7 +269,7 @@ def aging(per_day: int, days: int, seed: int) -> None:
         feed(aged, batch)
     built = time.process_time() - started
     feed(fresh, last)
-    probe = reports(10**9, 3000, last[-1].published + 1)
+    probe = reports(10**9, min(3000, 2 * per_day), last[-1].published + 1)
     best = {"aged": 0.0, "fresh": 0.0}
     for round_ in range(6):  # alternating, best of each: the machine's speed drifts
         order = [("aged", aged), ("fresh", fresh)]
