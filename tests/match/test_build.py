@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +10,7 @@ import pytest
 
 import bot.match
 from bot.match import BUILD, _build
+from tests.sources import run_from_sources
 
 from . import workload
 
@@ -48,19 +47,8 @@ def test_a_source_edited_after_compiling_is_run_from_source(
 @needs_compiled
 @pytest.mark.slow
 def test_compiled_modules_match_exactly_as_their_sources() -> None:
-    env = {**os.environ, "NEWSBOT_PURE_PYTHON": "1"}
-    pure = json.loads(
-        subprocess.run(
-            [sys.executable, "-m", "tests.match.workload"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            check=True,
-            timeout=100,
-        ).stdout
-    )
+    pure = run_from_sources("tests.match.workload")
     compiled = workload.run()
-    assert pure["build"] == "pure Python (NEWSBOT_PURE_PYTHON is set)"
     assert compiled["build"] == "compiled with mypyc"
     assert len(compiled["matches"]) > 1000
     assert compiled["matches"] == pure["matches"]

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 import bot.story
+from tests.sources import run_from_sources
 
 from . import workload
 
@@ -28,19 +26,8 @@ def test_build_says_which_modules_run() -> None:
     not bot.story.COMPILED, reason=f"the story index runs from its sources: {bot.story.BUILD}"
 )
 def test_compiled_modules_decide_exactly_as_their_sources() -> None:
-    env = {**os.environ, "NEWSBOT_PURE_PYTHON": "1"}
-    pure = json.loads(
-        subprocess.run(
-            [sys.executable, "-m", "tests.story.workload"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            check=True,
-            timeout=100,
-        ).stdout
-    )
+    pure = run_from_sources("tests.story.workload")
     compiled = workload.run()
-    assert pure["build"] == "pure Python (NEWSBOT_PURE_PYTHON is set)"
     assert compiled["build"] == "compiled with mypyc"
     joined = [d for d in compiled["decisions"] if d[2] is not None]
     assert len(joined) > 150, len(joined)
