@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -14,7 +13,6 @@ from tests.sources import run_from_sources
 
 from . import workload
 
-ROOT = Path(__file__).resolve().parents[2]
 COMPILED = bot.match.BUILD == "compiled with mypyc"
 needs_compiled = pytest.mark.skipif(
     not COMPILED, reason=f"the matcher runs from its sources here: {bot.match.BUILD}"

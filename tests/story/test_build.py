@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -11,8 +10,6 @@ import bot.story
 from tests.sources import run_from_sources
 
 from . import workload
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_build_says_which_modules_run() -> None:
