@@ -101,6 +101,22 @@ class _Doc:
         return Side(title, frozenset(self.terms), events, self.language)
 
 
+def _tally(counts: dict[str, int], terms: Iterable[str]) -> None:
+    """``counts.update(terms)`` for a Counter, as a plain loop: ``Counter.update`` pays an
+    ``isinstance(…, Mapping)`` check through the ABC machinery on every call, which was a
+    fifth of the index's time when compiled."""
+    for t in terms:
+        counts[t] = counts.get(t, 0) + 1
+
+
+def _ones(terms: Iterable[str]) -> Counter[str]:
+    """``Counter(dict.fromkeys(terms, 1))`` without Counter's update (see ``_tally``)."""
+    out: Counter[str] = Counter()
+    for t in terms:
+        out[t] = 1
+    return out
+
+
 def settle_added(profile: Profile, title: Iterable[str]) -> None:
     """``profile.settle()`` after a report with headline terms ``title`` was counted in: the
     same result, read off the old core and the new terms (a report added never raises
@@ -231,9 +247,10 @@ class StoryIndex:
                 (-memo[t], t) for t in found.terms if t[0] != EVENT_MARK and t in postings
             )[:QUERY_TERMS]
         ]
-        hits: Counter[int] = Counter()
+        hits: dict[int, int] = {}
         for term in query:  # the heaviest terms first: ids sharing most of them rank first
-            hits.update(postings[term])
+            for rid in postings[term]:
+                hits[rid] = hits.get(rid, 0) + 1
         for event in found.events:  # a headline event shared counts, for ids found already
             for rid in postings.get(event, ()):
                 if rid in hits:
@@ -320,7 +337,7 @@ class StoryIndex:
         entry = stories.get(story)
         if entry is None:
             stories[story] = rid
-            self._story_freq.update(found.terms)  # every term is new to the story
+            _tally(self._story_freq, found.terms)  # every term is new to the story
             return
         if isinstance(entry, int):
             profile = stories[story] = self._profile(story)
@@ -330,7 +347,7 @@ class StoryIndex:
         counts = profile.terms
         # terms new to the story (not ``terms - counts.keys()``: a set minus a keys view
         # walks the whole view, every term of a story of thousands of reports)
-        self._story_freq.update([t for t in found.terms if t not in counts])
+        _tally(self._story_freq, [t for t in found.terms if t not in counts])
         self._count(profile, found.terms, found.title, found.language)
 
     def _count(
@@ -338,8 +355,8 @@ class StoryIndex:
     ) -> None:
         """Count a report in ``profile`` (its ``_story_freq`` is the caller's)."""
         profile.reports += 1
-        profile.terms.update(terms)
-        profile.titles.update(title)
+        _tally(profile.terms, terms)
+        _tally(profile.titles, title)
         profile.mass += fsum(self.prior(t) for t in title)
         profile.neutral_mass += fsum(self.prior(t) for t in title if self.neutral(t))
         if language:
@@ -359,8 +376,8 @@ class StoryIndex:
         title, prior, neutral = doc.title, self.prior, self.neutral
         profile = Profile(
             1,
-            Counter(dict.fromkeys(doc.terms, 1)),
-            Counter(dict.fromkeys(title, 1)),
+            _ones(doc.terms),
+            _ones(title),
             fsum(prior(t) for t in title),
             fsum(prior(t) for t in title if neutral(t)),
         )
