@@ -27,7 +27,8 @@ rounds, timed in CPU time; only the index (no database).
 The default (``--feeds 50 --per-day 1000 --days 365``: 365,000 entries without retention,
 20 new entries per poll) is a fiftieth of the issue's 50,000 a day, to run in about 20
 minutes on a shared 2-core machine (10 per run); the full size takes roughly fifty times
-as long. Sizes scale with ``--per-day``; per-poll times with new entries per feed and poll.
+as long (``--only retention`` or ``--only off`` runs one of the two, e.g. one per core).
+Sizes scale with ``--per-day``; per-poll times with new entries per feed and poll.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import argparse
 import asyncio
 import random
 import statistics
+import sys
 import tempfile
 import time
 from collections import deque
@@ -187,6 +189,8 @@ async def simulate(
                 prune_s = time.perf_counter() - started
             if day in CHECKPOINTS:
                 found[day] = await measure(store, path, Day.merged(recent), prune_s)
+                # as it goes, for the hours-long full size: an interrupted run keeps its rows
+                print(f"  ({path.stem}) {row(day, found[day])}", file=sys.stderr, flush=True)
     return found
 
 
@@ -220,12 +224,16 @@ def table(title: str, found: dict[int, dict[str, Any]]) -> None:
         f" {'rec p50 ms':>10} {'rec p99 ms':>10} {'cpu p50':>8} {'story us':>9} {'prune s':>8}"
     )
     for day, f in sorted(found.items()):
-        r = f["rows"]
-        print(
-            f"{day:>4} {f['size'] / 1e6:>9.1f} {r['entries']:>10,} {r['outbox']:>8,}"
-            f" {r['outbox_items']:>8,} {r['story_alerts']:>8,} {f['median']:>10.2f}"
-            f" {f['p99']:>10.2f} {f['cpu']:>8.2f} {f['assign_us']:>9.1f} {f['prune_s']:>8.2f}"
-        )
+        print(row(day, f))
+
+
+def row(day: int, f: dict[str, Any]) -> str:
+    r = f["rows"]
+    return (
+        f"{day:>4} {f['size'] / 1e6:>9.1f} {r['entries']:>10,} {r['outbox']:>8,}"
+        f" {r['outbox_items']:>8,} {r['story_alerts']:>8,} {f['median']:>10.2f}"
+        f" {f['p99']:>10.2f} {f['cpu']:>8.2f} {f['assign_us']:>9.1f} {f['prune_s']:>8.2f}"
+    )
 
 
 def flat(found: dict[int, dict[str, Any]], key: str) -> str:
@@ -298,6 +306,11 @@ def main() -> None:
     parser.add_argument("--retention-days", type=float, default=30)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--aging", action="store_true", help="the story index alone, aged vs fresh")
+    parser.add_argument(
+        "--only",
+        choices=("retention", "off"),
+        help="one of the two simulations (the full size takes hours each: run them apart)",
+    )
     args = parser.parse_args()
     if args.aging:
         aging(args.per_day, args.days, args.seed)
@@ -312,6 +325,8 @@ def main() -> None:
             (f"retention {args.retention_days:g} days", args.retention_days * DAY),
             ("retention off", None),
         ):
+            if args.only and (retention is None) != (args.only == "off"):
+                continue
             started = time.monotonic()
             found = asyncio.run(
                 simulate(
